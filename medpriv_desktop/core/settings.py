@@ -1,0 +1,83 @@
+"""Typed, versioned settings stored as JSON in the user config folder.
+
+Unknown keys in a settings file are dropped with a warning rather than refused, so an older app can read a newer
+file; a value of the wrong type falls back to the default and the problem is logged (never a crash at start-up).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from medpriv_desktop.core import paths
+
+SETTINGS_VERSION = 1
+log = logging.getLogger(__name__)
+
+
+def default_threads() -> int:
+    """Inference threads: cores minus one (at least one), so the GUI thread keeps a core."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class Settings(BaseModel):
+    """Everything a user or IT can set. Saved by :func:`save_settings`, read by :func:`load_settings`."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    version: int = SETTINGS_VERSION
+    inference_threads: int = Field(default_factory=default_threads, ge=1, le=256)
+    site_models_dir: str | None = Field(default=None, description="overrides the platform's site folder")
+    default_segmentation_model: str | None = None
+    default_report_model: str | None = None
+    deid_operator: Literal["tag", "mask", "surrogate"] = "tag"
+    deid_threshold: float = Field(default=0.5, ge=0, le=1)
+    test_time_flips: bool = False
+    show_patient_identity: bool = False
+    recent_files: list[str] = Field(default_factory=list)
+    max_recent_files: int = Field(default=10, ge=1, le=50)
+    render_max_voxels: int = Field(default=256**3, ge=32**3)
+    theme: Literal["system", "dark", "light"] = "system"
+
+    def add_recent(self, path: str | Path) -> None:
+        """Put ``path`` first in the recent-files list."""
+        p = str(Path(path).resolve())
+        items = [p] + [r for r in self.recent_files if r != p]
+        self.recent_files = items[: self.max_recent_files]
+
+
+def settings_path() -> Path:
+    """The settings file."""
+    return paths.config_dir() / "settings.json"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings; a missing or damaged file gives defaults (the damage is logged, not raised)."""
+    path = path or settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        log.warning("settings file %s unreadable (%s); using defaults", path, type(exc).__name__)
+        return Settings()
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        log.warning("settings file %s: invalid values for %s; using defaults for them", path, sorted(bad))
+        return Settings.model_validate({k: v for k, v in raw.items() if k not in bad})
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write settings atomically."""
+    from medpriv_desktop.core.fileio import atomic_write_text
+
+    atomic_write_text(path or settings_path(), settings.model_dump_json(indent=2))
