@@ -1,0 +1,208 @@
+"""Run an exported text encoder (``model.onnx`` + ``tokenizer.json``) with onnxruntime and ``tokenizers`` only.
+
+Contract (other modules rely on it; no torch or transformers here):
+
+- ``TextEncoder.from_entry(entry, registry=None, threads=None)`` loads a registry bundle: the ONNX file's sha256 is
+  checked by :meth:`ModelRegistry.verified_model_path`; the tokenizer comes from ``card.text_input.tokenizer_file``.
+  ``TextEncoder.from_files(model_path, tokenizer_path, max_tokens, stride)`` does the same from plain paths (tests).
+- ``encode(texts)`` -> one ``list[Chunk]`` per text. Long texts are never truncated silently: a text longer than
+  ``max_tokens`` (special tokens included) is cut into windows of at most ``max_tokens`` tokens that overlap by
+  ``stride`` tokens; each :class:`Chunk` carries its token ids and the character offsets of every token in the
+  ORIGINAL text (special tokens get ``(0, 0)`` and ``special=True``).
+- ``logits(texts, batch_size=16)`` -> one ``list[ChunkLogits]`` per text (``.logits`` shape ``(n_tokens, n_out)``
+  for token models or ``(n_out,)`` for sequence models, ``.offsets``, ``.special``). Callers merge overlapping windows
+  (e.g. :func:`merge_token_scores` keeps, for every character token, the window where it is most central).
+- ``embed(texts)`` -> ``np.ndarray (n_texts, dim)``: for ``embedding`` bundles whose graph outputs ``embeddings``,
+  the window vectors of a long text are averaged (weighted by their token counts) and L2-normalised.
+- ``threads``: onnxruntime intra-op threads (default: the ``MEDPRIV_ORT_THREADS`` environment variable, else 2).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medpriv_desktop.core.errors import ModelError
+
+
+@dataclass
+class Chunk:
+    """One window of a tokenised text."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+    special: list[bool]
+    first_token: int  # index of the window's first content token in the whole text's token list
+
+
+@dataclass
+class ChunkLogits:
+    """Model output for one window, with the window's token offsets."""
+
+    chunk: Chunk
+    logits: np.ndarray
+
+    @property
+    def offsets(self) -> list[tuple[int, int]]:
+        """Character offsets of the window's tokens in the original text."""
+        return self.chunk.offsets
+
+    @property
+    def special(self) -> list[bool]:
+        """True for [CLS]/[SEP]-like tokens."""
+        return self.chunk.special
+
+
+def default_threads() -> int:
+    """Intra-op threads for onnxruntime: ``MEDPRIV_ORT_THREADS`` or 2."""
+    try:
+        return max(1, int(os.environ.get("MEDPRIV_ORT_THREADS", "2")))
+    except ValueError:
+        return 2
+
+
+class TextEncoder:
+    """A tokenizer + ONNX session with windowing for long texts."""
+
+    def __init__(self, session: Any, tokenizer: Any, max_tokens: int, stride: int = 0) -> None:
+        if stride >= max_tokens - 2:
+            raise ModelError(f"stride {stride} must be smaller than max_tokens - 2 ({max_tokens - 2})")
+        self.session = session
+        self.tokenizer = tokenizer
+        self.max_tokens = int(max_tokens)
+        self.stride = int(stride)
+        self.input_names = [i.name for i in session.get_inputs()]
+        self.output_name = session.get_outputs()[0].name
+        self._cls = self._special_id(("[CLS]", "<s>"))
+        self._sep = self._special_id(("[SEP]", "</s>"))
+        self._pad = self._special_id(("[PAD]", "<pad>")) or 0
+
+    # -- construction ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_files(cls, model_path: str | Path, tokenizer_path: str | Path, max_tokens: int, stride: int = 0,
+                   threads: int | None = None) -> TextEncoder:
+        """Load from plain paths (no hash check: use :meth:`from_entry` for bundles)."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        try:
+            tok = Tokenizer.from_file(str(tokenizer_path))
+        except Exception as exc:  # tokenizers raises plain Exceptions
+            raise ModelError(f"cannot read tokenizer ({type(exc).__name__})", path=tokenizer_path) from None
+        # Windowing is ours; the tokenizer must not cut or pad on its own.
+        tok.no_truncation()
+        tok.no_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or default_threads()
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            sess = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"cannot load ONNX model ({type(exc).__name__})", path=model_path) from None
+        return cls(sess, tok, max_tokens, stride)
+
+    @classmethod
+    def from_entry(cls, entry: Any, registry: Any = None, threads: int | None = None) -> TextEncoder:
+        """Load a registry bundle after its sha256 (and the site allow-list) check."""
+        from medpriv_desktop.core.models.registry import ModelRegistry
+
+        registry = registry or ModelRegistry()
+        ti = entry.card.text_input
+        if ti is None:
+            raise ModelError("model card has no text_input block", path=entry.path)
+        model_path = registry.verified_model_path(entry)
+        tok_path = entry.file(ti.tokenizer_file)
+        if not tok_path.is_file():
+            raise ModelError(f"bundle lacks its tokenizer file {ti.tokenizer_file}", path=entry.path)
+        return cls.from_files(model_path, tok_path, ti.max_tokens, ti.stride, threads)
+
+    def _special_id(self, names: tuple[str, ...]) -> int | None:
+        for n in names:
+            i = self.tokenizer.token_to_id(n)
+            if i is not None:
+                return i
+        return None
+
+    # -- tokenisation and windows ---------------------------------------------------------------------------------
+
+    def encode(self, texts: list[str]) -> list[list[Chunk]]:
+        """Tokenise and window every text (see the module contract)."""
+        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        body = self.max_tokens - 2  # room for [CLS] and [SEP]
+        step = body - self.stride
+        out: list[list[Chunk]] = []
+        for enc in encs:
+            ids, offs = enc.ids, enc.offsets
+            chunks: list[Chunk] = []
+            start = 0
+            while True:
+                end = min(start + body, len(ids))
+                c_ids = [self._cls] + list(ids[start:end]) + [self._sep] if self._cls is not None else list(ids[start:end])
+                c_off = [(0, 0)] + [tuple(o) for o in offs[start:end]] + [(0, 0)] if self._cls is not None else [tuple(o) for o in offs[start:end]]
+                spec = [True] + [False] * (end - start) + [True] if self._cls is not None else [False] * (end - start)
+                chunks.append(Chunk(c_ids, c_off, spec, start))
+                if end >= len(ids):
+                    break
+                start += step
+            out.append(chunks)
+        return out
+
+    def _run(self, chunks: list[Chunk]) -> list[np.ndarray]:
+        width = max(len(c.ids) for c in chunks)
+        ids = np.full((len(chunks), width), self._pad, dtype=np.int64)
+        mask = np.zeros((len(chunks), width), dtype=np.int64)
+        for i, c in enumerate(chunks):
+            ids[i, : len(c.ids)] = c.ids
+            mask[i, : len(c.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.input_names:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        out = self.session.run([self.output_name], {k: v for k, v in feed.items() if k in self.input_names})[0]
+        if out.ndim == 3:  # token model: drop padding positions
+            return [out[i, : len(c.ids)] for i, c in enumerate(chunks)]
+        return [out[i] for i in range(len(chunks))]
+
+    def logits(self, texts: list[str], batch_size: int = 16) -> list[list[ChunkLogits]]:
+        """Model outputs for every window of every text. Windows of similar length are batched together."""
+        per_text = self.encode(texts)
+        flat = [(t, j, c) for t, chunks in enumerate(per_text) for j, c in enumerate(chunks)]
+        flat.sort(key=lambda x: len(x[2].ids))  # less padding per batch
+        results: dict[tuple[int, int], ChunkLogits] = {}
+        for b in range(0, len(flat), batch_size):
+            part = flat[b : b + batch_size]
+            for (t, j, c), arr in zip(part, self._run([p[2] for p in part])):
+                results[(t, j)] = ChunkLogits(c, arr)
+        return [[results[(t, j)] for j in range(len(chunks))] for t, chunks in enumerate(per_text)]
+
+    def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        """One L2-normalised vector per text (window vectors averaged, weighted by their token counts)."""
+        rows = []
+        for chunks in self.logits(texts, batch_size):
+            weights = np.array([max(1, sum(not s for s in c.special)) for c in chunks], dtype=np.float64)
+            vec = np.sum([w * c.logits.astype(np.float64) for w, c in zip(weights, chunks)], axis=0) / weights.sum()
+            rows.append(vec / (np.linalg.norm(vec) + 1e-12))
+        return np.asarray(rows, dtype=np.float32)
+
+
+def merge_token_scores(chunks: list[ChunkLogits]) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Merge overlapping windows of one text: for each content token keep the window in which it sits most centrally
+    (least context lost at an edge). Returns the offsets and an ``(n_tokens, n_out)`` array in text order."""
+    best: dict[int, tuple[int, tuple[int, int], np.ndarray]] = {}
+    for cl in chunks:
+        n = len(cl.chunk.ids)
+        content = [i for i in range(n) if not cl.chunk.special[i]]
+        for k, i in enumerate(content):
+            g = cl.chunk.first_token + k
+            margin = min(k, len(content) - 1 - k)
+            if g not in best or margin > best[g][0]:
+                best[g] = (margin, cl.chunk.offsets[i], cl.logits[i])
+    order = sorted(best)
+    if not order:
+        return [], np.zeros((0, chunks[0].logits.shape[-1] if chunks else 0), dtype=np.float32)
+    return [best[g][1] for g in order], np.stack([best[g][2] for g in order])
