@@ -20,7 +20,7 @@ import numpy as np
 from medpriv_desktop.core import paths
 from medpriv_desktop.core.fileio import atomic_path, atomic_write_text
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 
 # Tissue HU values (approximate published attenuation values).
 _HU = {"air": -1000, "fat": -90, "soft": 40, "lung": -850, "heart": 45, "liver": 60, "spleen": 50, "kidney": 35,
@@ -47,15 +47,15 @@ def phantom_ct(shape: tuple[int, int, int] = (96, 96, 64), spacing: tuple[float,
     lab = np.zeros(shape, np.uint8)
     body = ell(0, 0, 0, 165, 115, 400)
     lab[body] = 1
-    # RAS: +x is the patient's left, +y anterior, +z superior.
-    lab[ell(75, 5, 70, 60, 70, 110)] = 2
-    lab[ell(-75, 5, 70, 60, 70, 110)] = 3
-    lab[ell(20, 40, 30, 50, 40, 45)] = 4
-    lab[ell(-70, 10, -70, 75, 60, 55)] = 5
-    lab[ell(85, -30, -60, 30, 25, 40)] = 6
-    lab[ell(65, -55, -120, 22, 22, 45)] = 7
-    lab[ell(-65, -55, -120, 22, 22, 45)] = 8
-    aorta = ((x - 15) ** 2 + (y + 40) ** 2 <= 12**2) & (np.abs(z) < 160)
+    # RAS+: +x points to the patient's right, +y anterior, +z superior (so left-sided organs sit at -x).
+    lab[ell(-75, 5, 70, 60, 70, 110)] = 2
+    lab[ell(75, 5, 70, 60, 70, 110)] = 3
+    lab[ell(-20, 40, 30, 50, 40, 45)] = 4
+    lab[ell(70, 10, -70, 75, 60, 55)] = 5
+    lab[ell(-85, -30, -60, 30, 25, 40)] = 6
+    lab[ell(-65, -55, -120, 22, 22, 45)] = 7
+    lab[ell(65, -55, -120, 22, 22, 45)] = 8
+    aorta = ((x + 15) ** 2 + (y + 40) ** 2 <= 12**2) & (np.abs(z) < 160)
     lab[aorta] = 9
     spine = ((x) ** 2 + (y + 75) ** 2 <= 18**2) & (np.abs(z) < 300) & ((np.round(z / 25) % 2) == 0)
     lab[spine] = 10
@@ -185,5 +185,9 @@ def make_demo(out: Path | None = None, seed: int = 0, force: bool = False) -> Pa
     w.writeheader()
     w.writerows(rows)
     atomic_write_text(out / "reports.csv", buf.getvalue())
+    reports_dir = out / "reports"
+    reports_dir.mkdir(exist_ok=True)
+    for row in rows:
+        atomic_write_text(reports_dir / f"{row['report_id']}.txt", row["text"] + "\n")
     atomic_write_text(stamp, json.dumps({"version": DEMO_VERSION, "seed": seed}))
     return out

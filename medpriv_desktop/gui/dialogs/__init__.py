@@ -1,0 +1,1 @@
+"""Dialogs: Models, Preferences, About."""

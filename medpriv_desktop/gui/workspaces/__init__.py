@@ -1,0 +1,1 @@
+"""The three workspaces of the main window: Imaging, Notes, Reports."""
