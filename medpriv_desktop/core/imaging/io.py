@@ -1,0 +1,255 @@
+"""Reading any study into a :class:`Volume` and writing volumes / label maps, all in RAS+ (see :mod:`.volume`).
+
+Readers: a DICOM series from a folder (:mod:`.dicom`), NIfTI (.nii, .nii.gz) through nibabel, NRRD and MHA/MHD
+through SimpleITK (LPS+ converted to RAS+ here). Every failure becomes one :class:`InputError` naming the file.
+Writers are atomic (temporary file, then rename).
+
+A NIfTI or NRRD file does not say what modality it holds; :func:`guess_modality` looks at the intensities (CT holds
+air at about -1000 HU) and records ``meta["modality_guessed"] = True``; callers can override it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from medpriv_desktop.core.errors import InputError
+from medpriv_desktop.core.fileio import atomic_path
+from medpriv_desktop.core.imaging.dicom import (MultipleSeriesError, SeriesInfo, _is_dicom_file, choose_series,
+                                                list_dicom_series, read_dicom_series)
+from medpriv_desktop.core.imaging.volume import LPS_TO_RAS, LabelMap, Volume
+
+__all__ = ["read_volume", "read_labelmap", "list_dicom_series", "write_labelmap", "write_volume", "SeriesInfo",
+           "MultipleSeriesError", "guess_modality", "max_voxels", "VOLUME_SUFFIXES"]
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
+VOLUME_SUFFIXES = NIFTI_SUFFIXES + ITK_SUFFIXES
+#: Default largest volume accepted (voxels); about 1 GB of int16 and the float32 copies the pipeline makes.
+DEFAULT_MAX_VOXELS = 600 * 1024 * 1024
+
+
+def max_voxels() -> int:
+    """Largest volume (voxels) the readers accept: ``MEDPRIV_MAX_VOXELS`` or the default, capped by free memory."""
+    env = os.environ.get("MEDPRIV_MAX_VOXELS")
+    limit = int(env) if env and env.isdigit() else DEFAULT_MAX_VOXELS
+    try:
+        import psutil
+
+        # The pipeline holds the int16 input, a float32 working copy and small outputs: ~8 bytes a voxel at peak.
+        limit = min(limit, int(psutil.virtual_memory().available // 8))
+    except Exception:  # psutil missing or unusual platform: keep the configured limit
+        pass
+    return limit
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def guess_modality(array: np.ndarray) -> str:
+    """'CT' when the intensities look like Hounsfield units (air near -1000), else 'MR'."""
+    sample = array.ravel()[:: max(1, array.size // 200_000)]
+    lo = float(np.percentile(sample, 1))
+    return "CT" if -1100 <= lo <= -500 else "MR"
+
+
+def _check_shape(shape: tuple[int, ...], path: Path) -> tuple[int, int, int]:
+    dims = [int(d) for d in shape]
+    while len(dims) > 3 and dims[-1] == 1:
+        dims.pop()
+    if len(dims) > 3:
+        raise InputError(f"4D image ({' x '.join(map(str, dims))}); a single 3D volume is needed", path=path,
+                         hint="split the series into 3D volumes (one per time point or channel)")
+    if len(dims) < 3 or min(dims) < 2:
+        raise InputError(f"2D image ({' x '.join(map(str, dims))}); a 3D volume is needed", path=path)
+    if int(np.prod(dims)) > max_voxels():
+        raise InputError(f"volume too large for this machine's memory: {' x '.join(map(str, dims))} voxels",
+                         path=path, hint="crop or downsample it, or raise MEDPRIV_MAX_VOXELS on a larger machine")
+    return dims[0], dims[1], dims[2]
+
+
+def _read_nifti(path: Path) -> Volume:
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(path))
+    except Exception as exc:
+        raise InputError(f"not a readable NIfTI file ({type(exc).__name__})", path=path) from None
+    _check_shape(img.shape, path)
+    try:
+        data = np.asanyarray(img.dataobj)
+    except Exception as exc:
+        raise InputError(f"the NIfTI data is truncated or damaged ({type(exc).__name__})", path=path) from None
+    data = data.reshape(data.shape[:3])
+    if data.dtype.kind == "f" or data.dtype.itemsize > 2 or data.dtype == np.uint16:
+        data = _compact(data)
+    return Volume.from_affine(data, img.affine, meta={"source_format": "nifti", "source_path": str(path)})
+
+
+def _compact(data: np.ndarray) -> np.ndarray:
+    """Integer-valued data in int16 when it fits (halves memory for CTs saved as float or int32)."""
+    if data.dtype.kind in "iu" and data.size:
+        lo, hi = data.min(), data.max()
+        if lo >= -32768 and hi <= 32767:
+            return data.astype(np.int16, copy=False)
+        return data.astype(np.float32)
+    if data.dtype.kind == "f":
+        return data.astype(np.float32, copy=False)
+    return data
+
+
+def _read_itk(path: Path) -> Volume:
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except Exception:
+        raise InputError("not a readable image file (header damaged or unknown format)", path=path) from None
+    size = reader.GetSize()
+    if reader.GetNumberOfComponents() > 1:
+        raise InputError(f"image has {reader.GetNumberOfComponents()} components per voxel (colour, vector or "
+                         "4D); a scalar 3D volume is needed", path=path)
+    _check_shape(tuple(size), path)
+    try:
+        img = reader.Execute()
+    except Exception:
+        raise InputError("the image data is truncated or damaged", path=path) from None
+    return volume_from_sitk(img, {"source_format": _suffix(path).lstrip("."), "source_path": str(path)})
+
+
+def volume_from_sitk(img, meta: dict | None = None) -> Volume:
+    """Convert a SimpleITK image (LPS+) into a RAS+ :class:`Volume`. SimpleITK arrays are [k, j, i]."""
+    import SimpleITK as sitk
+
+    if img.GetDimension() != 3:
+        raise ValueError("volume_from_sitk needs a 3D image")
+    arr = np.ascontiguousarray(np.transpose(sitk.GetArrayFromImage(img), (2, 1, 0)))
+    direction = LPS_TO_RAS @ np.array(img.GetDirection()).reshape(3, 3)
+    origin = LPS_TO_RAS @ np.array(img.GetOrigin())
+    return Volume(_compact(arr), img.GetSpacing(), tuple(origin), direction, "OT", dict(meta or {}))
+
+
+def volume_to_sitk(volume: Volume):
+    """Convert a :class:`Volume` to a SimpleITK image (LPS+ geometry)."""
+    import SimpleITK as sitk
+
+    img = sitk.GetImageFromArray(np.ascontiguousarray(np.transpose(volume.array, (2, 1, 0))))
+    img.SetSpacing(volume.spacing)
+    img.SetOrigin(tuple(LPS_TO_RAS @ np.asarray(volume.origin)))
+    img.SetDirection(tuple((LPS_TO_RAS @ volume.direction).ravel()))
+    return img
+
+
+def read_volume(path: str | Path, series_uid: str | None = None, modality: str | None = None) -> Volume:
+    """Read a DICOM series folder, a DICOM file's series, or a NIfTI/NRRD/MHA/MHD file into a RAS+ Volume.
+
+    A folder with several DICOM series raises :class:`MultipleSeriesError` (its ``series`` lists them) unless
+    ``series_uid`` picks one. ``modality`` overrides what the file says or what :func:`guess_modality` guesses.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or folder", path=path)
+    if path.is_dir():
+        series = list_dicom_series(path)
+        if not series:
+            files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in VOLUME_SUFFIXES)
+            if len(files) == 1:
+                return read_volume(files[0], modality=modality)
+        info = choose_series(path, series, series_uid)
+        vol = read_dicom_series(path, info, max_voxels())
+    else:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise InputError("cannot access the file", path=path) from None
+        if size == 0:
+            raise InputError("the file is empty", path=path)
+        suffix = _suffix(path)
+        if suffix in NIFTI_SUFFIXES:
+            vol = _read_nifti(path)
+        elif suffix in ITK_SUFFIXES:
+            vol = _read_itk(path)
+        elif suffix == ".dcm" or _is_dicom_file(path):
+            # One DICOM file stands for its series: read the series it belongs to from its folder.
+            import pydicom
+
+            try:
+                uid = pydicom.dcmread(path, stop_before_pixels=True)
+            except Exception:
+                raise InputError("DICOM file is damaged or truncated", path=path) from None
+            from medpriv_desktop.core.imaging.dicom import _series_key
+
+            key = _series_key(uid)
+            series = [s for s in list_dicom_series(path.parent) if s.uid == key]
+            info = choose_series(path.parent, series, None)
+            if len(info.files) == 1:
+                raise InputError("a single 2D DICOM image; a 3D volume is needed", path=path,
+                                 hint="open the folder holding the whole series")
+            vol = read_dicom_series(path.parent, info, max_voxels())
+        else:
+            raise InputError(f"unsupported file type '{suffix or path.name}'", path=path,
+                             hint="open a DICOM folder or a .nii, .nii.gz, .nrrd, .mha or .mhd file")
+    if modality is not None:
+        vol.modality = modality.upper()
+    elif vol.modality not in ("CT", "MR"):
+        vol.modality = guess_modality(vol.array)
+        vol.meta["modality_guessed"] = True
+    vol.meta.setdefault("warnings", [])
+    return vol
+
+
+def write_volume(volume: Volume, path: str | Path) -> Path:
+    """Write a volume or label map (.nii, .nii.gz, .nrrd, .mha, .mhd with geometry) atomically; return the path."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix in NIFTI_SUFFIXES:
+        import nibabel as nib
+
+        img = nib.Nifti1Image(volume.array, volume.affine)
+        # Both qform and sform say "scanner anatomical" so every reader agrees on the geometry.
+        img.set_qform(volume.affine, code=1)
+        img.set_sform(volume.affine, code=1)
+        if isinstance(volume, LabelMap):
+            img.header.set_intent("label")
+        with atomic_path(path) as tmp:
+            nib.save(img, str(tmp))
+    elif suffix in (".nrrd", ".mha", ".mhd"):
+        import SimpleITK as sitk
+
+        if suffix == ".mhd":
+            # .mhd keeps its voxels in a companion .raw/.zraw file named inside the header: write both directly.
+            sitk.WriteImage(volume_to_sitk(volume), str(path), True)
+        else:
+            with atomic_path(path) as tmp:
+                sitk.WriteImage(volume_to_sitk(volume), str(tmp), True)
+    else:
+        raise InputError(f"cannot write '{suffix}' files", path=path, hint="use .nii.gz, .nii, .nrrd or .mha")
+    return path
+
+
+def write_labelmap(labelmap: LabelMap, path: str | Path) -> Path:
+    """Write a label map (uint8 when its values fit, else uint16) atomically in the given format."""
+    arr = labelmap.array
+    target = np.uint8 if arr.size == 0 or int(arr.max()) < 256 else np.uint16
+    return write_volume(labelmap.with_array(arr.astype(target, copy=False)), path)
+
+
+def read_labelmap(path: str | Path, labels: dict[int, str] | None = None) -> LabelMap:
+    """Read a label map file (integer voxels) into a :class:`LabelMap`; ``labels`` names its values."""
+    vol = read_volume(path, modality="OT")
+    arr = vol.array
+    if arr.dtype.kind == "f":
+        if not np.all(np.equal(np.mod(arr, 1), 0)):
+            raise InputError("not a label map: the voxels are not whole numbers", path=path)
+        arr = arr.astype(np.int32)
+    if arr.size and arr.min() < 0:
+        raise InputError("not a label map: negative voxel values", path=path)
+    arr = arr.astype(np.uint8 if arr.size == 0 or arr.max() < 256 else np.uint16)
+    vol.meta.pop("modality_guessed", None)
+    return LabelMap(arr, vol.spacing, vol.origin, vol.direction, "OT", vol.meta, dict(labels or {}))
