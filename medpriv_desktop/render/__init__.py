@@ -1,0 +1,1 @@
+"""VTK pipelines (surfaces, volume rendering, mesh export). VTK, but no Qt."""
