@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "medpriv_desktop.commands.models",
     "medpriv_desktop.commands.demo",
     "medpriv_desktop.commands.audit",
+    "medpriv_desktop.commands.segment",
 )
 
 log = logging.getLogger("medpriv_desktop.cli")

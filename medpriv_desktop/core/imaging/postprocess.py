@@ -1,0 +1,95 @@
+"""Label-map clean-up: largest connected component per label (when the card asks for it) and hole filling.
+
+Every operation works inside each structure's bounding box (``scipy.ndimage.find_objects``), so a 512x512x400 label
+map with a hundred structures costs seconds, not minutes, and no full-size temporary per label is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from scipy import ndimage
+
+from medpriv_desktop.core.models.card import ModelCard
+
+#: 26-connectivity: voxels touching by a corner belong to one component (thin vessels stay whole).
+STRUCTURE_26 = np.ones((3, 3, 3), bool)
+
+
+def _boxes(labels: np.ndarray) -> list[tuple[slice, ...] | None]:
+    return ndimage.find_objects(labels) if labels.size and labels.max() > 0 else []
+
+
+def count_components(mask: np.ndarray) -> int:
+    """Number of 26-connected components of a binary mask."""
+    if not mask.any():
+        return 0
+    return int(ndimage.label(mask, structure=STRUCTURE_26)[1])
+
+
+def component_counts(labels: np.ndarray, values: Iterable[int] | None = None) -> dict[int, int]:
+    """Connected components of every label value (or of ``values``)."""
+    boxes = _boxes(labels)
+    wanted = set(values) if values is not None else None
+    out: dict[int, int] = {}
+    for idx, box in enumerate(boxes):
+        v = idx + 1
+        if box is None or (wanted is not None and v not in wanted):
+            continue
+        out[v] = count_components(labels[box] == v)
+    if wanted is not None:
+        for v in wanted:
+            out.setdefault(v, 0)
+    return out
+
+
+def keep_largest_component(labels: np.ndarray, values: Iterable[int]) -> dict[int, int]:
+    """In place: keep only the largest component of each label in ``values``; return voxels removed per label."""
+    boxes = _boxes(labels)
+    removed: dict[int, int] = {}
+    for v in values:
+        if v < 1 or v > len(boxes) or boxes[v - 1] is None:
+            continue
+        box = boxes[v - 1]
+        sub = labels[box]
+        mask = sub == v
+        comp, n = ndimage.label(mask, structure=STRUCTURE_26)
+        if n <= 1:
+            continue
+        sizes = np.bincount(comp.ravel())
+        sizes[0] = 0
+        keep = int(np.argmax(sizes))
+        drop = mask & (comp != keep)
+        removed[v] = int(drop.sum())
+        sub[drop] = 0  # sub is a view into labels
+    return removed
+
+
+def fill_holes(labels: np.ndarray, values: Iterable[int]) -> dict[int, int]:
+    """In place: fill background holes fully enclosed by a label (never overwrite another label)."""
+    boxes = _boxes(labels)
+    filled: dict[int, int] = {}
+    for v in values:
+        if v < 1 or v > len(boxes) or boxes[v - 1] is None:
+            continue
+        sub = labels[boxes[v - 1]]
+        mask = sub == v
+        holes = ndimage.binary_fill_holes(mask) & ~mask & (sub == 0)
+        if holes.any():
+            sub[holes] = v
+            filled[v] = int(holes.sum())
+    return filled
+
+
+def postprocess_labels(labels: np.ndarray, card: ModelCard, fill: bool | None = None) -> dict[str, dict[int, int]]:
+    """Apply the card's clean-up in place: largest component where ``keep_largest_component``; holes when asked.
+
+    ``fill`` overrides the card's ``outputs.fill_holes``. Returns voxel counts changed per label, for the report.
+    """
+    lcc = [lb.value for lb in card.outputs.labels if lb.keep_largest_component and lb.value > 0]
+    report = {"largest_component_removed": keep_largest_component(labels, lcc) if lcc else {}}
+    do_fill = card.outputs.fill_holes if fill is None else fill
+    if do_fill:
+        report["holes_filled"] = fill_holes(labels, [lb.value for lb in card.outputs.labels if lb.value > 0])
+    return report

@@ -1,0 +1,187 @@
+"""From a :class:`Volume` to the model's space (orientation, spacing, intensities) and back again.
+
+Forward (:func:`to_model_space`):
+1. reorient exactly (axis permutation and flips, no interpolation) to the card's ``image_input.orientation``;
+2. resample linearly to ``spacing_mm`` on a grid centred on the same field of view: along an axis with ``n`` voxels of
+   size ``s`` the new grid has ``n' = max(1, round(n * s / s'))`` voxels of size ``s'`` and the same centre;
+3. normalise the intensities with :func:`normalize.normalize_intensity` (the card's rule for the modality).
+
+Inverse (:meth:`ModelSpace.labels_to_input`): nearest-neighbour lookup of each *input* voxel centre in the model grid,
+then the inverse axis permutation/flips. It is defined on the input grid itself, so a label map always lands on the
+input's voxel grid with the input's affine, whatever the model's spacing; when the spacing already matches, the round
+trip is the identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from medpriv_desktop.core.errors import ModelError
+from medpriv_desktop.core.imaging.normalize import normalize_intensity
+from medpriv_desktop.core.imaging.volume import LabelMap, Volume, apply_reorient, reorient_transform, undo_reorient
+from medpriv_desktop.core.models.card import ImageInput
+
+#: Relative spacing difference below which no resampling is done (saves time, keeps the round trip exact).
+SPACING_TOLERANCE = 1e-3
+
+
+@dataclass
+class AxisMap:
+    """Along one axis: model index m sits at input (reoriented) index ``scale * m + offset``."""
+
+    n_in: int
+    n_out: int
+    scale: float
+    offset: float
+
+    @classmethod
+    def for_axis(cls, n_in: int, s_in: float, s_out: float) -> AxisMap:
+        """The centred grid of ``s_out`` spacing covering ``n_in`` voxels of ``s_in``."""
+        if abs(s_in - s_out) <= SPACING_TOLERANCE * s_out:
+            return cls(n_in, n_in, 1.0, 0.0)
+        n_out = max(1, int(round(n_in * s_in / s_out)))
+        scale = s_out / s_in
+        offset = (n_in - 1) / 2.0 - scale * (n_out - 1) / 2.0
+        return cls(n_in, n_out, scale, offset)
+
+    @property
+    def identity(self) -> bool:
+        """True when this axis is not resampled."""
+        return self.scale == 1.0 and self.offset == 0.0 and self.n_in == self.n_out
+
+
+@dataclass
+class ModelSpace:
+    """The volume as the network sees it, plus everything needed to go back to the input grid."""
+
+    array: np.ndarray  # float32, normalised, in the card's orientation and spacing
+    volume: Volume  # the same grid as a Volume (affine in RAS+ mm), array = ``array``
+    input_volume: Volume
+    perm: tuple[int, int, int]
+    flips: tuple[bool, bool, bool]
+    axes: tuple[AxisMap, AxisMap, AxisMap]
+    pad_value: float
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Shape of the model-space array."""
+        return tuple(a.n_out for a in self.axes)  # type: ignore[return-value]
+
+    def labels_to_input(self, labels: np.ndarray, names: dict[int, str] | None = None,
+                        colors: dict[int, tuple[int, int, int]] | None = None) -> LabelMap:
+        """Map a model-space label array back onto the input volume's voxel grid (nearest neighbour)."""
+        if tuple(labels.shape) != self.shape:
+            raise ValueError(f"labels of shape {labels.shape} are not on the model grid {self.shape}")
+        out = labels
+        if not all(a.identity for a in self.axes):
+            # For every input (reoriented) index n along an axis: the nearest model index round((n - offset) / scale).
+            idx = []
+            for a in self.axes:
+                m = np.rint((np.arange(a.n_in) - a.offset) / a.scale).astype(np.int64)
+                idx.append(np.clip(m, 0, a.n_out - 1))
+            # Gather one axis at a time: memory stays at one output-sized array of the label dtype.
+            out = np.take(out, idx[0], axis=0)
+            out = np.take(out, idx[1], axis=1)
+            out = np.take(out, idx[2], axis=2)
+        out = np.ascontiguousarray(undo_reorient(out, self.perm, self.flips))
+        return LabelMap.like(self.input_volume, out, names or {}, colors)
+
+    def to_model(self, input_array: np.ndarray, order: int = 0) -> np.ndarray:
+        """Map another array on the input grid (e.g. a reference label map) into model space."""
+        return np.ascontiguousarray(_resample(apply_reorient(input_array, self.perm, self.flips), self.axes, order))
+
+
+def _resample(arr: np.ndarray, axes: tuple[AxisMap, AxisMap, AxisMap], order: int) -> np.ndarray:
+    if all(a.identity for a in axes):
+        return arr
+    out_shape = tuple(a.n_out for a in axes)
+    if order == 0:
+        idx = [np.clip(np.rint(a.scale * np.arange(a.n_out) + a.offset).astype(np.int64), 0, a.n_in - 1)
+               for a in axes]
+        return np.ascontiguousarray(arr[np.ix_(*idx)])
+    # Separable linear resampling, one axis at a time: far less memory than one 3D map_coordinates call.
+    out = arr
+    for ax, a in enumerate(axes):
+        if not a.identity:
+            out = _linear_along(out, a.scale * np.arange(a.n_out) + a.offset, ax)
+    out = np.asarray(out, dtype=np.float32)
+    assert out.shape == out_shape
+    return out
+
+
+def _linear_along(arr: np.ndarray, coords: np.ndarray, axis: int) -> np.ndarray:
+    """Linear interpolation of ``arr`` at fractional indices ``coords`` along ``axis`` (edges clamped)."""
+    n = arr.shape[axis]
+    c = np.clip(coords, 0, n - 1)
+    lo = np.floor(c).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (c - lo).astype(np.float32)
+    shape = [1, 1, 1]
+    shape[axis] = len(coords)
+    w = w.reshape(shape)
+    # Converting after the gather keeps an int16 input from being copied whole to float32 first.
+    a = np.take(arr, lo, axis=axis).astype(np.float32, copy=False)
+    b = np.take(arr, hi, axis=axis).astype(np.float32, copy=False)
+    a *= 1.0 - w
+    b *= w
+    a += b
+    return a
+
+
+def check_modality(volume: Volume, image_input: ImageInput, model_id: str) -> str:
+    """The modality to normalise with; :class:`ModelError` when the model does not take this kind of image."""
+    if volume.modality in image_input.modalities:
+        return volume.modality
+    guessed = " (guessed from the intensities; use --modality to override)" if volume.meta.get(
+        "modality_guessed") else ""
+    raise ModelError(f"model '{model_id}' takes {'/'.join(image_input.modalities)} images but this image is "
+                     f"{volume.modality}{guessed}", path=volume.meta.get("source_path"),
+                     hint="choose a model made for this modality")
+
+
+def to_model_space(volume: Volume, image_input: ImageInput, model_id: str = "model") -> ModelSpace:
+    """Reorient, resample and normalise ``volume`` for a model with this input contract."""
+    modality = check_modality(volume, image_input, model_id)
+    codes = image_input.orientation
+    perm, flips = reorient_transform(volume.orientation_codes(), codes)
+    # A view, not a copy: the reoriented array is only read while resampling / normalising.
+    re_arr = apply_reorient(volume.array, perm, flips)
+    re_spacing = [volume.spacing[p] for p in perm]
+    axes = tuple(AxisMap.for_axis(n, s, t) for n, s, t in zip(re_arr.shape, re_spacing, image_input.spacing_mm))
+    norm = image_input.intensity[modality]
+    resampled = _resample(re_arr, axes, order=1)  # type: ignore[arg-type]
+    arr = normalize_intensity(resampled, norm)
+    del resampled
+    # Padding value: what air / empty background becomes after normalisation.
+    pad = float(normalize_intensity(np.array([-1024.0 if modality == "CT" else 0.0], np.float32), norm)[0]) \
+        if norm.kind in ("ct-clip-zscore", "none") else float(arr.min())
+    aff = _model_affine(volume, perm, flips, axes)
+    model_vol = Volume.from_affine(arr, aff, modality, {"model_space": True})
+    return ModelSpace(arr, model_vol, volume, perm, flips, axes, pad)  # type: ignore[arg-type]
+
+
+def _model_affine(volume: Volume, perm, flips, axes) -> np.ndarray:
+    """Affine of the model grid: reoriented affine composed with the per-axis scale/offset."""
+    n = np.asarray(volume.shape)
+    aff = volume.affine
+    re = np.eye(4)
+    start = np.zeros(3)
+    for new_axis, (old_axis, flip) in enumerate(zip(perm, flips)):
+        re[:3, new_axis] = -aff[:3, old_axis] if flip else aff[:3, old_axis]
+        if flip:
+            start[old_axis] = n[old_axis] - 1
+    re[:3, 3] = aff[:3, :3] @ start + aff[:3, 3]
+    scale = np.eye(4)
+    for ax, a in enumerate(axes):
+        scale[ax, ax] = a.scale
+        scale[ax, 3] = a.offset
+    return re @ scale
+
+
+def check_model_fits(image_input: ImageInput, n_labels_card: int, n_out_model: int | None, model_id: str) -> None:
+    """Refuse a model whose output channels disagree with its card's labels."""
+    if n_out_model is not None and n_out_model != n_labels_card:
+        raise ModelError(f"model '{model_id}' outputs {n_out_model} channels but its card lists {n_labels_card} "
+                         "labels", hint="the bundle is inconsistent; re-export it")

@@ -1,0 +1,126 @@
+"""Sliding-window inference over a model-space array with Gaussian blending and bounded memory.
+
+Tiles are visited slab by slab along the first (slowest) axis. Logits are accumulated only for the current slab of
+``patch[0]`` planes; when the window moves on, the planes no later tile can touch are finished at once: weighted
+logits -> softmax -> argmax (label) and normalised entropy (``H / log C`` in [0, 1]). Memory is therefore
+``C x patch[0] x Y x Z`` floats for the accumulator plus one byte (label) and two bytes (entropy) per model voxel,
+whatever the length of the scan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from medpriv_desktop.core.jobs import Job, Progress
+
+#: Flip sets: every combination of the three spatial axes (8 passes) for test-time augmentation.
+ALL_FLIPS: tuple[tuple[int, ...], ...] = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2))
+#: Smallest blending weight, so voxels seen by a single tile edge still get a defined average.
+MIN_WEIGHT = 1e-3
+
+
+def tile_starts(n: int, patch: int, overlap: float) -> list[int]:
+    """Start indices of tiles of size ``patch`` covering ``n`` voxels with the requested fractional overlap."""
+    if n <= patch:
+        return [0]
+    step = max(1, int(patch * (1.0 - overlap)))
+    count = math.ceil((n - patch) / step) + 1
+    return sorted({int(round(x)) for x in np.linspace(0, n - patch, count)})
+
+
+def gaussian_weight(patch: Sequence[int], sigma_scale: float = 0.125) -> np.ndarray:
+    """Importance map: a Gaussian centred on the tile (sigma = patch / 8), max 1, floored at ``MIN_WEIGHT``."""
+    grids = []
+    for p in patch:
+        x = np.arange(p, dtype=np.float64) - (p - 1) / 2.0
+        grids.append(np.exp(-0.5 * (x / max(p * sigma_scale, 1e-6)) ** 2))
+    w = grids[0][:, None, None] * grids[1][None, :, None] * grids[2][None, None, :]
+    w /= w.max()
+    return np.maximum(w, MIN_WEIGHT).astype(np.float32)
+
+
+def _finish(acc: np.ndarray, wsum: np.ndarray, labels: np.ndarray, entropy: np.ndarray, n_classes: int) -> None:
+    """Blend, softmax, argmax and entropy for a slab of planes (writes into ``labels`` and ``entropy``)."""
+    for p in range(acc.shape[1]):  # plane by plane: temporaries stay at C x Y x Z
+        logits = acc[:, p] / wsum[p][None]
+        labels[p] = np.argmax(logits, axis=0)
+        logits -= logits.max(axis=0, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=0, keepdims=True)
+        h = -(logits * np.log(np.maximum(logits, 1e-12))).sum(axis=0)
+        entropy[p] = h / math.log(n_classes) if n_classes > 1 else 0.0
+
+
+def sliding_window(
+    array: np.ndarray,
+    predict: Callable[[np.ndarray], np.ndarray],
+    patch: Sequence[int],
+    n_classes: int,
+    *,
+    overlap: float = 0.5,
+    batch_size: int = 1,
+    pad_value: float = 0.0,
+    flips: Sequence[tuple[int, ...]] = ((),),
+) -> Job[tuple[np.ndarray, np.ndarray, int]]:
+    """Segment ``array`` (X, Y, Z float32) tile by tile; return ``(labels, entropy, n_tiles)`` at its resolution.
+
+    ``predict`` takes a batch ``[B, 1, px, py, pz]`` and returns logits ``[B, C, px, py, pz]``. ``flips`` lists the
+    spatial flips to average (``()`` = the image as is); each flip multiplies the cost. Yields a Progress per batch;
+    stopping between yields leaves nothing behind.
+    """
+    patch = tuple(int(p) for p in patch)
+    orig = array.shape
+    if any(n < p for n, p in zip(orig, patch)):
+        # Too small for one tile: pad (only this case copies the array).
+        pads = [(0, max(0, p - n)) for n, p in zip(orig, patch)]
+        array = np.pad(array, pads, mode="constant", constant_values=pad_value)
+    nx, ny, nz = array.shape
+    sx, sy, sz = (tile_starts(n, p, overlap) for n, p in zip(array.shape, patch))
+    n_tiles = len(sx) * len(sy) * len(sz)
+    weight = gaussian_weight(patch)
+    label_dtype = np.uint8 if n_classes <= 256 else np.uint16
+    labels = np.zeros((nx, ny, nz), label_dtype)
+    entropy = np.zeros((nx, ny, nz), np.float16)
+    px = patch[0]
+    acc = np.zeros((n_classes, px, ny, nz), np.float32)
+    wsum = np.zeros((px, ny, nz), np.float32)
+    base = 0
+    done = 0
+    yield Progress(0.0, f"inference: {n_tiles} tiles")
+    for x0 in sx:
+        if x0 > base:
+            d = x0 - base
+            _finish(acc[:, :d], wsum[:d], labels[base:x0], entropy[base:x0], n_classes)
+            acc[:, : px - d] = acc[:, d:]
+            acc[:, px - d:] = 0
+            wsum[: px - d] = wsum[d:]
+            wsum[px - d:] = 0
+            base = x0
+        corners = [(y0, z0) for y0 in sy for z0 in sz]
+        for b in range(0, len(corners), batch_size):
+            chunk = corners[b: b + batch_size]
+            batch = np.stack([array[x0:x0 + px, y0:y0 + patch[1], z0:z0 + patch[2]] for y0, z0 in chunk])[:, None]
+            batch = np.ascontiguousarray(batch, dtype=np.float32)
+            out = None
+            for f in flips:
+                axes = tuple(a + 2 for a in f)
+                x_in = np.ascontiguousarray(np.flip(batch, axes)) if axes else batch
+                y = np.asarray(predict(x_in), dtype=np.float32)
+                y = np.flip(y, axes) if axes else y
+                out = y if out is None else out + y
+            if len(flips) > 1:
+                out /= len(flips)
+            for (y0, z0), logits in zip(chunk, out):
+                acc[:, :, y0:y0 + patch[1], z0:z0 + patch[2]] += logits * weight[None]
+                wsum[:, y0:y0 + patch[1], z0:z0 + patch[2]] += weight
+            done += len(chunk)
+            yield Progress(done / n_tiles, f"tile {done}/{n_tiles}")
+    end = min(base + px, nx)
+    _finish(acc[:, : end - base], wsum[: end - base], labels[base:end], entropy[base:end], n_classes)
+    if array.shape != orig:
+        labels = np.ascontiguousarray(labels[: orig[0], : orig[1], : orig[2]])
+        entropy = np.ascontiguousarray(entropy[: orig[0], : orig[1], : orig[2]])
+    return labels, entropy, n_tiles
