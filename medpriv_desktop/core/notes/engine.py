@@ -1,0 +1,94 @@
+"""The de-identification engine: Presidio's analyzer over a blank spaCy pipeline with the project's recognizers.
+
+``DeidEngine()`` builds once (Presidio import, blank ``en`` pipeline, rule recognizers, and the bundled PHI model
+when one is installed) and then ``analyze(text) -> list[PhiSpan]`` per note. Offline by construction: no spaCy model
+is loaded or downloaded (``spacy.blank("en")``), tldextract's suffix-list download is switched off before Presidio is
+imported, Presidio's ``log_decision_process`` stays off (it would log note tokens), and no torch is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from medpriv_desktop.core.notes.spans import PhiSpan, merge_spans
+
+log = logging.getLogger(__name__)
+
+
+def _offline_environment() -> None:
+    # tldextract (pulled in by Presidio's e-mail/URL recognizers) would fetch the public suffix list.
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def blank_nlp_engine() -> Any:
+    """A Presidio NLP engine over ``spacy.blank("en")``: tokens only, no model files, nothing downloaded."""
+    _offline_environment()
+    import spacy
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    class BlankSpacyNlpEngine(SpacyNlpEngine):
+        """SpacyNlpEngine whose pipeline is a blank English tokenizer."""
+
+        def load(self) -> None:
+            self.nlp = {"en": spacy.blank("en")}
+
+    engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}])
+    engine.load()
+    return engine
+
+
+@dataclass
+class EngineConfig:
+    """Knobs of the engine: score threshold and whether to use the PHI model."""
+
+    threshold: float = 0.0
+    use_model: bool = True
+    model_id: str | None = None
+    categories: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DeidEngine:
+    """Finds PHI spans in a note (see the module docstring)."""
+
+    def __init__(self, config: EngineConfig | None = None, recognizers: list | None = None, model_recognizer: Any = None) -> None:
+        _offline_environment()
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+        from medpriv_desktop.core.notes.recognizers import default_recognizers
+
+        self.config = config or EngineConfig()
+        registry = RecognizerRegistry(supported_languages=["en"])
+        self.recognizers = recognizers if recognizers is not None else default_recognizers()
+        for r in self.recognizers:
+            registry.add_recognizer(r)
+        self.model_recognizer = model_recognizer
+        if model_recognizer is None and self.config.use_model:
+            from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
+
+            self.model_recognizer = load_default_model_recognizer(self.config.model_id)
+        if self.model_recognizer is not None:
+            registry.add_recognizer(self.model_recognizer)
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=["en"],
+                                       log_decision_process=False, default_score_threshold=self.config.threshold)
+        self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
+
+    @property
+    def model_id(self) -> str | None:
+        """Id of the PHI model in use, or None for rules only."""
+        return getattr(self.model_recognizer, "model_id", None)
+
+    def analyze(self, text: str) -> list[PhiSpan]:
+        """PHI spans of ``text``, overlaps merged."""
+        if not text.strip():
+            return []
+        results = self.analyzer.analyze(text=text, language="en", entities=self.config.categories or self.entities,
+                                        score_threshold=self.config.threshold)
+        spans = [PhiSpan(r.start, r.end, r.entity_type, float(r.score),
+                         (r.recognition_metadata or {}).get("recognizer_name", "")) for r in results]
+        return merge_spans(spans)

@@ -1,0 +1,32 @@
+"""Operators that turn a note and its PHI spans into the output text: tags, masks and surrogates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from medpriv_desktop.core.notes.spans import PhiSpan
+
+OPERATORS = ("tag", "mask", "surrogate")
+
+
+def replace_spans(text: str, spans: list[PhiSpan], replacement: Callable[[PhiSpan, str], str]) -> str:
+    """Rebuild ``text`` with every (non-overlapping, sorted) span replaced by ``replacement(span, original)``."""
+    out, pos = [], 0
+    for s in sorted(spans):
+        if s.start < pos:
+            continue
+        out.append(text[pos: s.start])
+        out.append(replacement(s, text[s.start: s.end]))
+        pos = s.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def tag(text: str, spans: list[PhiSpan]) -> str:
+    """``[NAME]``, ``[DATE]``, ... in place of each span."""
+    return replace_spans(text, spans, lambda s, _: f"[{s.tag}]")
+
+
+def mask(text: str, spans: list[PhiSpan], char: str = "*") -> str:
+    """Each PHI character replaced by ``char`` (spaces and line breaks kept, so the layout holds)."""
+    return replace_spans(text, spans, lambda s, orig: "".join(c if c.isspace() else char for c in orig))

@@ -1,0 +1,70 @@
+"""The small base every MedPriv recognizer shares: a Presidio ``EntityRecognizer`` that finds :class:`PhiSpan`.
+
+Subclasses declare ``NAME`` and ``CATEGORIES`` as class constants and implement :meth:`find`, which works on the
+plain text (no spaCy features are needed, so the engine runs on a blank pipeline). :meth:`analyze` adapts the spans
+to Presidio's ``RecognizerResult`` so the recognizers plug into Presidio's registry and analyzer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from medpriv_desktop.core.notes.spans import PhiSpan
+
+WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d+|\S")
+
+
+@dataclass(frozen=True)
+class Tok:
+    """A token of the note: upper-cased text, offsets, and whether it is a word (letters)."""
+
+    up: str
+    start: int
+    end: int
+    raw: str
+
+    @property
+    def is_word(self) -> bool:
+        """True for alphabetic tokens."""
+        return self.raw[:1].isalpha()
+
+
+@lru_cache(maxsize=4)
+def tokens(text: str) -> tuple[Tok, ...]:
+    """Tokens of ``text`` (cached for the few recognizers that share one note)."""
+    return tuple(Tok(m.group().upper(), m.start(), m.end(), m.group()) for m in WORD_RE.finditer(text))
+
+
+class MedPrivRecognizer(EntityRecognizer):
+    """Base of the project's recognizers: ``find(text) -> list[PhiSpan]`` plus the Presidio adapter."""
+
+    NAME = "medpriv"
+    CATEGORIES: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(self.CATEGORIES), name=self.NAME, supported_language="en")
+
+    def load(self) -> None:  # noqa: D102 - nothing to load; lexicons load lazily
+        pass
+
+    def find(self, text: str) -> list[PhiSpan]:
+        """All PHI spans this recognizer sees in ``text``."""
+        raise NotImplementedError
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """Presidio entry point: the spans of :meth:`find` as ``RecognizerResult`` objects."""
+        wanted = set(entities or self.CATEGORIES)
+        return [
+            RecognizerResult(s.category, s.start, s.end, s.score, recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.NAME, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+            for s in self.find(text)
+            if s.category in wanted
+        ]
+
+    def span(self, start: int, end: int, category: str, score: float) -> PhiSpan:
+        """A span credited to this recognizer."""
+        return PhiSpan(start, end, category, score, self.NAME)

@@ -1,0 +1,47 @@
+"""Identifying numbers: SSN, medical record, account, licence, device/serial and other ID numbers after a cue, and
+long digit runs that are not measurements."""
+
+from __future__ import annotations
+
+import re
+
+from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer
+from medpriv_desktop.core.notes.spans import PhiSpan
+
+_CUES = [
+    ("SSN", r"SSN|SOCIAL\s+SECURITY(?:\s+(?:NUMBER|NO|#))?|SS#"),
+    ("MRN", r"MRN|MR#|MED(?:ICAL)?\s+REC(?:ORD)?(?:\s+(?:NUMBER|NO|#))?|UNIT\s+(?:NO|NUMBER)|HOSPITAL\s+(?:NO|NUMBER)|CHART\s*(?:#|NO)"),
+    ("ACCOUNT", r"ACC(?:OUN)?T\.?(?:\s+(?:NUMBER|NO|#))?|ACCT#|BILLING\s+(?:NO|NUMBER)|INSURANCE\s+(?:ID|NO|NUMBER)|POLICY\s+(?:NO|NUMBER|#)|MEDICAID\s+(?:ID|NO|#)|MEDICARE\s+(?:ID|NO|#)"),
+    ("LICENSE", r"LIC(?:ENSE|ENCE)?\.?(?:\s+(?:NUMBER|NO|#))?|DEA(?:\s+(?:NUMBER|NO|#))?|NPI|DL#|DRIVER'?S\s+LICEN[CS]E"),
+    ("DEVICE", r"SERIAL(?:\s+(?:NUMBER|NO|#))?|S/N|SN#|MODEL\s+(?:NO|NUMBER|#)|LOT(?:\s+(?:NUMBER|NO|#))?|DEVICE\s+(?:ID|NO|#)"),
+    ("ID", r"ID(?:\s+(?:NUMBER|NO|#))?|ACCESSION(?:\s+(?:NUMBER|NO|#))?|ORDER\s+(?:NUMBER|NO|#)|CASE\s+(?:NUMBER|NO|#)|REF(?:ERENCE)?\s*#"),
+]
+
+
+class IdRecognizer(MedPrivRecognizer):
+    """SSN and ID numbers after their cue words; bare SSN-shaped and long numbers."""
+
+    NAME = "ids"
+    CATEGORIES = ("SSN", "MRN", "ACCOUNT", "LICENSE", "DEVICE", "ID")
+
+    CUE = re.compile(
+        "|".join(rf"(?P<{c}>\b(?:{rx}))" for c, rx in _CUES) + r"", re.I)
+    VALUE = re.compile(r"\s*(?:IS|NUMBER|NO\.?|#|:|=|-)?\s*(?:IS|#|:)?\s*([A-Z]{0,3}[\-]?\d[\dA-Z\-]{3,19})\b", re.I)
+    SSN = re.compile(r"(?<![\w\-])\d{3}-\d{2}-\d{4}(?![\w\-])")
+    LONG = re.compile(r"(?<![\w.,/\-])\d{7,}(?![\w.,/]|-\d)")
+
+    def find(self, text: str) -> list[PhiSpan]:
+        out: list[PhiSpan] = []
+        for m in self.SSN.finditer(text):
+            out.append(self.span(m.start(), m.end(), "SSN", 0.95))
+        for m in self.CUE.finditer(text):
+            cat = m.lastgroup or "ID"
+            v = self.VALUE.match(text, m.end())
+            if v:
+                s, e = v.span(1)
+                if not any(s < o.end and o.start < e for o in out):
+                    out.append(self.span(s, e, cat, 0.85))
+        for m in self.LONG.finditer(text):
+            if not any(m.start() < o.end and o.start < m.end() for o in out):
+                out.append(self.span(m.start(), m.end(), "ID", 0.5))
+        return out
