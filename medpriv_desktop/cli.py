@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "medpriv_desktop.commands.demo",
     "medpriv_desktop.commands.audit",
     "medpriv_desktop.commands.segment",
+    "medpriv_desktop.commands.classify",
 )
 
 log = logging.getLogger("medpriv_desktop.cli")

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from medpriv_desktop.core.errors import JobCancelled, MedPrivError
 
 #: Modules that add subcommands; each has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "training.reports.cli",
+    "training.seg.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

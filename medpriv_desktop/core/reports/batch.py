@@ -1,0 +1,139 @@
+"""Batch classification of a CSV (one report per row) or a folder of ``.txt`` reports, as a cancellable job.
+
+The output CSV has one row per input row, in input order: the id column, then one 0/1 column per label named exactly
+as in the model card, then (optionally) one ``<label> probability`` column per label. Evidence, when asked for, goes
+to a JSON-lines file (one object per report with sentence offsets). Both files are written atomically at the end, so
+a cancelled job leaves no half-written output.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from medpriv_desktop.core.errors import InputError, did_you_mean
+from medpriv_desktop.core.fileio import atomic_open
+from medpriv_desktop.core.jobs import Job, Progress
+from medpriv_desktop.core.reports.classifier import ReportModel, ReportPrediction
+
+PROB_SUFFIX = " probability"
+MAX_REPORT_CHARS = 2_000_000  # a "report" larger than this is not a report (a wrong column or a binary file)
+
+
+@dataclass
+class ReportInput:
+    """Reports to classify: ids and texts, plus the id column name for the output."""
+
+    ids: list[str]
+    texts: list[str]
+    id_column: str
+    source: Path
+
+
+@dataclass
+class BatchSummary:
+    """Counts of a finished batch (no patient text)."""
+
+    n_reports: int
+    n_empty: int
+    positives: dict[str, int]
+    windows: int
+    output: Path
+
+
+def read_csv_reports(path: Path, text_column: str, id_column: str | None = None) -> ReportInput:
+    """Reports from a CSV; the id column defaults to the row number (``row``)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = reader.fieldnames or []
+            for c in [text_column] + ([id_column] if id_column else []):
+                if c not in cols:
+                    hint = did_you_mean(c, cols) or f"columns: {', '.join(cols)[:200]}"
+                    raise InputError(f"CSV has no column '{c}'", path=path, hint=hint)
+            ids, texts = [], []
+            for n, row in enumerate(reader, start=1):
+                text = row.get(text_column) or ""
+                if len(text) > MAX_REPORT_CHARS:
+                    raise InputError(f"row {n}: text is longer than {MAX_REPORT_CHARS} characters", path=path)
+                ids.append(row.get(id_column) or "" if id_column else str(n))
+                texts.append(text)
+    except UnicodeDecodeError:
+        raise InputError("CSV is not UTF-8 text", path=path, hint="save it as UTF-8") from None
+    except csv.Error as exc:
+        raise InputError(f"CSV cannot be parsed ({type(exc).__name__})", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or type(exc).__name__})", path=path) from None
+    if not ids:
+        raise InputError("CSV has no rows", path=path)
+    return ReportInput(ids, texts, id_column or "row", path)
+
+
+def read_folder_reports(folder: Path, id_column: str | None = None) -> ReportInput:
+    """Every ``*.txt`` in ``folder`` (sorted by name); the id is the file name without ``.txt``."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+    if not files:
+        raise InputError("folder has no .txt reports", path=folder)
+    texts = []
+    for f in files:
+        try:
+            texts.append(f.read_text(encoding="utf-8-sig"))
+        except UnicodeDecodeError:
+            raise InputError("report is not UTF-8 text", path=f, hint="save it as UTF-8") from None
+        except OSError as exc:
+            raise InputError(f"cannot read file ({exc.strerror or type(exc).__name__})", path=f) from None
+    return ReportInput([f.stem for f in files], texts, id_column or "id", folder)
+
+
+def read_reports(path: str | Path, text_column: str | None = None, id_column: str | None = None) -> ReportInput:
+    """A CSV (needs ``text_column``) or a folder of ``.txt`` files."""
+    path = Path(path)
+    if path.is_dir():
+        return read_folder_reports(path, id_column)
+    if not path.is_file():
+        raise InputError("no such file or folder", path=path)
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        raise InputError("expected a .csv file or a folder of .txt reports", path=path)
+    if path.suffix.lower() == ".txt":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("report is not UTF-8 text", path=path) from None
+        return ReportInput([path.stem], [text], id_column or "id", path)
+    if not text_column:
+        raise InputError("a CSV input needs the name of its text column", path=path, hint="pass --text-column")
+    return read_csv_reports(path, text_column, id_column)
+
+
+def classify_reports(model: ReportModel, reports: ReportInput, output: str | Path, *, probabilities: bool = False,
+                     evidence_path: str | Path | None = None, batch_size: int = 64) -> Job[BatchSummary]:
+    """Classify every report and write the output CSV (and evidence JSONL); yields progress per batch."""
+    output = Path(output)
+    n = len(reports.texts)
+    preds: list[ReportPrediction] = []
+    yield Progress(0.0, f"classifying {n} reports")
+    for start in range(0, n, batch_size):
+        part = reports.texts[start:start + batch_size]
+        preds.extend(model.classify(part, evidence=evidence_path is not None))
+        done = min(start + batch_size, n)
+        yield Progress(done / n, f"{done}/{n} reports")
+    labels = model.label_names
+    header = [reports.id_column] + labels + ([f"{lb}{PROB_SUFFIX}" for lb in labels] if probabilities else [])
+    with atomic_open(output, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for rid, p in zip(reports.ids, preds):
+            row: list[object] = [rid] + [p.decisions[lb] for lb in labels]
+            if probabilities:
+                row += ["" if p.probabilities[lb] is None else f"{p.probabilities[lb]:.4f}" for lb in labels]
+            w.writerow(row)
+    if evidence_path is not None:
+        with atomic_open(Path(evidence_path), "w") as fh:
+            for rid, text, p in zip(reports.ids, reports.texts, preds):
+                ev = {lb: [{"start": e.start, "end": e.end, "score": round(e.score, 4), "text": text[e.start:e.end]}
+                           for e in items] for lb, items in p.evidence.items()}
+                fh.write(json.dumps({"id": rid, "positives": p.positives, "evidence": ev}) + "\n")
+    positives = {lb: sum(p.decisions[lb] for p in preds) for lb in labels}
+    return BatchSummary(n, sum(p.empty for p in preds), positives, sum(p.windows for p in preds), output)

@@ -1,0 +1,145 @@
+"""The runtime report classifier: sections -> tokenizer windows -> ONNX -> per-label probabilities -> decisions.
+
+Built on the shared :class:`~medpriv_desktop.core.text.encoder.TextEncoder` (onnxruntime + tokenizers only). A long
+report is cut into overlapping windows, never truncated; a label's probability is the maximum over windows, since a
+finding stated anywhere in the report makes the report positive. Evidence for a positive label is the sentences
+that score highest for it on their own, with character offsets into the ORIGINAL report text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from medpriv_desktop.core.errors import ModelError
+from medpriv_desktop.core.reports.sections import USED_SECTIONS, classification_text, to_report_offset
+from medpriv_desktop.core.reports.sentences import split_sentences
+from medpriv_desktop.core.reports.thresholds import decide
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence supporting a label: ``[start, end)`` in the original report and its own probability."""
+
+    label: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class ReportPrediction:
+    """The result for one report: probabilities (None for unsupported labels), 0/1 decisions, evidence."""
+
+    probabilities: dict[str, float | None]
+    decisions: dict[str, int]
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    windows: int = 1
+    empty: bool = False
+
+    @property
+    def positives(self) -> list[str]:
+        """Labels decided 1."""
+        return [k for k, v in self.decisions.items() if v]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+
+
+class ReportModel:
+    """A loaded report classifier: encoder + label names + thresholds (``None`` marks an unsupported label)."""
+
+    def __init__(self, encoder: Any, label_names: list[str], thresholds: list[float | None],
+                 sections: tuple[str, ...] = USED_SECTIONS, activation: str = "sigmoid") -> None:
+        if len(label_names) != len(thresholds):
+            raise ModelError("model card lists a different number of labels and thresholds")
+        self.encoder = encoder
+        self.label_names = list(label_names)
+        self.thresholds = list(thresholds)
+        self.sections = tuple(sections) or USED_SECTIONS
+        self.activation = activation
+
+    @classmethod
+    def from_entry(cls, entry: Any, registry: Any = None, threads: int | None = None) -> ReportModel:
+        """Load a registry bundle (sha256 checked before the session is created)."""
+        from medpriv_desktop.core.models.card import Task
+        from medpriv_desktop.core.text.encoder import TextEncoder
+
+        card = entry.card
+        if card.task is not Task.REPORT_CLASSIFICATION:
+            raise ModelError(f"model '{card.id}' is a {card.task.value} model, not a report classifier",
+                             path=entry.path, hint="choose a report-classification model (medpriv models list)")
+        enc = TextEncoder.from_entry(entry, registry, threads)
+        labels = sorted(card.outputs.labels, key=lambda lb: lb.value)
+        ths = [lb.threshold if lb.supported else None for lb in labels]
+        sections = tuple(card.text_input.sections) if card.text_input and card.text_input.sections else USED_SECTIONS
+        return cls(enc, [lb.name for lb in labels], ths, sections, card.outputs.activation)
+
+    def _probs(self, logits: np.ndarray) -> np.ndarray:
+        if self.activation == "softmax":
+            e = np.exp(logits - logits.max(-1, keepdims=True))
+            return e / e.sum(-1, keepdims=True)
+        if self.activation == "none":
+            return logits
+        return _sigmoid(logits)
+
+    def probabilities(self, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, list[int]]:
+        """Probabilities ``(N, L)`` of already-prepared texts (max over windows) and the window count per text."""
+        if not texts:
+            return np.zeros((0, len(self.label_names)), dtype=np.float32), []
+        out = self.encoder.logits(list(texts), batch_size=batch_size)
+        probs = np.stack([np.max([self._probs(np.asarray(c.logits, dtype=np.float64)) for c in chunks], axis=0)
+                          for chunks in out]).astype(np.float32)
+        if probs.shape[1] != len(self.label_names):
+            raise ModelError(f"model gives {probs.shape[1]} outputs but its card lists {len(self.label_names)} labels")
+        return probs, [len(c) for c in out]
+
+    def classify(self, reports: list[str], evidence: bool = False, top_k: int = 2,
+                 batch_size: int = 32) -> list[ReportPrediction]:
+        """Classify reports (full texts; findings and impression are picked out here)."""
+        prepared = [classification_text(r, self.sections) for r in reports]
+        idx = [i for i, (t, _) in enumerate(prepared) if t.strip()]
+        probs, windows = self.probabilities([prepared[i][0] for i in idx], batch_size)
+        full = np.zeros((len(reports), len(self.label_names)), dtype=np.float32)
+        wins = [0] * len(reports)
+        for k, i in enumerate(idx):
+            full[i] = probs[k]
+            wins[i] = windows[k]
+        dec = decide(full, self.thresholds)
+        preds: list[ReportPrediction] = []
+        nonempty = set(idx)
+        for i in range(len(reports)):
+            p = {n: (None if t is None else float(full[i, j]))
+                 for j, (n, t) in enumerate(zip(self.label_names, self.thresholds))}
+            d = {n: int(dec[i, j]) if i in nonempty else 0 for j, n in enumerate(self.label_names)}
+            preds.append(ReportPrediction(p, d, windows=wins[i], empty=i not in nonempty))
+        if evidence:
+            self._add_evidence(reports, prepared, preds, top_k, batch_size)
+        return preds
+
+    def _add_evidence(self, reports: list[str], prepared: list[tuple[str, list]], preds: list[ReportPrediction],
+                      top_k: int, batch_size: int) -> None:
+        """Score each sentence of reports with positive labels on its own; keep the top sentences per label."""
+        jobs: list[tuple[int, int, int]] = []  # (report, start, end) in the report's own offsets
+        texts: list[str] = []
+        for i, (text, pieces) in enumerate(prepared):
+            if not preds[i].positives:
+                continue
+            for s, e in split_sentences(text):
+                a, b = to_report_offset(s, pieces), to_report_offset(e, pieces)
+                jobs.append((i, a, b))
+                texts.append(reports[i][a:b])
+        if not texts:
+            return
+        sprobs, _ = self.probabilities(texts, batch_size)
+        by_report: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        for (i, a, b), p in zip(jobs, sprobs):
+            by_report.setdefault(i, []).append((a, b, p))
+        for i, rows in by_report.items():
+            for lb in preds[i].positives:
+                j = self.label_names.index(lb)
+                ranked = sorted(rows, key=lambda r: -float(r[2][j]))[:top_k]
+                preds[i].evidence[lb] = [Evidence(lb, a, b, float(p[j])) for a, b, p in ranked]

@@ -1,0 +1,1 @@
+"""Radiology-report classifiers: data adapters, DP-LoRA training, the epsilon sweep and export to bundles."""

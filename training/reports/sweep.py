@@ -1,0 +1,221 @@
+"""The epsilon sweep: DP-LoRA at several epsilons (inf = non-private LoRA) x datasets x seeds, plus baselines.
+
+Every run writes ``runs/<dataset>/<run>.json`` when it finishes and is skipped when that file exists, so an
+interrupted sweep resumes run by run. Thresholds are tuned on the validation split (never part of the private
+training set) and F1 is measured on the test split. At the end the table (Markdown + JSON) and the
+privacy-utility plot (PNG) are rebuilt from all finished runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from medpriv_desktop.core.fileio import atomic_write_text
+from training.reports.data import ReportDataset, load_dataset, split_ids
+from training.reports.metrics import evaluate_probs, tfidf_baseline
+from training.reports.train import TrainConfig, config_dict, predict_proba, train_classifier
+
+DEFAULT_EPSILONS = (0.01, 0.1, 1.0, 10.0, math.inf)
+
+
+@dataclass
+class SweepConfig:
+    """What the sweep runs; the defaults are the CPU setting, :func:`full_config` the GPU one."""
+
+    datasets: tuple[str, ...] = ("openi", "ctrate")
+    epsilons: tuple[float, ...] = DEFAULT_EPSILONS
+    seeds: tuple[int, ...] = (0, 1)
+    baselines: tuple[str, ...] = ("tfidf", "full")
+    base: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=2, max_tokens=128))
+    save_models: tuple[float, ...] = (10.0,)
+
+
+def full_config() -> SweepConfig:
+    """The setting for a GPU machine: the whole backbone, 256 tokens, more epochs, larger batches, three seeds."""
+    return SweepConfig(seeds=(0, 1, 2), base=TrainConfig(epochs=5, max_tokens=256, batch_size=256,
+                                                         physical_batch_size=64, threads=8))
+
+
+def _eps_tag(eps: float) -> str:
+    return "inf" if not math.isfinite(eps) else f"{eps:g}"
+
+
+def run_name(method: str, eps: float, seed: int) -> str:
+    """File-safe name of one run."""
+    return f"{method}-eps{_eps_tag(eps)}-seed{seed}" if method == "dp-lora" else f"{method}-seed{seed}"
+
+
+def _splits(ds: ReportDataset) -> tuple[ReportDataset, ReportDataset, ReportDataset]:
+    tr, va, te = split_ids(ds.ids)
+    return ds.subset(tr), ds.subset(va), ds.subset(te)
+
+
+def run_one(cfg: TrainConfig, train: ReportDataset, val: ReportDataset, test: ReportDataset, log: Callable,
+            save_to: Path | None = None) -> dict[str, Any]:
+    """Train, tune thresholds on val, score test; return the run's record (and save the merged model if asked)."""
+    res = train_classifier(cfg, train, log=log)
+    pva = predict_proba(res.model, res.tokenizer, val.texts, cfg.max_tokens)
+    pte = predict_proba(res.model, res.tokenizer, test.texts, cfg.max_tokens)
+    th, scores = evaluate_probs(pva, val, pte, test)
+    priv = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in res.privacy.items()}
+    rec = {"config": config_dict(cfg), "privacy": priv, "thresholds": th.tolist(), "test": scores,
+           "seconds": res.seconds, "steps": res.steps, "n_train": len(train), "n_val": len(val), "n_test": len(test)}
+    if save_to is not None:
+        from training.reports.model import save_checkpoint
+
+        meta = {"backbone": cfg.backbone or str(_default_backbone()), "num_layers": cfg.num_layers,
+                "label_names": train.label_names, "label_set": train.label_set, "record": rec}
+        save_checkpoint(res.model, save_to, meta)
+        rec["checkpoint"] = str(save_to)
+    return rec
+
+
+def _default_backbone() -> Path:
+    from training.reports.model import default_backbone
+
+    return default_backbone()
+
+
+def run_sweep(sc: SweepConfig, data_root: Path, out_dir: Path, log: Callable = print) -> list[dict[str, Any]]:
+    """Run every missing run of the sweep, then rebuild the table and plot; return all records."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "sweep_config.json", json.dumps(
+        {"datasets": sc.datasets, "epsilons": [_eps_tag(e) for e in sc.epsilons], "seeds": sc.seeds,
+         "baselines": sc.baselines, "base": config_dict(sc.base)}, indent=2))
+    for name in sc.datasets:
+        ds = load_dataset(name, data_root)
+        train, val, test = _splits(ds)
+        rdir = out_dir / "runs" / ds.name
+        rdir.mkdir(parents=True, exist_ok=True)
+        if "tfidf" in sc.baselines and not (rdir / "tfidf.json").exists():
+            scores = tfidf_baseline(train, val, test)
+            atomic_write_text(rdir / "tfidf.json", json.dumps({"method": "tfidf-logreg", "dataset": ds.name,
+                                                               "test": scores, "epsilon": None}, indent=2))
+            log(f"{ds.name} tfidf weighted F1 {scores['weighted_f1']:.3f}")
+        jobs: list[tuple[str, float, int]] = [("dp-lora", e, s) for s in sc.seeds for e in sc.epsilons]
+        if "full" in sc.baselines:
+            jobs += [("full", math.inf, s) for s in sc.seeds]
+        for method, eps, seed in jobs:
+            rname = run_name(method, eps, seed)
+            target = rdir / f"{rname}.json"
+            if target.exists():
+                log(f"{ds.name} {rname}: done before, skipped")
+                continue
+            cfg = replace(sc.base, method=method, target_epsilon=eps, seed=seed,
+                          lr=sc.base.lr if method != "full" else min(sc.base.lr, 1e-4))
+            log(f"{ds.name} {rname}: training on {len(train)} reports")
+            save = rdir / f"{rname}.pt" if method == "dp-lora" and eps in sc.save_models else None
+            rec = run_one(cfg, train, val, test, log, save)
+            rec.update(method="dp-lora" if method == "dp-lora" and math.isfinite(eps) else
+                       ("lora" if method == "dp-lora" else method), dataset=ds.name, seed=seed,
+                       target_epsilon=_eps_tag(eps))
+            atomic_write_text(target, json.dumps(rec, indent=2))
+            log(f"{ds.name} {rname}: weighted F1 {rec['test']['weighted_f1']:.3f} in {rec['seconds']:.0f}s")
+    records = collect(out_dir)
+    write_table(records, out_dir)
+    plot(records, out_dir / "privacy_utility.png")
+    return records
+
+
+def collect(out_dir: Path) -> list[dict[str, Any]]:
+    """Every finished run record under ``out_dir/runs``."""
+    recs = []
+    for f in sorted((out_dir / "runs").glob("*/*.json")):
+        r = json.loads(f.read_text())
+        r.setdefault("run", f.stem)
+        r.setdefault("dataset", f.parent.name)
+        recs.append(r)
+    return recs
+
+
+def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (dataset, method, target epsilon): mean and std over seeds of weighted and macro F1."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        key = (r["dataset"], r.get("method", "?"), str(r.get("target_epsilon", "-")))
+        groups.setdefault(key, []).append(r)
+    rows = []
+    for (dsn, method, eps), rs in groups.items():
+        w = np.array([r["test"]["weighted_f1"] for r in rs])
+        m = np.array([r["test"]["macro_f1"] for r in rs])
+        spent = [r.get("privacy", {}).get("epsilon") for r in rs]
+        sigma = [r.get("privacy", {}).get("noise_multiplier") for r in rs]
+        reached = all(r.get("privacy", {}).get("target_epsilon_reached", True) for r in rs)
+        rows.append({"dataset": dsn, "method": method, "target_epsilon": eps, "seeds": len(rs),
+                     "weighted_f1": float(w.mean()), "weighted_f1_std": float(w.std()),
+                     "macro_f1": float(m.mean()), "macro_f1_std": float(m.std()),
+                     "epsilon_spent": None if None in spent else float(np.max(spent)),
+                     "noise_multiplier": None if None in sigma else float(np.mean(sigma)),
+                     "target_reached": reached,
+                     "seconds": float(np.mean([r.get("seconds", 0.0) for r in rs]))})
+    order = {"dp-lora": 0, "lora": 1, "full": 2, "tfidf-logreg": 3}
+    rows.sort(key=lambda r: (r["dataset"], order.get(r["method"], 9), _eps_sort(r["target_epsilon"])))
+    return rows
+
+
+def _eps_sort(e: str) -> float:
+    try:
+        return float(e)
+    except ValueError:
+        return math.inf
+
+
+def write_table(records: list[dict[str, Any]], out_dir: Path) -> str:
+    """Write ``sweep_table.md`` and ``sweep_table.json``; return the Markdown."""
+    rows = summarise(records)
+    lines = ["| dataset | method | target eps | eps spent | sigma | seeds | weighted F1 | macro F1 | s/run |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        spent = "-" if r["epsilon_spent"] is None else f"{r['epsilon_spent']:.3g}"
+        sigma = "-" if r["noise_multiplier"] is None else f"{r['noise_multiplier']:.3g}"
+        reach = "" if r["target_reached"] else " (not reached)"
+        lines.append(f"| {r['dataset']} | {r['method']} | {r['target_epsilon']}{reach} | {spent} | {sigma} | "
+                     f"{r['seeds']} | {r['weighted_f1']:.3f} ± {r['weighted_f1_std']:.3f} | "
+                     f"{r['macro_f1']:.3f} ± {r['macro_f1_std']:.3f} | {r['seconds']:.0f} |")
+    md = "\n".join(lines) + "\n"
+    atomic_write_text(out_dir / "sweep_table.md", md)
+    atomic_write_text(out_dir / "sweep_table.json", json.dumps(rows, indent=2))
+    return md
+
+
+def plot(records: list[dict[str, Any]], path: Path) -> None:
+    """Privacy-utility plot: weighted F1 against epsilon (log axis), one line per dataset, baselines dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = summarise(records)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    datasets = sorted({r["dataset"] for r in rows})
+    finite = [float(r["target_epsilon"]) for r in rows if r["method"] == "dp-lora"]
+    x_inf = (max(finite) * 10) if finite else 100.0
+    for i, dsn in enumerate(datasets):
+        color = f"C{i}"
+        dp = [r for r in rows if r["dataset"] == dsn and r["method"] in ("dp-lora", "lora")]
+        xs = [x_inf if r["method"] == "lora" else float(r["target_epsilon"]) for r in dp]
+        ax.errorbar(xs, [r["weighted_f1"] for r in dp], yerr=[r["weighted_f1_std"] for r in dp], marker="o",
+                    color=color, label=f"{dsn} LoRA (DP; rightmost = non-private)", capsize=3)
+        for r in rows:
+            if r["dataset"] == dsn and r["method"] in ("tfidf-logreg", "full"):
+                ax.axhline(r["weighted_f1"], color=color, ls="--" if r["method"] == "tfidf-logreg" else ":",
+                           lw=1, label=f"{dsn} {r['method']} (non-private)")
+    ax.set_xscale("log")
+    ax.set_xlabel("epsilon (rightmost point: no DP)")
+    ax.set_ylabel("weighted F1 (test split)")
+    ax.set_ylim(0, 1)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Privacy-utility trade-off, report classification")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.part.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)

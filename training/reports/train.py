@@ -1,0 +1,203 @@
+"""Training: DP-LoRA (opacus + peft), non-private LoRA, and full fine-tuning, on a :class:`ReportDataset`.
+
+DP-SGD details: Poisson sampling (each report joins a step with probability q = B/N), per-example clipping at
+``max_grad_norm``, Gaussian noise ``sigma * C``; the noise comes from :func:`noise_for_epsilon` for the target epsilon
+at this q and step count. Logical batches of expected size B are cut into physical micro-batches by opacus'
+``BatchMemoryManager`` so memory stays bounded whatever B is. Only LoRA adapters and the head are trained, so the
+guarantee covers exactly the weights that change.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.reports.accounting import compute_epsilon, default_delta, noise_for_epsilon
+from training.reports.data import ReportDataset
+from training.reports.model import ReportClassifier, add_lora, load_backbone, merge_lora
+
+METHODS = ("dp-lora", "lora", "full")
+
+
+@dataclass
+class TrainConfig:
+    """Everything one training run needs (saved into the card's ``training.config``)."""
+
+    method: str = "dp-lora"
+    target_epsilon: float = 8.0
+    delta: float | None = None  # None: 1/(10 N)
+    accountant: str = "prv"
+    max_grad_norm: float = 1.0
+    batch_size: int = 64  # expected logical batch (Poisson) under DP; fixed batch otherwise
+    physical_batch_size: int = 16
+    epochs: float = 2.0
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    max_tokens: int = 128
+    lora_rank: int = 8
+    lora_alpha: int = 16
+    backbone: str | None = None
+    num_layers: int | None = None
+    seed: int = 0
+    threads: int = 1
+
+
+@dataclass
+class TrainResult:
+    """A trained classifier (LoRA merged) and the privacy facts of its run."""
+
+    model: ReportClassifier
+    tokenizer: Any
+    config: TrainConfig
+    privacy: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    steps: int = 0
+    losses: list[float] = field(default_factory=list)
+
+
+def tokenize(tokenizer: Any, texts: list[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and masks, truncated to ``max_tokens`` and padded to it (trimmed per batch later)."""
+    enc = tokenizer(texts, truncation=True, max_length=max_tokens, padding="max_length", return_tensors="pt")
+    return enc["input_ids"], enc["attention_mask"]
+
+
+def _trim(ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # Drop padding columns no row in this batch uses: short Open-i reports then cost what they are long.
+    n = int(mask.sum(1).max().item()) if mask.numel() else 1
+    return ids[:, : max(n, 1)], mask[:, : max(n, 1)]
+
+
+def build_model(cfg: TrainConfig, num_labels: int) -> tuple[ReportClassifier, Any]:
+    """Backbone + head, with LoRA for the LoRA methods and everything trainable for ``full``."""
+    if cfg.method not in METHODS:
+        raise ValueError(f"unknown method {cfg.method!r}; use one of {METHODS}")
+    enc, tok = load_backbone(cfg.backbone, cfg.num_layers)
+    model = ReportClassifier(enc, num_labels)
+    if cfg.method in ("dp-lora", "lora"):
+        model = add_lora(model, cfg.lora_rank, cfg.lora_alpha)
+    return model, tok
+
+
+def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassifier | None = None,
+                     tokenizer: Any = None, log: Any = print, max_steps: int | None = None) -> TrainResult:
+    """Train on ``train`` and return the merged model with the privacy facts (epsilon inf for non-DP runs)."""
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.set_num_threads(max(1, cfg.threads))
+    if model is None:
+        model, tokenizer = build_model(cfg, len(train.label_names))
+    ids, mask = tokenize(tokenizer, train.texts, cfg.max_tokens)
+    y = torch.as_tensor(train.labels, dtype=torch.float32)
+    ds = torch.utils.data.TensorDataset(ids, mask, y)
+    n = len(ds)
+    bs = min(cfg.batch_size, n)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    loader = torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=True, generator=gen)
+    steps_per_epoch = len(loader)
+    total_steps = max(1, int(round(cfg.epochs * steps_per_epoch)))
+    if max_steps is not None:
+        total_steps = min(total_steps, max_steps)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss()
+    delta = cfg.delta if cfg.delta is not None else default_delta(n)
+    privacy: dict[str, Any] = {"epsilon": math.inf, "delta": delta, "n_train": n}
+    result = TrainResult(model, tokenizer, cfg)
+    t0 = time.time()
+    model.train()
+    dp = cfg.method == "dp-lora" and math.isfinite(cfg.target_epsilon)
+    if dp:
+        from opacus import PrivacyEngine
+        from opacus.utils.batch_memory_manager import BatchMemoryManager
+
+        q = 1.0 / steps_per_epoch
+        choice = noise_for_epsilon(cfg.target_epsilon, q, total_steps, delta, cfg.accountant)
+        log(f"DP: q={q:.4f} steps={total_steps} sigma={choice.noise_multiplier:.4g} eps={choice.epsilon:.4g}"
+            + (f" ({choice.note})" if choice.note else ""))
+        engine = PrivacyEngine(accountant=cfg.accountant, secure_mode=False)
+        gmodel, opt, dl = engine.make_private(module=model, optimizer=opt, data_loader=loader,
+                                              noise_multiplier=choice.noise_multiplier,
+                                              max_grad_norm=cfg.max_grad_norm, poisson_sampling=True)
+        step = 0
+        while step < total_steps:
+            with BatchMemoryManager(data_loader=dl, max_physical_batch_size=cfg.physical_batch_size,
+                                    optimizer=opt) as mdl:
+                for bid, bmask, by in mdl:
+                    if bid.shape[0] == 0:
+                        continue
+                    bid, bmask = _trim(bid, bmask)
+                    loss = loss_fn(gmodel(bid, bmask), by)
+                    loss.backward()
+                    opt.step()
+                    opt.zero_grad()
+                    if not opt._is_last_step_skipped:
+                        step += 1
+                        result.losses.append(float(loss))
+                        if step % 10 == 0 or step == total_steps:
+                            log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
+                        if step >= total_steps:
+                            break
+        spent = compute_epsilon(choice.noise_multiplier, q, step, delta, cfg.accountant,
+                                eps_error=min(0.01, cfg.target_epsilon / 50))
+        model = gmodel._module
+        privacy.update(epsilon=spent, target_epsilon=cfg.target_epsilon, accountant=cfg.accountant,
+                       noise_multiplier=choice.noise_multiplier, max_grad_norm=cfg.max_grad_norm, sampling_rate=q,
+                       steps=step, epochs=step / steps_per_epoch, target_epsilon_reached=choice.reached,
+                       note=choice.note)
+    else:
+        step = 0
+        while step < total_steps:
+            for bid, bmask, by in loader:
+                bid, bmask = _trim(bid, bmask)
+                loss = loss_fn(model(bid, bmask), by)
+                loss.backward()
+                opt.step()
+                opt.zero_grad()
+                step += 1
+                result.losses.append(float(loss))
+                if step % 10 == 0 or step == total_steps:
+                    log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
+                if step >= total_steps:
+                    break
+        privacy.update(steps=step, epochs=step / steps_per_epoch, sampling_rate=bs / n)
+    model.eval()
+    result.model = merge_lora(model)
+    result.privacy = privacy
+    result.steps = step
+    result.seconds = time.time() - t0
+    return result
+
+
+@torch.no_grad()
+def predict_proba(model: ReportClassifier, tokenizer: Any, texts: list[str], max_tokens: int = 128,
+                  batch_size: int = 32) -> np.ndarray:
+    """Sigmoid probabilities (N, L), texts truncated to ``max_tokens`` (the training view; the app chunks)."""
+    model.eval()
+    out = []
+    order = np.argsort([len(t) for t in texts])  # similar lengths together: less padding
+    for i in range(0, len(texts), batch_size):
+        idx = order[i:i + batch_size]
+        ids, mask = tokenize(tokenizer, [texts[j] for j in idx], max_tokens)
+        ids, mask = _trim(ids, mask)
+        out.append((idx, torch.sigmoid(model(ids, mask)).numpy()))
+    probs = np.zeros((len(texts), out[0][1].shape[1]) if out else (0, 0), dtype=np.float32)
+    for idx, p in out:
+        probs[idx] = p
+    return probs
+
+
+def config_dict(cfg: TrainConfig) -> dict[str, Any]:
+    """JSON-safe config (infinite epsilon written as the string 'inf')."""
+    d = asdict(cfg)
+    if not math.isfinite(d["target_epsilon"]):
+        d["target_epsilon"] = "inf"
+    if d.get("backbone"):
+        d["backbone"] = str(Path(d["backbone"]))
+    return d
