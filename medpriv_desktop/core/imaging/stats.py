@@ -18,6 +18,8 @@ from scipy import ndimage
 from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.imaging.volume import LabelMap, Volume
 
+#: Voxels per slab of the single pass (bounds the temporaries to ~100 MB).
+SLAB_VOXELS = 4_000_000
 CSV_COLUMNS = ("value", "name", "voxels", "volume_ml", "mean", "std", "min", "max", "centroid_x_mm",
                "centroid_y_mm", "centroid_z_mm", "bbox_min_i", "bbox_min_j", "bbox_min_k", "bbox_max_i", "bbox_max_j",
                "bbox_max_k", "touches_border")
@@ -68,7 +70,7 @@ def structure_stats(labelmap: LabelMap, image: Volume | None = None, include_abs
     s1, s2 = np.zeros(n), np.zeros(n)
     extrema: dict[int, tuple[float, float]] = {}
     # Slab by slab along i, so temporaries stay small on a 512x512x400 CT.
-    step = max(1, 4_000_000 // max(1, labels.shape[1] * labels.shape[2]))
+    step = max(1, SLAB_VOXELS // max(1, labels.shape[1] * labels.shape[2]))
     jj, kk = np.indices(labels.shape[1:])
     for i0 in range(0, labels.shape[0], step):
         lab = labels[i0:i0 + step]
@@ -87,7 +89,8 @@ def structure_stats(labelmap: LabelMap, image: Volume | None = None, include_abs
             present = np.nonzero(c)[0]
             for v, lo, hi in zip(present, ndimage.minimum(img, lab, present), ndimage.maximum(img, lab, present)):
                 old = extrema.get(int(v))
-                extrema[int(v)] = (float(lo), float(hi)) if old is None else (min(old[0], lo), max(old[1], hi))
+                lo, hi = float(lo), float(hi)
+                extrema[int(v)] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
     boxes = ndimage.find_objects(labels) if labels.size and labels.max() > 0 else []
     unit = "HU" if (image is not None and image.modality == "CT") else "a.u."
     values = sorted(set(labelmap.labels) | {int(v) for v in np.nonzero(counts)[0]})

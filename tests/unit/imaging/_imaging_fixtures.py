@@ -118,3 +118,46 @@ def expected_tiny_labels(hu: np.ndarray, centres=DEFAULT_CENTRES) -> np.ndarray:
     """What the nearest-centre model must output for these HU (normalisation x = clip(HU, +-1000) / 1000)."""
     x = np.clip(hu.astype(np.float32), -1000, 1000) / 1000.0
     return np.argmin(np.abs(x[..., None] - np.asarray(centres, np.float32)), axis=-1).astype(np.uint8)
+
+
+def write_dicom_series(folder: Path, hu: np.ndarray, spacing=(0.8, 0.8, 2.5), origin_lps=(-100.0, -120.0, 50.0),
+                       *, series_uid: str | None = None, description: str = "synthetic", tilt_mm_per_slice=0.0,
+                       z_positions=None, modality: str = "CT", patient_name: str = "DOE^JANE") -> list[Path]:
+    """Write ``hu[i, j, k]`` (i = column, j = row) as a DICOM CT series, one file per slice k (axial, LPS)."""
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    series_uid = series_uid or generate_uid()
+    study_uid, for_uid = generate_uid(), generate_uid()
+    nx, ny, nz = hu.shape
+    files = []
+    for k in range(nz):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, for_uid
+        ds.PatientName, ds.PatientID = patient_name, "ID-12345"
+        ds.PatientBirthDate, ds.PatientSex, ds.StudyDate, ds.StudyTime = "19700101", "F", "20260101", "120000"
+        ds.AccessionNumber, ds.ReferringPhysicianName, ds.StudyID = "A1", "", "1"
+        ds.Modality, ds.SeriesNumber, ds.InstanceNumber = modality, 3, k + 1
+        ds.SeriesDescription = description
+        ds.Manufacturer = "tests"
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        z = z_positions[k] if z_positions is not None else origin_lps[2] + k * spacing[2]
+        ds.ImagePositionPatient = [origin_lps[0], origin_lps[1] + k * tilt_mm_per_slice, z]
+        ds.PixelSpacing = [spacing[1], spacing[0]]
+        ds.SliceThickness = spacing[2]
+        ds.Rows, ds.Columns = ny, nx
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+        ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+        ds.PixelData = np.ascontiguousarray((hu[:, :, k].T.astype(np.int32) + 1024).astype(np.uint16)).tobytes()
+        p = folder / f"slice_{series_uid[-6:]}_{k:03d}.dcm"
+        ds.save_as(str(p), enforce_file_format=True)
+        files.append(p)
+    return files
