@@ -9,7 +9,7 @@ pytest.importorskip("torch")
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
-from _text_tiny import tiny_bert, tiny_tokenizer  # noqa: E402
+from tests.training._text_tiny import tiny_bert, tiny_tokenizer  # noqa: E402
 from training.text.export import export_encoder  # noqa: E402
 
 TEXTS = ["the patient was seen by doctor john smith", "chest pain at home", "call 617 555 1234 today"]
