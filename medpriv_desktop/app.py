@@ -26,6 +26,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, help="save a screenshot of the window to this PNG")
     p.add_argument("--quit-after", type=float, default=0.0, help="quit after this many seconds (0 = stay open)")
     p.add_argument("--report-startup", action="store_true", help="print seconds from launch to a shown window")
+    p.add_argument("--smoke-test", type=Path, metavar="OUTDIR",
+                   help="installer check: open the demo, segment, de-identify, classify, write results to OUTDIR; "
+                        "exit 0 only if all worked")
     return p.parse_args(argv)
 
 
@@ -58,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.tabs.setCurrentWidget(window.workspaces[args.workspace])
 
     QTimer.singleShot(0, _after_show)
+    if args.smoke_test:
+        from medpriv_desktop.smoke import start_in_window
+
+        QTimer.singleShot(0, lambda: start_in_window(window, app, args.smoke_test))
     if args.screenshot or args.quit_after:
         def _finish() -> None:
             if args.screenshot:

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Build the one-folder MedPriv Desktop app for this system (Linux or macOS; Windows: installer/build.ps1):
+#   1. an app-only virtual environment (.venv-build) with the app and PyInstaller, no training stack;
+#   2. PyInstaller with installer/medpriv.spec into dist/MedPriv (work files in build/pyinstaller);
+#   3. installer/check_bundle.py: fails when torch, monai, transformers, opacus or peft is inside, or a needed piece
+#      (resources, presidio sources, tldextract snapshot, spaCy English, onnxruntime, VTK, Qt platform plugin) is not;
+#   4. an archive dist/MedPriv-<version>-<system>-<machine>.tar.gz (skip with MEDPRIV_NO_ARCHIVE=1).
+# Environment: MEDPRIV_BUILD_VENV (default .venv-build), MEDPRIV_DIST (default dist), MEDPRIV_WORK (default
+# build/pyinstaller), PYTHON (interpreter that creates the venv, default python3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=${MEDPRIV_BUILD_VENV:-.venv-build}
+DIST=${MEDPRIV_DIST:-dist}
+WORK=${MEDPRIV_WORK:-build/pyinstaller}
+t0=$(date +%s)
+
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[installer]"
+t_install=$(date +%s)
+
+# spaCy imports torch whenever it is installed: the build environment must not have it (nor the rest of the stack).
+if ! "$VENV/bin/python" - <<'EOF'
+import importlib.util, sys
+bad = [m for m in ("torch", "monai", "transformers", "opacus", "peft") if importlib.util.find_spec(m)]
+if bad:
+    print("build environment has the training stack installed: " + ", ".join(bad)
+          + "; build from a fresh app-only environment (remove it or set MEDPRIV_BUILD_VENV)", file=sys.stderr)
+    sys.exit(1)
+EOF
+then exit 1; fi
+
+export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS="" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+"$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
+  --distpath "$DIST" --workpath "$WORK" installer/medpriv.spec
+t_build=$(date +%s)
+
+"$VENV/bin/python" installer/check_bundle.py "$DIST/MedPriv" --json "$WORK/bundle_check.json"
+
+if [ "${MEDPRIV_NO_ARCHIVE:-0}" != "1" ]; then
+  version=$("$VENV/bin/python" -c "import medpriv_desktop; print(medpriv_desktop.__version__)")
+  archive="$DIST/MedPriv-$version-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).tar.gz"
+  tar -C "$DIST" -czf "$archive.part" MedPriv && mv "$archive.part" "$archive"
+  echo "archive: $archive ($(du -h "$archive" | cut -f1))"
+fi
+echo "app: $DIST/MedPriv/medpriv-desktop"
+echo "times: environment $((t_install - t0)) s, PyInstaller $((t_build - t_install)) s, total $(( $(date +%s) - t0 )) s"

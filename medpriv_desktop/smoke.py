@@ -1,0 +1,324 @@
+"""The smoke test of an installed (frozen) app: every engine once, on the bundled demo, with the bundled models.
+
+``medpriv-desktop --smoke-test OUTDIR`` opens the real window with the demo and runs these steps on a worker thread:
+
+1. ``demo``: write (or reuse) the generated demo study, notes and reports;
+2. ``segment``: read the demo CT with ``imaging.io.read_volume``, segment it with the default *bundled* segmentation
+   model (the student when there is one) through ``imaging.inference.segment_volume`` driven by ``run_job``, write
+   the label map and per-structure statistics;
+3. ``meshes``: surface meshes of the result with VTK (proves VTK works in the bundle);
+4. ``deid``: de-identify the demo notes with ``medpriv deid DIR -o OUT`` (the notes engine's batch job) and check that
+   the PHI planted in them is gone;
+5. ``classify``: classify the demo chest X-ray reports with ``medpriv classify CSV ... -o OUT.csv`` using the bundled
+   chest X-ray report classifier and check one 0/1 column per label of its card.
+
+Each step records ok/failed, seconds and a one-line error naming what is missing (an engine that has not landed, a
+model that is not bundled). ``OUTDIR/smoke_report.json`` holds everything; the exit code is 0 only when every step
+passed. Nothing is faked: a missing piece is a failed step. Only demo data is touched, so messages may name files.
+``python -m medpriv_desktop.smoke OUTDIR`` runs the same steps without a window.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medpriv_desktop.core.fileio import atomic_write_text
+
+REPORT_FILE = "smoke_report.json"
+#: Share of the PHI values planted in the demo notes that may survive de-identification (none by design).
+MAX_PHI_LEFT = 0.0
+
+
+class SmokeStepError(Exception):
+    """A smoke step failed for a reason it can state in one line."""
+
+
+@dataclass
+class StepResult:
+    """What one step did."""
+
+    name: str
+    ok: bool = False
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class SmokeReport:
+    """All steps, the environment, and the verdict."""
+
+    steps: list[StepResult] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every step passed."""
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    def to_json(self) -> str:
+        """The report as JSON."""
+        return json.dumps({"ok": self.ok, "environment": self.environment,
+                           "steps": [asdict(s) for s in self.steps]}, indent=2, default=str)
+
+
+def _environment() -> dict[str, Any]:
+    from medpriv_desktop import __version__
+    from medpriv_desktop.core import paths
+
+    return {"version": __version__, "frozen": bool(getattr(sys, "frozen", False)), "python": platform.python_version(),
+            "platform": platform.platform(), "resources": str(paths.resources_dir()),
+            "torch_importable": _importable("torch")}
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# -- steps ---------------------------------------------------------------------------------------------------------
+
+
+def step_demo(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Write or reuse the demo data."""
+    from medpriv_desktop.core.demo import make_demo
+
+    demo = make_demo()
+    ctx["demo"] = demo
+    needed = [demo / "demo_ct.nii.gz", demo / "notes", demo / "reports.csv"]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise SmokeStepError(f"demo data incomplete: {', '.join(missing)}")
+    return {"folder": str(demo), "notes": len(list((demo / "notes").glob("*.txt")))}
+
+
+def _bundled_entry(task: str, prefer: Callable[[Any], bool] | None = None):
+    from medpriv_desktop.core.models.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    entries = [e for e in registry.entries(task) if e.root == "bundled"]
+    if prefer is not None:
+        entries.sort(key=lambda e: not prefer(e))
+    if not entries:
+        raise SmokeStepError(f"no bundled {task} model in {registry.bundled_dir} "
+                             f"(problems: {[p.message for p in registry.problems] or 'none'})")
+    return registry, entries[0]
+
+
+def step_segment(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Segment the demo CT with the default bundled segmentation model."""
+    from medpriv_desktop.core.imaging.inference import segment_volume
+    from medpriv_desktop.core.imaging.io import read_volume, write_labelmap
+    from medpriv_desktop.core.imaging.stats import structure_stats, write_stats
+    from medpriv_desktop.core.jobs import run_job
+
+    registry, entry = _bundled_entry("segmentation", prefer=lambda e: e.card.role == "student")
+    volume = read_volume(ctx["demo"] / "demo_ct.nii.gz")
+    result = run_job(segment_volume(volume, entry, registry))
+    out = ctx["out"] / "segmentation"
+    out.mkdir(parents=True, exist_ok=True)
+    write_labelmap(result.labelmap, out / "labels.nii.gz")
+    stats = structure_stats(result.labelmap, volume, include_absent=False)
+    write_stats(stats, out / "stats.csv", out / "stats.json")
+    present = result.labelmap.present_values()
+    if not present:
+        raise SmokeStepError(f"model {entry.card.id} found no structure in the demo CT")
+    if result.labelmap.shape != volume.shape:
+        raise SmokeStepError(f"label map shape {result.labelmap.shape} differs from the CT's {volume.shape}")
+    ctx["labelmap"] = result.labelmap
+    return {"model": entry.card.id, "version": entry.card.version, "role": entry.card.role,
+            "structures_found": [result.labelmap.labels.get(v, str(v)) for v in present],
+            "tiles": result.n_tiles, "timings": {k: round(v, 3) for k, v in result.timings.items()}}
+
+
+def step_meshes(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Surface meshes of the segmentation with VTK."""
+    if "labelmap" not in ctx:
+        raise SmokeStepError("no segmentation to mesh (the segment step failed)")
+    from medpriv_desktop.render.meshes import export_meshes
+
+    written = export_meshes(ctx["labelmap"], ctx["out"] / "meshes", formats=("stl",), smoothing_iterations=4)
+    empty = [p.name for p in written if p.stat().st_size == 0]
+    if not written or empty:
+        raise SmokeStepError(f"VTK wrote no usable mesh (empty: {empty})")
+    return {"files": len(written)}
+
+
+def _cli(argv: list[str], command: str, owner: str) -> None:
+    """Run a ``medpriv`` subcommand in-process; a missing command names the engine that has not landed."""
+    from medpriv_desktop import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")  # argparse keeps subcommands here
+    if command not in sub.choices:
+        raise SmokeStepError(f"the 'medpriv {command}' command is not installed ({owner} has not landed)")
+    try:
+        code = cli.main([command, *argv])
+    except SystemExit as exc:  # argparse rejected the arguments
+        code = exc.code if isinstance(exc.code, int) else 2
+    if code != 0:
+        raise SmokeStepError(f"'medpriv {command}' exited with {code}")
+
+
+def step_deid(ctx: dict[str, Any]) -> dict[str, Any]:
+    """De-identify the demo notes and check the planted PHI is gone."""
+    from medpriv_desktop.core.demo import demo_notes
+
+    src = ctx["demo"] / "notes"
+    out = ctx["out"] / "deid"
+    _cli([str(src), "-o", str(out), "--quiet"], "deid", "the de-identification engine")
+    planted = {n.name: n for n in demo_notes()}
+    left, total, files = 0, 0, 0
+    for name, note in planted.items():
+        f = out / name
+        if not f.is_file():
+            raise SmokeStepError(f"no de-identified output for {name}")
+        text = f.read_text(encoding="utf-8")
+        files += 1
+        for values in note.phi.values():
+            for v in values:
+                total += 1
+                left += v in text
+    if left > MAX_PHI_LEFT * total:
+        raise SmokeStepError(f"{left} of {total} planted PHI values are still in the de-identified notes")
+    return {"notes": files, "planted_phi": total, "phi_left": left}
+
+
+def _is_chest_xray(entry: Any) -> bool:
+    names = {lb.name for lb in entry.card.outputs.labels}
+    return bool(names & {"Cardiomegaly"}) and bool(names & {"Effusion", "Pleural Effusion", "Pneumothorax"})
+
+
+def step_classify(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Classify the demo chest X-ray reports with the bundled report classifier."""
+    _registry, entry = _bundled_entry("report-classification", prefer=_is_chest_xray)
+    src = ctx["demo"] / "reports.csv"
+    out = ctx["out"] / "classify" / "labels.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _cli([str(src), "--text-column", "text", "--id-column", "report_id", "--model", entry.card.id, "-o", str(out),
+          "--quiet"], "classify", "the report classification engine")
+    with open(src, encoding="utf-8", newline="") as fh:
+        n_in = sum(1 for _ in csv.DictReader(fh))
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    labels = [lb.name for lb in entry.card.outputs.labels if lb.supported]
+    missing = [lb for lb in labels if rows and lb not in rows[0]]
+    if len(rows) != n_in or missing:
+        raise SmokeStepError(f"classifier output has {len(rows)} rows for {n_in} reports; missing columns {missing}")
+    bad = [r["report_id"] for r in rows for lb in labels if r[lb] not in ("0", "1")]
+    if bad:
+        raise SmokeStepError(f"non-0/1 decisions for reports {sorted(set(bad))[:5]}")
+    return {"model": entry.card.id, "reports": len(rows), "labels": len(labels),
+            "positives": sum(int(r[lb]) for r in rows for lb in labels)}
+
+
+STEPS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = (
+    ("demo", step_demo), ("segment", step_segment), ("meshes", step_meshes), ("deid", step_deid),
+    ("classify", step_classify))
+
+
+def run_smoke(outdir: Path, on_step: Callable[[StepResult], Any] | None = None) -> SmokeReport:
+    """Run every step (a failed step does not stop the others), write ``OUTDIR/smoke_report.json``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    report = SmokeReport(environment=_environment())
+    ctx: dict[str, Any] = {"out": outdir}
+    for name, fn in STEPS:
+        res = StepResult(name)
+        t = time.perf_counter()
+        try:
+            if name != "demo" and "demo" not in ctx:
+                raise SmokeStepError("no demo data (the demo step failed)")
+            res.details = fn(ctx)
+            res.ok = True
+        except SmokeStepError as exc:
+            res.error = str(exc)
+        except Exception as exc:  # any engine failure is a failed step, recorded with where it happened
+            msg = getattr(exc, "message", None) or str(exc)
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            res.error = f"{type(exc).__name__}: {msg} (at {Path(where.filename).name}:{where.lineno})"
+        res.seconds = round(time.perf_counter() - t, 3)
+        report.steps.append(res)
+        if on_step is not None:
+            on_step(res)
+    atomic_write_text(outdir / REPORT_FILE, report.to_json())
+    return report
+
+
+def _print_step(res: StepResult) -> None:
+    if sys.stdout is None:  # a windowed Windows build has no console
+        return
+    status = "ok  " if res.ok else "FAIL"
+    print(f"smoke {status} {res.name:9s} {res.seconds:7.2f}s  {res.error or ''}", flush=True)
+
+
+# -- in the window -----------------------------------------------------------------------------------------------
+
+
+def start_in_window(window: Any, app: Any, outdir: Path, timeout_s: float = 900.0) -> None:
+    """Open the demo in ``window``, run the steps on a thread, save a screenshot, quit ``app`` with 0 or 1."""
+    from PySide6.QtCore import QTimer
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    window.open_demo()  # on the GUI thread first, so the worker finds the demo already written
+    box: dict[str, SmokeReport] = {}
+    worker = threading.Thread(target=lambda: box.setdefault("report", run_smoke(outdir, _print_step)),
+                              name="smoke", daemon=True)
+    worker.start()
+    started = time.monotonic()
+    timer = QTimer(window)
+
+    def _poll() -> None:
+        timed_out = time.monotonic() - started > timeout_s
+        if worker.is_alive() and not timed_out:
+            return
+        if getattr(window.runner, "busy", False) and not timed_out:
+            return  # let the window finish loading the demo study before the picture
+        timer.stop()
+        from medpriv_desktop.gui.screenshot import grab_window
+
+        window.tabs.setCurrentWidget(window.workspaces["imaging"])
+        app.processEvents()
+        grab_window(window, outdir / "window.png")
+        report = box.get("report")
+        if report is None:
+            atomic_write_text(outdir / REPORT_FILE, json.dumps({"ok": False, "error": f"timed out after {timeout_s} s"}))
+        code = 0 if report is not None and report.ok else 1
+        if sys.stdout is not None:
+            print(f"smoke {'passed' if code == 0 else 'FAILED'}; results in {outdir}", flush=True)
+        window.close()
+        app.exit(code)
+
+    timer.timeout.connect(_poll)
+    timer.start(200)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m medpriv_desktop.smoke OUTDIR``: the steps without a window."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m medpriv_desktop.smoke OUTDIR", file=sys.stderr)
+        return 2
+    from medpriv_desktop.core.logging import setup_logging
+
+    setup_logging()
+    return 0 if run_smoke(Path(args[0]), _print_step).ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
