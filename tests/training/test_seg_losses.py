@@ -1,0 +1,95 @@
+"""Distillation losses: scale normalisation, identity cases, gradients only into the student."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from training.seg.losses import (  # noqa: E402
+    ContextAlignLoss, DiceCELoss, DistillLoss, LogitKDLoss, RegionDistillLoss,
+)
+from training.seg.networks import NetConfig, UNet3D  # noqa: E402
+
+
+def _region_setup(wrong_class: int):
+    """Labels with a small (8 voxels) and a large (504 voxels) structure; the student errs on one of them only."""
+    labels = torch.zeros(1, 8, 8, 8, dtype=torch.long)
+    labels[0, :2, :2, :2] = 1  # small structure
+    labels[0, 2:, :, :] = 2  # large structure
+    ft = torch.zeros(1, 4, 8, 8, 8)
+    ft[:, 0] = 1.0  # every teacher vector points along channel 0
+    fs = ft.clone()
+    wrong = labels == wrong_class
+    fs[:, 0][wrong] = 0.0
+    fs[:, 1][wrong] = 1.0  # orthogonal to the teacher there: error 2 per voxel after unit normalisation
+    return fs, ft, labels
+
+
+def test_region_term_weighs_small_and_large_structures_equally():
+    loss = RegionDistillLoss([4], [4], n_classes=3)
+    with torch.no_grad():
+        loss.proj[0].weight.zero_()
+        loss.proj[0].weight[:, :, 0, 0, 0] = torch.eye(4)  # identity projection
+        loss.proj[0].bias.zero_()
+        small = loss(*[[t] if i < 2 else t for i, t in enumerate(_region_setup(1))])
+        large = loss(*[[t] if i < 2 else t for i, t in enumerate(_region_setup(2))])
+    assert small.item() == pytest.approx(large.item(), rel=1e-5)
+    assert small.item() == pytest.approx(2.0 / 3, rel=1e-4)  # one of three classes fully wrong (error 2)
+    # A voxel-averaged loss would not be scale-normalised: 8 vs 504 wrong voxels.
+    fs, ft, _ = _region_setup(1)
+    fs2, _, _ = _region_setup(2)
+    assert (fs - ft).pow(2).mean() < (fs2 - ft).pow(2).mean() / 10
+
+
+def test_context_term_zero_for_identical_features_and_positive_otherwise():
+    g = torch.Generator().manual_seed(0)
+    feats = [torch.randn(2, 8, 16, 16, 16, generator=g), torch.randn(2, 16, 8, 8, 8, generator=g)]
+    ctx = ContextAlignLoss(max_positions=512)
+    assert ctx(feats, [f.clone() for f in feats]).item() == pytest.approx(0.0, abs=1e-6)
+    # Different channel counts are fine (affinities are positions x positions); 16^3 is pooled under the cap.
+    assert ctx.affinity(feats[0]).shape == (2, 512, 512)
+    other = [torch.randn(2, 3, 16, 16, 16, generator=g), torch.randn(2, 5, 8, 8, 8, generator=g)]
+    assert ctx(other, feats).item() > 1e-3
+
+
+def test_logit_kd_and_dice_ce_basic_values():
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(1, 4, 6, 6, 6, generator=g)
+    kd = LogitKDLoss(temperature=2.0)
+    assert kd(t.clone(), t).item() == pytest.approx(0.0, abs=1e-6)
+    assert kd(torch.zeros_like(t), t).item() > 0.01
+    y = torch.randint(0, 4, (1, 6, 6, 6), generator=g)
+    perfect = torch.nn.functional.one_hot(y, 4).permute(0, 4, 1, 2, 3).float() * 30
+    seg = DiceCELoss(4)
+    assert seg(perfect, y).item() < 1e-3
+    assert seg(torch.zeros_like(perfect), y).item() > 1.0
+
+
+def test_only_the_student_and_projections_receive_gradients():
+    torch.manual_seed(0)
+    tcfg = NetConfig(n_classes=3, n_stages=3, base=8)
+    teacher, student = UNet3D(tcfg).eval(), UNet3D(tcfg.scaled(0.25))
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    crit = DistillLoss(3, student.feature_channels(), teacher.feature_channels(), context_levels=[0, 1],
+                       max_positions=256)
+    x = torch.randn(1, 1, 16, 16, 16)
+    y = torch.randint(0, 3, (1, 16, 16, 16))
+    with torch.no_grad():
+        t_logits, t_feats = teacher(x, return_features=True)
+    s_logits, s_feats = student(x, return_features=True)
+    total, terms = crit(s_logits, s_feats, t_logits, t_feats, y)
+    total.backward()
+    assert set(terms) == {"seg", "kd", "region", "context"} and all(v > 0 for v in terms.values())
+    assert all(p.grad is None for p in teacher.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in student.parameters())
+    assert all(p.grad is not None for p in crit.region.proj.parameters())
+
+
+def test_zero_weight_switches_a_term_off():
+    crit = DistillLoss(3, [4], [8], w_kd=0.0, w_context=0.0, region_levels=[0])
+    s = torch.randn(1, 3, 8, 8, 8)
+    _, terms = crit(s, [torch.randn(1, 4, 8, 8, 8)], s, [torch.randn(1, 8, 8, 8, 8)],
+                    torch.zeros(1, 8, 8, 8, dtype=torch.long))
+    assert set(terms) == {"seg", "region"}

@@ -1,0 +1,123 @@
+"""Tiny deterministic training, resume, distillation (incl. pseudo-labels), ONNX parity, bundle card, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from medpriv_desktop.core.jobs import run_job  # noqa: E402
+from medpriv_desktop.core.models.card import ModelCard  # noqa: E402
+from training.seg.config import load_config  # noqa: E402
+from training.seg.data import generate_phantoms  # noqa: E402
+from training.seg.phantom import PhantomSpec  # noqa: E402
+
+TINY = {"model.n_stages": 3, "model.base": 4, "model.patch": [16, 16, 16], "optim.batch_size": 1,
+        "optim.steps": 3, "optim.ckpt_every": 2, "optim.log_every": 1, "data.n_phantoms": 3,
+        "data.n_val_phantoms": 1, "data.patches_per_volume": 1}
+
+
+@pytest.fixture(scope="module")
+def phantom_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("phantoms")
+    run_job(generate_phantoms(d, 3, seed=5, spec=PhantomSpec(spacing=6.0)))
+    return d
+
+
+def _cfg(phantom_dir: Path, run_dir: Path, **extra):
+    return load_config(None, {**TINY, "data.phantom_dir": str(phantom_dir), "run_dir": str(run_dir), **extra})
+
+
+def _losses(run_dir: Path) -> list[float]:
+    return [json.loads(line)["loss"] for line in (run_dir / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def teacher(phantom_dir, tmp_path_factory) -> Path:
+    from training.seg.train import train_teacher
+
+    run = tmp_path_factory.mktemp("teacher")
+    return run_job(train_teacher(_cfg(phantom_dir, run)))
+
+
+def test_teacher_run_is_deterministic_and_resumes(phantom_dir, teacher, tmp_path):
+    from training.seg.train import train_teacher
+
+    first = _losses(teacher.parent)
+    assert len(first) == 3 and all(np.isfinite(first))
+    again = run_job(train_teacher(_cfg(phantom_dir, tmp_path / "again")))
+    assert _losses(again.parent) == pytest.approx(first, rel=1e-5)
+    # Resume: continuing the finished run to 5 steps adds exactly two more steps from the checkpoint.
+    run_job(train_teacher(_cfg(phantom_dir, teacher.parent, **{"optim.steps": 5})))
+    assert len(_losses(teacher.parent)) == 5
+    assert torch.load(teacher, weights_only=False)["step"] == 5
+
+
+@pytest.mark.parametrize("pseudo", [False, True])
+def test_distillation_trains_only_the_student(phantom_dir, teacher, tmp_path, pseudo):
+    from training.seg.train import distill_student, load_checkpoint
+
+    before = {k: v.clone() for k, v in load_checkpoint(teacher)["model"].items()}
+    cfg = _cfg(phantom_dir, tmp_path / "student", **{"distill.teacher_checkpoint": str(teacher),
+                                                     "distill.width_fraction": 0.5, "distill.pseudo_label": pseudo,
+                                                     "distill.context_levels": [0, 1]})
+    ck = run_job(distill_student(cfg))
+    st = load_checkpoint(ck)
+    assert st["kind"] == "student" and st["net"]["width_fraction"] == 0.5
+    after = load_checkpoint(teacher)["model"]
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the teacher file is untouched
+    rec = json.loads((ck.parent / "log.jsonl").read_text().splitlines()[0])
+    assert {"seg", "kd", "region", "context"} <= set(rec)
+
+
+def test_export_parity_and_bundle_card(phantom_dir, teacher, tmp_path):
+    from medpriv_desktop.core.models.registry import ModelRegistry  # noqa: F401  (import check of the app side)
+    from training.seg.bundle import sha256_file
+    from training.seg.export import export_onnx, parity
+    from training.seg.report import export_bundle
+    from training.seg.train import model_from_checkpoint
+
+    net = model_from_checkpoint(teacher)
+    path = export_onnx(net, tmp_path / "m.onnx", (16, 16, 16))
+    assert parity(net, path, (16, 16, 16)) < 1e-4
+    assert parity(net, path, (32, 16, 16)) < 1e-4  # dynamic spatial size
+    half = export_onnx(net, tmp_path / "h.onnx", (16, 16, 16), fp16_weights=True)
+    assert parity(net, half, (16, 16, 16)) < 5e-2
+    cfg = _cfg(phantom_dir, teacher.parent)
+    out = tmp_path / "bundle"
+    card = export_bundle(cfg, teacher, "seg-test-teacher", out, "Test teacher", command="medpriv-train seg export")
+    loaded = ModelCard.model_validate_json((out / "model_card.json").read_text())
+    assert loaded == card
+    assert loaded.sha256 == sha256_file(out / "model.onnx")
+    assert loaded.image_input.modalities == ["CT", "MR"]
+    assert set(loaded.image_input.intensity) == {"CT", "MR"}
+    assert loaded.image_input.intensity["CT"].kind == "ct-clip-zscore"
+    assert loaded.image_input.orientation == "RAS"
+    assert "not for diagnostic use" in loaded.intended_use
+    labels = loaded.label_by_value()
+    assert labels[0].name == "background" and len(labels) == 16
+    assert labels[6].reference_volume is not None and labels[6].reference_volume.source
+    assert "liver" in labels[6].mappings["totalsegmentator"]
+    assert loaded.metrics.parameters > 0 and loaded.metrics.flops > 0 and loaded.metrics.cpu_latency_ms > 0
+    assert loaded.role == "teacher" and loaded.family == "seg-phantom-torso"
+    for name in ("LICENSE", "README.md"):
+        assert (out / name).stat().st_size > 100
+
+
+def test_cli_generate_and_teacher_fallback_to_one_process(tmp_path, monkeypatch):
+    from training.cli import main
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {n_stages: 2, base: 2, patch: [8, 8, 8]}\noptim: {steps: 1, batch_size: 1}\n"
+                   f"data: {{phantom_dir: {tmp_path / 'ph'}, n_phantoms: 2, n_val_phantoms: 1}}\n"
+                   f"run_dir: {tmp_path / 'run'}\n")
+    monkeypatch.setattr("training.seg.phantom.PhantomSpec.__init__.__defaults__", (8.0, 384.0, 288.0, 576.0))
+    assert main(["seg", "generate", "-c", str(cfg), "-q"]) == 0
+    assert main(["seg", "train-teacher", "-c", str(cfg), "-q"]) == 0
+    assert (tmp_path / "run" / "done.json").exists()
+    assert main(["seg", "train-teacher", "-c", str(cfg), "--set", "optim.bogus=1", "-q"]) == 2

@@ -1,0 +1,171 @@
+"""Training data: stored phantoms, per-volume synthesis and normalisation, and patch sampling.
+
+Phantoms are stored once (``generate``) as uncompressed ``.npy`` generation label maps, memory-mapped when read so
+parallel runs share the page cache. Each training volume is synthesised afresh (CT or MR-like), resampled to the
+model spacing when needed, normalised with the *card's* rule over the whole volume (as the app does before its
+sliding window), and cut into patches; half of the patches are centred on a randomly chosen structure
+(every present class equally likely), which keeps the adrenal glands from being a rounding error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from medpriv_desktop.core.imaging.normalize import normalize_intensity
+from medpriv_desktop.core.jobs import Job, Progress
+from training.seg.config import CT_NORM, MR_NORM, SegConfig
+from training.seg.msd import Case
+from training.seg.phantom import PhantomSpec, generate_phantom
+from training.seg.synth import synthesize
+
+NORMS = {"CT": CT_NORM, "MR": MR_NORM}
+
+
+def phantom_path(folder: str | Path, index: int) -> Path:
+    """File of phantom ``index``."""
+    return Path(folder) / f"phantom_{index:04d}.npy"
+
+
+def generate_phantoms(folder: str | Path, n: int, seed: int, spec: PhantomSpec = PhantomSpec()) -> Job[list[Path]]:
+    """Write phantoms 0..n-1 (seed + index) that are not there yet; resumable, each file written atomically."""
+    from medpriv_desktop.core.fileio import atomic_path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        path = phantom_path(folder, i)
+        if not path.exists():
+            labels, _ = generate_phantom(seed + i, spec)
+            with atomic_path(path, suffix=".npy") as tmp:
+                np.save(tmp, labels)
+        out.append(path)
+        yield Progress((i + 1) / n, f"phantom {i + 1}/{n}")
+    return out
+
+
+def normalized_pad(modality: str) -> float:
+    """Value of empty air after normalisation (pads patches that run past the volume)."""
+    if modality == "CT":
+        return float(normalize_intensity(np.array([-1024.0], np.float32), CT_NORM)[0])
+    return float("nan")  # MR: the volume's own minimum, decided per volume
+
+
+def prepare_volume(image: np.ndarray, modality: str) -> np.ndarray:
+    """Normalise a whole volume with the card's rule for its modality (the app's exact function)."""
+    return normalize_intensity(image, NORMS[modality])
+
+
+def resample_case(case: Case, spacing: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Image (linear) and labels (nearest) of a real case at isotropic ``spacing``."""
+    zoom = [s / spacing for s in case.spacing]
+    if all(abs(z - 1) < 1e-3 for z in zoom):
+        return case.image, case.labels
+    img = ndimage.zoom(case.image, zoom, order=1)
+    lab = ndimage.zoom(case.labels, zoom, order=0) if case.labels is not None else None
+    return img.astype(np.float32), lab
+
+
+def sample_patches(image: np.ndarray, labels: np.ndarray, patch: tuple[int, int, int], n: int,
+                   rng: np.random.Generator, fg_fraction: float = 0.5, pad: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` patches [n, 1, *patch] and label patches [n, *patch]; padded with ``pad`` (default: image minimum)."""
+    pad = float(image.min()) if pad is None or np.isnan(pad) else pad
+    need = [max(0, p - s) for p, s in zip(patch, image.shape)]
+    if any(need):
+        widths = [(d // 2, d - d // 2) for d in need]
+        image = np.pad(image, widths, constant_values=pad)
+        labels = np.pad(labels, widths, constant_values=0)
+    present = [v for v in np.unique(labels[::2, ::2, ::2]) if v > 0]
+    imgs, labs = [], []
+    for _ in range(n):
+        if present and rng.random() < fg_fraction:
+            cls = present[int(rng.integers(len(present)))]
+            pts = np.argwhere(labels[::2, ::2, ::2] == cls) * 2
+            centre = pts[int(rng.integers(len(pts)))] + rng.integers(-patch[0] // 4, patch[0] // 4 + 1, 3)
+            start = [int(np.clip(c - p // 2, 0, s - p)) for c, p, s in zip(centre, patch, image.shape)]
+        else:
+            start = [int(rng.integers(0, s - p + 1)) for p, s in zip(patch, image.shape)]
+        sl = tuple(slice(a, a + p) for a, p in zip(start, patch))
+        imgs.append(image[sl])
+        labs.append(labels[sl])
+    return np.stack(imgs)[:, None].astype(np.float32), np.stack(labs).astype(np.int64)
+
+
+class PhantomStream:
+    """Endless stream of (image patches, label patches) batches from stored phantoms with fresh synthesis."""
+
+    def __init__(self, cfg: SegConfig, rng: np.random.Generator, indices: list[int] | None = None):
+        self.cfg = cfg
+        self.rng = rng
+        folder = Path(cfg.data.phantom_dir)
+        n_train = cfg.data.n_phantoms - cfg.data.n_val_phantoms
+        self.paths = [phantom_path(folder, i) for i in (indices if indices is not None else range(n_train))]
+        self._all = self.paths
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Use the phantoms that exist so far (a run may start while ``generate`` is still writing)."""
+        self.paths = [p for p in self._all if p.exists()]
+        if not self.paths:
+            from medpriv_desktop.core.errors import InputError
+
+            raise InputError("phantoms missing; run 'medpriv-train seg generate' first", path=self._all[0])
+
+    def volume(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """One synthesised, normalised training volume with its labels and modality."""
+        d = self.cfg.data
+        if len(self.paths) < len(self._all) and self.rng.random() < 0.1:
+            self._refresh()
+        gen = np.load(self.paths[int(self.rng.integers(len(self.paths)))], mmap_mode="r")
+        mods = d.modalities
+        modality = "MR" if ("MR" in mods and (len(mods) == 1 or self.rng.random() < d.mr_fraction)) else "CT"
+        img, seg = synthesize(np.asarray(gen), modality, self.rng)
+        return prepare_volume(img, modality), seg, modality
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Batches of ``optim.batch_size``; each synthesised volume gives ``patches_per_volume`` patches."""
+        bs = self.cfg.optim.batch_size
+        patch = tuple(self.cfg.model.patch)
+        buf_x: list[np.ndarray] = []
+        buf_y: list[np.ndarray] = []
+        while True:
+            while len(buf_x) < bs:
+                img, seg, modality = self.volume()
+                x, y = sample_patches(img, seg, patch, self.cfg.data.patches_per_volume, self.rng,
+                                      self.cfg.data.foreground_oversample, normalized_pad(modality))
+                buf_x.extend(x)
+                buf_y.extend(y)
+            yield np.stack(buf_x[:bs]), np.stack(buf_y[:bs])
+            del buf_x[:bs], buf_y[:bs]
+
+
+class CaseStream:
+    """Batches from real cases (MSD layout), already resampled and normalised; labels may be None (pseudo-label)."""
+
+    def __init__(self, cases: list[Case], cfg: SegConfig, rng: np.random.Generator):
+        self.cfg = cfg
+        self.rng = rng
+        self.items = []
+        for c in cases:
+            img, lab = resample_case(c, cfg.model.spacing_mm)
+            self.items.append((prepare_volume(img, c.modality), lab, c.modality))
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Batches of ``optim.batch_size`` random patches (labels all 0 when the case has none)."""
+        bs = self.cfg.optim.batch_size
+        patch = tuple(self.cfg.model.patch)
+        while True:
+            xs, ys = [], []
+            for _ in range(bs):
+                img, lab, modality = self.items[int(self.rng.integers(len(self.items)))]
+                lab = lab if lab is not None else np.zeros(img.shape, np.uint8)
+                x, y = sample_patches(img, lab, patch, 1, self.rng, self.cfg.data.foreground_oversample,
+                                      normalized_pad(modality))
+                xs.append(x[0])
+                ys.append(y[0])
+            yield np.stack(xs), np.stack(ys)

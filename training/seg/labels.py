@@ -1,0 +1,145 @@
+"""The label set of the phantom torso models (``medpriv-phantom-torso-v1``).
+
+Two levels, as in SynthSeg: *generation* labels (every tissue the image simulator paints, including fat, muscle,
+discs, bowel gas) and *segmentation* labels (what the network predicts). :data:`GEN_TO_SEG` maps the first onto the
+second. Each segmentation label carries its colour, its TotalSegmentator names (``class_map.json``, tasks ``total``
+and ``total_mr``) and, where a published adult norm exists, a reference volume range for QC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SegLabel:
+    """One predicted structure."""
+
+    value: int
+    name: str
+    title: str
+    color: tuple[int, int, int]
+    totalseg: tuple[str, ...] = ()
+    reference: tuple[float, float, str] | None = None  # (min_ml, max_ml, citation)
+    keep_largest: bool = False
+    components: int | None = None
+
+
+_VERT = tuple(f"vertebrae_{n}" for n in (
+    [f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)] + ["S1"]
+)) + ("vertebrae",)
+_RIBS = tuple(f"rib_{s}_{i}" for s in ("left", "right") for i in range(1, 13))
+
+_LIVER_REF = (
+    900.0, 2200.0,
+    "Heymsfield SB et al., Accurate measurement of liver, kidney, and spleen volume and mass by computerized axial "
+    "tomography, Ann Intern Med 1979;90:185-187 (adult liver about 1000-2000 ml)",
+)
+_SPLEEN_REF = (
+    50.0, 400.0,
+    "Prassopoulos P et al., Determination of normal splenic volume on computed tomography in relation to age, "
+    "gender and body habitus, Eur Radiol 1997;7:246-248 (adult spleen 107-314 ml, mean 215 ml)",
+)
+_KIDNEY_REF = (
+    90.0, 260.0,
+    "Emamian SA et al., Kidney dimensions at sonography: correlation with age, sex, and habitus in 665 adult "
+    "volunteers, AJR 1993;160:83-86 (mean renal volume about 146 ml left, 134 ml right)",
+)
+
+#: Segmentation labels, value 0 = background (outside the body).
+SEG_LABELS: tuple[SegLabel, ...] = (
+    SegLabel(0, "background", "Background", (0, 0, 0)),
+    SegLabel(1, "body", "Body (other soft tissue)", (222, 184, 135)),
+    SegLabel(2, "lung_left", "Left lung", (102, 178, 255), ("lung_upper_lobe_left", "lung_lower_lobe_left", "lung_left"),
+             keep_largest=True, components=1),
+    SegLabel(3, "lung_right", "Right lung", (51, 102, 255),
+             ("lung_upper_lobe_right", "lung_middle_lobe_right", "lung_lower_lobe_right", "lung_right"),
+             keep_largest=True, components=1),
+    SegLabel(4, "heart", "Heart", (220, 20, 60), ("heart",), keep_largest=True, components=1),
+    SegLabel(5, "aorta", "Aorta", (255, 0, 0), ("aorta",), keep_largest=True, components=1),
+    SegLabel(6, "liver", "Liver", (165, 42, 42), ("liver",), _LIVER_REF, keep_largest=True, components=1),
+    SegLabel(7, "spleen", "Spleen", (157, 108, 162), ("spleen",), _SPLEEN_REF, keep_largest=True, components=1),
+    SegLabel(8, "kidney_left", "Left kidney", (185, 102, 83), ("kidney_left",), _KIDNEY_REF, keep_largest=True,
+             components=1),
+    SegLabel(9, "kidney_right", "Right kidney", (205, 133, 63), ("kidney_right",), _KIDNEY_REF, keep_largest=True,
+             components=1),
+    SegLabel(10, "gallbladder", "Gallbladder", (0, 200, 100), ("gallbladder",), keep_largest=True, components=1),
+    SegLabel(11, "adrenal_gland_left", "Left adrenal gland", (255, 215, 0), ("adrenal_gland_left",),
+             keep_largest=True, components=1),
+    SegLabel(12, "adrenal_gland_right", "Right adrenal gland", (255, 165, 0), ("adrenal_gland_right",),
+             keep_largest=True, components=1),
+    SegLabel(13, "vertebrae", "Vertebrae", (241, 214, 145), _VERT),
+    SegLabel(14, "ribs", "Ribs", (255, 250, 220), _RIBS),
+    SegLabel(15, "urinary_bladder", "Urinary bladder", (0, 160, 200), ("urinary_bladder",), keep_largest=True,
+             components=1),
+)
+N_SEG = len(SEG_LABELS)
+SEG_BY_NAME = {lb.name: lb.value for lb in SEG_LABELS}
+
+
+@dataclass(frozen=True)
+class Tissue:
+    """One generation label: which segmentation label it becomes and how it looks."""
+
+    value: int
+    name: str
+    seg: str
+    hu: tuple[float, float]  # CT mean range (HU) drawn per volume
+    texture_hu: float = 10.0  # amplitude of smooth within-tissue texture on CT
+    extra: dict = field(default_factory=dict)
+
+
+#: Generation labels (value 0 = air outside the body). Organ tissues first, then tissue-only classes.
+TISSUES: tuple[Tissue, ...] = (
+    Tissue(0, "air", "background", (-1010, -990), 2),
+    Tissue(1, "soft_tissue", "body", (20, 60), 12),
+    Tissue(2, "lung_left", "lung_left", (-880, -780), 25),
+    Tissue(3, "lung_right", "lung_right", (-880, -780), 25),
+    Tissue(4, "heart", "heart", (30, 160), 10),  # blood pool, unenhanced to contrast-enhanced
+    Tissue(5, "aorta", "aorta", (35, 350), 8),
+    Tissue(6, "liver", "liver", (45, 120), 8),
+    Tissue(7, "spleen", "spleen", (40, 130), 8),
+    Tissue(8, "kidney_left", "kidney_left", (30, 200), 12),
+    Tissue(9, "kidney_right", "kidney_right", (30, 200), 12),
+    Tissue(10, "gallbladder", "gallbladder", (-5, 25), 4),
+    Tissue(11, "adrenal_gland_left", "adrenal_gland_left", (20, 60), 6),
+    Tissue(12, "adrenal_gland_right", "adrenal_gland_right", (20, 60), 6),
+    Tissue(13, "vertebra", "vertebrae", (250, 700), 60),
+    Tissue(14, "rib", "ribs", (250, 800), 60),
+    Tissue(15, "bladder", "urinary_bladder", (-5, 30), 4),
+    Tissue(16, "fat", "body", (-120, -80), 8),
+    Tissue(17, "muscle", "body", (35, 65), 8),
+    Tissue(18, "bowel", "body", (-20, 60), 30),
+    Tissue(19, "bowel_gas", "body", (-950, -600), 40),
+    Tissue(20, "disc", "body", (60, 110), 8),
+    Tissue(21, "spinal_canal", "body", (0, 30), 4),
+    Tissue(22, "stomach", "body", (-10, 40), 10),
+)
+N_GEN = len(TISSUES)
+GEN_BY_NAME = {t.name: t.value for t in TISSUES}
+
+#: Lookup table generation label -> segmentation label.
+GEN_TO_SEG = np.array([SEG_BY_NAME[t.seg] for t in TISSUES], dtype=np.uint8)
+
+
+def seg_from_gen(gen: np.ndarray) -> np.ndarray:
+    """Segmentation label map (uint8) from a generation label map."""
+    return GEN_TO_SEG[gen]
+
+
+def totalseg_lookup(class_map: dict[str, str]) -> np.ndarray:
+    """A lookup table TotalSegmentator value -> our segmentation value (255 = structure we do not predict).
+
+    ``class_map`` is one task's ``{value: name}`` from TotalSegmentator's ``class_map.json``. Background stays 0;
+    TotalSegmentator structures with no counterpart here become 255 so an evaluation can ignore them.
+    """
+    size = max(int(k) for k in class_map) + 1
+    lut = np.full(max(size, 256), 255, dtype=np.uint8)
+    lut[0] = 0
+    for k, name in class_map.items():
+        for lb in SEG_LABELS:
+            if name in lb.totalseg:
+                lut[int(k)] = lb.value
+    return lut

@@ -1,0 +1,123 @@
+"""An nnU-Net-like 3D U-Net and its width-scaled students.
+
+Topology (as nnU-Net's 3D full-resolution plan, scaled down): ``n_stages`` encoder stages of two 3x3x3 convolutions
+with instance norm and leaky ReLU; every stage after the first starts with a stride-2 convolution; the decoder
+upsamples with stride-2 transposed convolutions and concatenates the encoder skip. Channels at stage i are
+``min(base * 2**i, max_channels)`` times ``width_fraction``: a student keeps the teacher's depth, strides and skips
+and scales every stage's width (1/2, 1/4, 1/8), so the inference pipeline is unchanged.
+
+``forward(x, return_features=True)`` also returns the features the distillation losses use: the bottleneck and the
+output of every decoder stage, coarsest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Shape of one network of the family."""
+
+    in_channels: int = 1
+    n_classes: int = 16
+    n_stages: int = 5
+    base: int = 16
+    max_channels: int = 320
+    width_fraction: float = 1.0
+
+    def channels(self) -> list[int]:
+        """Channels of every stage after width scaling (at least 2)."""
+        return [max(2, int(round(min(self.base * 2**i, self.max_channels) * self.width_fraction)))
+                for i in range(self.n_stages)]
+
+    def scaled(self, fraction: float) -> NetConfig:
+        """The same topology with every stage's width multiplied by ``fraction``."""
+        return NetConfig(self.in_channels, self.n_classes, self.n_stages, self.base, self.max_channels,
+                         self.width_fraction * fraction)
+
+    @property
+    def divisible_by(self) -> int:
+        """Spatial size the input must be a multiple of."""
+        return 2 ** (self.n_stages - 1)
+
+
+class ConvBlock(nn.Sequential):
+    """Two conv-instance-norm-leaky-ReLU layers; the first may downsample with stride 2."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__(
+            nn.Conv3d(cin, cout, 3, stride=stride, padding=1, bias=False),
+            nn.InstanceNorm3d(cout, affine=True),
+            nn.LeakyReLU(0.01, inplace=True),
+            nn.Conv3d(cout, cout, 3, padding=1, bias=False),
+            nn.InstanceNorm3d(cout, affine=True),
+            nn.LeakyReLU(0.01, inplace=True),
+        )
+
+
+class UNet3D(nn.Module):
+    """The U-Net of :class:`NetConfig`; input [N, C, X, Y, Z], output logits [N, n_classes, X, Y, Z]."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.cfg = cfg
+        ch = cfg.channels()
+        self.encoder = nn.ModuleList(
+            [ConvBlock(cfg.in_channels, ch[0])] + [ConvBlock(ch[i - 1], ch[i], stride=2) for i in range(1, len(ch))])
+        self.up = nn.ModuleList([nn.ConvTranspose3d(ch[i], ch[i - 1], 2, stride=2, bias=False)
+                                 for i in range(len(ch) - 1, 0, -1)])
+        self.decoder = nn.ModuleList([ConvBlock(2 * ch[i - 1], ch[i - 1]) for i in range(len(ch) - 1, 0, -1)])
+        self.head = nn.Conv3d(ch[0], cfg.n_classes, 1)
+
+    def feature_channels(self) -> list[int]:
+        """Channels of the returned features: bottleneck, then each decoder stage (coarse to fine)."""
+        ch = self.cfg.channels()
+        return [ch[-1]] + [ch[i - 1] for i in range(len(ch) - 1, 0, -1)]
+
+    def forward(self, x: torch.Tensor, return_features: bool = False):
+        """Logits, or ``(logits, features)`` with ``return_features``."""
+        skips = []
+        for i, block in enumerate(self.encoder):
+            x = block(x)
+            if i < len(self.encoder) - 1:
+                skips.append(x)
+        feats = [x]
+        for up, block in zip(self.up, self.decoder):
+            x = block(torch.cat([up(x), skips.pop()], dim=1))
+            feats.append(x)
+        logits = self.head(x)
+        return (logits, feats) if return_features else logits
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_flops(model: nn.Module, patch: tuple[int, int, int], in_channels: int = 1) -> float:
+    """Floating-point operations (2 x multiply-accumulates of convolutions) of one forward pass on ``patch``."""
+    total = [0.0]
+
+    def hook(mod: nn.Module, _inp, out: torch.Tensor) -> None:
+        k = 1
+        for s in mod.kernel_size:
+            k *= s
+        cin = mod.in_channels // mod.groups
+        if isinstance(mod, nn.ConvTranspose3d):
+            # Every input voxel scatters cin x cout x k products.
+            total[0] += 2.0 * _inp[0].numel() / _inp[0].shape[1] * mod.in_channels * mod.out_channels * k
+        else:
+            total[0] += 2.0 * out.numel() * cin * k
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv3d, nn.ConvTranspose3d))]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, in_channels, *patch))
+    finally:
+        for h in handles:
+            h.remove()
+    return total[0]
