@@ -37,6 +37,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def file_handler(log_file: Path) -> logging.Handler:
+    """A rotating log-file handler with the redacting filter."""
+    handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(_FORMAT)
+    handler.addFilter(RedactingFilter())
+    return handler
+
+
 def setup_logging(level: int = logging.INFO, log_file: Path | None = None, console: bool = False) -> Path:
     """Configure the root logger once: a rotating file in the log folder (and optionally stderr)."""
     global _configured
@@ -45,14 +56,10 @@ def setup_logging(level: int = logging.INFO, log_file: Path | None = None, conso
         return log_file
     root = logging.getLogger()
     root.setLevel(level)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(fmt)
-    handler.addFilter(RedactingFilter())
-    root.addHandler(handler)
+    root.addHandler(file_handler(log_file))
     if console:
         ch = logging.StreamHandler()
-        ch.setFormatter(fmt)
+        ch.setFormatter(_FORMAT)
         ch.setLevel(logging.WARNING)
         ch.addFilter(RedactingFilter())
         root.addHandler(ch)

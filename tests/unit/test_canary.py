@@ -9,7 +9,7 @@ import pytest
 from medpriv_desktop.core import paths
 from medpriv_desktop.core.audit import AuditLog
 from medpriv_desktop.core.jobs import Progress, run_job
-from medpriv_desktop.core.logging import RedactingFilter, setup_logging
+from medpriv_desktop.core.logging import RedactingFilter, file_handler
 
 CANARY = "Zebulon Quackenbush-Ostrowski"
 CANARY_NOTE = (f"Patient {CANARY} was seen at Wexford Pines Infirmary on 3/14 and lives at 77 Larkspur Lane, his "
@@ -25,9 +25,10 @@ def _all_log_text(home) -> str:
 
 
 def test_canary_never_reaches_logs_or_audit(medpriv_home):
-    log_file = setup_logging(log_file=paths.log_dir() / "canary.log")
     root = logging.getLogger()
-    handler = next(h for h in root.handlers if getattr(h, "baseFilename", "") == str(log_file))
+    root.setLevel(logging.INFO)
+    handler = file_handler(paths.log_dir() / "canary.log")
+    root.addHandler(handler)
 
     def job_over_note(note: str):
         # A job that handles note text: counts go to the log and audit; the note itself must not.
