@@ -17,6 +17,7 @@ from medpriv_desktop.core.errors import JobCancelled, MedPrivError
 COMMAND_MODULES: tuple[str, ...] = (
     "training.reports.cli",
     "training.seg.cli",
+    "training.phi.cli",
 )
 
 

@@ -83,8 +83,29 @@ class DeidEngine:
         """Id of the PHI model in use, or None for rules only."""
         return getattr(self.model_recognizer, "model_id", None)
 
+    #: Longer texts are analysed in pieces cut at line breaks (spaCy refuses texts over 1,000,000 characters, and
+    #: memory stays bounded); a name at a cut is still found because cuts fall on line breaks.
+    CHUNK_CHARS = 100_000
+
     def analyze(self, text: str) -> list[PhiSpan]:
         """PHI spans of ``text``, overlaps merged."""
+        if not text.strip():
+            return []
+        if len(text) <= self.CHUNK_CHARS:
+            return self._analyze_piece(text)
+        spans: list[PhiSpan] = []
+        start = 0
+        while start < len(text):
+            end = min(len(text), start + self.CHUNK_CHARS)
+            if end < len(text):
+                cut = text.rfind("\n", start + self.CHUNK_CHARS // 2, end)
+                end = cut + 1 if cut > 0 else end
+            spans += [PhiSpan(s.start + start, s.end + start, s.category, s.score, s.source)
+                      for s in self._analyze_piece(text[start:end])]
+            start = end
+        return merge_spans(spans)
+
+    def _analyze_piece(self, text: str) -> list[PhiSpan]:
         if not text.strip():
             return []
         results = self.analyzer.analyze(text=text, language="en", entities=self.config.categories or self.entities,

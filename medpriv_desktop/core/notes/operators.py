@@ -30,3 +30,21 @@ def tag(text: str, spans: list[PhiSpan]) -> str:
 def mask(text: str, spans: list[PhiSpan], char: str = "*") -> str:
     """Each PHI character replaced by ``char`` (spaces and line breaks kept, so the layout holds)."""
     return replace_spans(text, spans, lambda s, orig: "".join(c if c.isspace() else char for c in orig))
+
+
+def surrogate(text: str, spans: list[PhiSpan], surrogator, patient: str) -> str:
+    """Realistic fake values, consistent per patient (see :mod:`medpriv_desktop.core.notes.surrogates`)."""
+    return replace_spans(text, spans, lambda s, orig: surrogator.replace(s, orig, patient))
+
+
+def apply_operator(name: str, text: str, spans: list[PhiSpan], surrogator=None, patient: str = "*") -> str:
+    """Dispatch by operator name (``tag``, ``mask``, ``surrogate``)."""
+    if name == "tag":
+        return tag(text, spans)
+    if name == "mask":
+        return mask(text, spans)
+    if name == "surrogate":
+        if surrogator is None:
+            raise ValueError("the surrogate operator needs a Surrogator")
+        return surrogate(text, spans, surrogator, patient)
+    raise ValueError(f"unknown operator {name}")

@@ -26,10 +26,10 @@ class DateRecognizer(MedPrivRecognizer):
     WRITTEN = re.compile(
         rf"\b(?:{_DAY}\s*(?:OF\s+)?{_MON}\.?(?:,?\s*(?:\d{{4}}|'?\d\d\b))?|{_MON}\.?\s*{_DAY}(?:,?\s*\d{{4}})?(?!\s*(?:MG|ML|CC|UNITS?)\b)"
         rf"|{_MON}\.?,?\s*{_YEAR})\b", re.I)
-    MONTH_YEAR = re.compile(r"(?<![\w/.])(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9]\d|0\d|(?:19|20)\d\d)(?![\w/]|\.\d)")
+    MONTH_YEAR = re.compile(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9]\d|0\d|(?:19|20)\d\d)(?![\w/]|\.\d)")
     YEAR_APOSTROPHE = re.compile(r"(?<![\w/.'])\d\d'(?=[\s.,;)]|$)")
     MONTH_ALONE = re.compile(r"\b(?:JANUARY|FEBRUARY|APRIL|JUNE|JULY|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\b", re.I)
-    YEAR = re.compile(rf"(?<![\w/.\-])(?:'?{_YEAR}|'\d\d)(?![\w/]|\.\d)")
+    YEAR = re.compile(rf"(?<![\w/.\-])(?:'?{_YEAR})(?![\w/]|\.\d)|(?<![\d/.\-'])'\d\d(?![\w/']|\.\d)")
     HOLIDAY = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in lexicons.HOLIDAYS) + r")\b", re.I)
     # m/d look-alikes: strength grades, fluids, ratios, blood pressure parts, fractions of doses.
     NOT_DATE_BEFORE = re.compile(r"(?:\bD5|\bD10|\bSTRENGTH|\bMAE|\bGRADE|\bMOVES|\bPULSES?|\bREFLEX\w*|\d/|\+|\bX|\bBP|\bRATIO|\bIE|\bI:E)\W{0,2}$", re.I)
@@ -63,7 +63,7 @@ class DateRecognizer(MedPrivRecognizer):
             if self.NOT_DATE_BEFORE.search(before) or self.NOT_DATE_AFTER.search(after):
                 continue
             ctx = text[max(0, m.start() - 14): m.start()]
-            if re.search(r"(?:CPAP|PS|BIPAP|IPAP|EPAP|PEEP|VENT|IMV|SIMV|AC|MASK|VENTILATION|SETTINGS|PRESSURE|X|&|,|PERRLA?|WEANED TO|WEANING ON)\W{0,3}$", ctx, re.I):
+            if re.search(r"(?:CPAP|PS|BIPAP|IPAP|EPAP|PEEP|VENT|IMV|SIMV|AC|MASK|VENTILATION|SETTINGS|PRESSURE|\bX|&|%,|PERRLA?|WEANED TO|WEANING ON)\W{0,3}$", ctx, re.I):
                 continue
             date_cue = re.search(r"\b(?:ON|SINCE|FROM|UNTIL|DATE|DOS|ADMIT\w*|OF)\W{0,3}$", ctx, re.I)
             if b == 10 and re.search(r"(?:PAIN|RATING|RATES|RATED|SCALE|CP|DISCOMFORT|AS)\W", text[max(0, m.start() - 30): m.start()], re.I):
@@ -82,8 +82,7 @@ class DateRecognizer(MedPrivRecognizer):
         for m in self.YEAR.finditer(text):
             digits = m.group().lstrip("'")
             if len(digits) == 2:
-                if not re.search(r"(?:IN|SINCE|OF|FROM|CLASS)\s*$", text[max(0, m.start() - 8): m.start()], re.I):
-                    continue
+                pass  # '85: an apostrophe year
             else:
                 year = int(digits)
                 before, after = text[max(0, m.start() - 12): m.start()], text[m.end(): m.end() + 8]

@@ -43,8 +43,9 @@ class LocationRecognizer(MedPrivRecognizer):
     def _placey(self, t: Tok) -> bool:
         if not t.is_word or (t.up in lx.NOT_NAMES or t.up in self.clinical) and t.up not in lx.FACILITY_NAME_WORDS:
             return False
+        titled = t.raw[:1].isupper() and t.raw[1:].islower()  # "Carpenter" in mixed-case text
         return (t.up in lx.FACILITY_NAME_WORDS or t.up not in self.common or t.up in self.cities
-                or t.up in self.states)
+                or t.up in self.states or (titled and t.up in self.names))
 
     def find(self, text: str) -> list[PhiSpan]:
         toks = tokens(text)
@@ -92,7 +93,8 @@ class LocationRecognizer(MedPrivRecognizer):
                         words = toks[i + 1: i + 1 + width]
                         if all(w.is_word for w in words):
                             phrase = " ".join(w.up for w in words)
-                            ok_word = phrase not in self.common or (strong_cue and phrase not in lx.NOT_NAMES
+                            titled = all(w.raw[:1].isupper() and w.raw[1:].islower() for w in words)
+                            ok_word = phrase not in self.common or ((strong_cue or titled) and phrase not in lx.NOT_NAMES
                                                                     and phrase not in _ORDINARY_CITIES)
                             if phrase in self.cities and (width > 1 or ok_word) and phrase not in self.clinical:
                                 mark(list(range(i + 1, i + 1 + width)), "CITY", 0.75)
@@ -104,6 +106,12 @@ class LocationRecognizer(MedPrivRecognizer):
                         if " ".join(w.up for w in toks[i - width: i]) in self.cities:
                             mark(list(range(i - width, i)), "CITY", 0.75)
                             break
+        # "BALTIMORE REHAB AND KIMBROUGH": a second facility joined by and/or
+        for i in range(2, n - 1):
+            if toks[i].up in ("AND", "OR") and toks[i - 1].up in lx.FACILITY_KEYWORDS and (i - 2) in hits:
+                w = toks[i + 1]
+                if w.is_word and w.up not in self.common and w.up not in self.clinical:
+                    mark([i + 1], "HOSPITAL", 0.7)
         for m in self.HOSPITAL_PHRASES.finditer(text):
             for k, t in enumerate(toks):
                 if t.start >= m.start() and t.end <= m.end() and t.is_word:

@@ -18,6 +18,7 @@ _TRAIL_CREDENTIALS = frozenset("RN RRT MD NP PA LPN CNA SW LICSW PHD PHARMD".spl
 _SKIP = frozenset(". : ' , ( \" #".split())
 _AFTER_NAME = frozenset("AWARE NOTIFIED NOTIFED INFORMED MD NP PA RN RRT , ) CALLED PAGED".split())
 _AFTER_CREDENTIAL = frozenset("SPOKE IN HERE ORDERED SAID STATES STATED WAS CAME SAW TO AT ON FOLLOWING".split())
+_CLERGY = frozenset("RABBI PRIEST CHAPLAIN PASTOR REV REVEREND FR".split())
 _VERBAL_CUES = frozenset("SPOKE SPOKEN TALKED MET CALLED PAGED".split())
 
 
@@ -135,7 +136,11 @@ class NameRecognizer(MedPrivRecognizer):
             if up in _LEAD_TITLES or up in _WEAK_LEAD:
                 j = self._next_word(toks, i + 1) if up not in _WEAK_LEAD else i + 1
                 same_line = j < n and "\n" not in text[t.end: toks[j].start]
-                got = self._take_after(toks, j, strict="rare" if up in _WEAK_LEAD else True) if same_line else []
+                strict = True
+                if up in _WEAK_LEAD:
+                    follow = toks[j + 1].up if j + 1 < n else ""
+                    strict = True if follow in _AFTER_NAME else "rare"
+                got = self._take_after(toks, j, strict=strict) if same_line else []
                 if got:
                     mark(got + self._coordinated(toks, got[-1]), "CLINICIAN", 0.9 if up not in _WEAK_LEAD else 0.7)
             if up in lx.HONORIFICS and i + 1 < n and toks[i + 1].up != ":":
@@ -146,7 +151,8 @@ class NameRecognizer(MedPrivRecognizer):
                 j = i + 1
                 while j < n and toks[j].up in (",", ":", "(", "-", '"', "IS", "NAMED"):
                     j += 1
-                if j < n and self._namey(toks[j]) and toks[j].up in self.first and "\n" not in text[t.end: toks[j].start]:
+                allowed = self.first | self.last if up in _CLERGY else self.first
+                if j < n and self._namey(toks[j]) and toks[j].up in allowed and "\n" not in text[t.end: toks[j].start]:
                     got = self._take_after(toks, j, strict=True)
                     if got:
                         mark(got + self._coordinated(toks, got[-1]), "RELATIVE", 0.8)
@@ -159,12 +165,19 @@ class NameRecognizer(MedPrivRecognizer):
                 if nxt is None or not nxt.is_word or nxt.up in _AFTER_NAME or nxt.up in _AFTER_CREDENTIAL \
                         or "\n" in text[t.end: nxt.start]:
                     mark(self._before_credential(toks, i, text), "CLINICIAN", 0.75)
-            if self._initial(toks, i, text) and i + 2 < n and toks[i + 1].up == "." and (i == 0 or toks[i - 1].up != "."):
+            if self._initial(toks, i, text) and i + 2 < n and toks[i + 1].up == ".":
                 k = i + 2
                 follow = toks[k + 1].up if k + 1 < n else ""
-                cue = follow in _AFTER_NAME or toks[k].up in self.first or toks[k].up in self.last
+                cue = (follow in _AFTER_NAME or toks[k].up in self.first or toks[k].up in self.last
+                       or (i > 0 and toks[i - 1].up in ("PER", "BY", "WITH", "TO", "DR", "CALLED", "PAGED")))
                 if self._namey(toks[k]) and self._rare(toks[k]) and toks[k].start == toks[i + 1].end + 1 and cue:
                     mark([i] + self._with_hyphen_part(toks, k), "NAME", 0.7)
+        # "URSLA MORETTI (DAUGHTER)": a name right before a relation in parentheses.
+        for i in range(2, n - 1):
+            if toks[i].up == "(" and toks[i + 1].up in lx.RELATIONS:
+                back = [j for j in (i - 1, i - 2) if self._namey(toks[j]) and self._lexical(toks[j])]
+                if back and back[0] == i - 1:
+                    mark(back if len(back) == 2 and back[1] == i - 2 else back[:1], "RELATIVE", 0.7)
         # Census first name + census surname, at least one of them not an ordinary word.
         for i in range(n - 1):
             a, b = toks[i], toks[i + 1]

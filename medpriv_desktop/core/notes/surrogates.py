@@ -1,0 +1,162 @@
+"""Surrogates: realistic fake values that stay consistent for one patient and are reproducible from a secret key.
+
+Every choice is an HMAC-SHA256 of (patient, category, normalised original value) under the site's ``deid`` key
+(:func:`medpriv_desktop.core.keys.load_key`), so the same real name in two notes of one patient becomes the same fake
+name, a second run gives the same output, and nobody without the key can map surrogates back or recompute them.
+Dates move by one offset per patient (1-364 days back or forward, never 0), so intervals between a patient's dates
+hold; ages over 89 collapse to 90. The key is never written next to the output (see ``core/keys.py`` for where it
+lives and how to rotate it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+
+from medpriv_desktop.core.notes import lexicons as lx
+from medpriv_desktop.core.notes.spans import PhiSpan
+
+_MONTHS = ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
+           "NOVEMBER", "DECEMBER"]
+_HOSPITAL_WORDS = ["ASHFORD", "BRIARWOOD", "CEDARVALE", "DUNMORE", "ELMHURST", "FAIRHAVEN", "GLENROCK", "HOLLISTER",
+                   "IVYBRIDGE", "KESTREL", "LANGDON", "MAPLECREST", "NORTHFIELD", "OAKRIDGE", "PINEHURST", "REDMOND",
+                   "STONEBROOK", "THORNBURY", "WESTBROOK", "WILLOWDALE"]
+
+
+def _match_case(fake: str, original: str) -> str:
+    if original.isupper():
+        return fake.upper()
+    if original.islower():
+        return fake.lower()
+    return fake.title()
+
+
+class Surrogator:
+    """Fake values for one key; call :meth:`replace` per span with the patient the note belongs to."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._firsts = sorted(lx.ranked("first_names", 2000))
+        self._lasts = sorted(lx.ranked("surnames", 5000))
+        self._cities = sorted(c for c in lx.ranked("cities", 1500) if c.isalpha())
+
+    # -- keyed choices --------------------------------------------------------------------------------------------
+
+    def _digest(self, *parts: str) -> int:
+        msg = "\x1f".join(parts).encode("utf-8")
+        return int.from_bytes(hmac.new(self.key, msg, hashlib.sha256).digest()[:8], "big")
+
+    def _pick(self, pool: list[str], *parts: str) -> str:
+        return pool[self._digest(*parts) % len(pool)] if pool else "X"
+
+    def date_offset(self, patient: str) -> int:
+        """The patient's date shift in days (never 0)."""
+        d = self._digest("date-offset", patient) % 728
+        return d - 364 if d < 364 else d - 363
+
+    # -- per category ---------------------------------------------------------------------------------------------
+
+    def name(self, patient: str, original: str) -> str:
+        """A fake name with the same number of words and the same case style."""
+        words = re.findall(r"[A-Za-z][A-Za-z'\-]*|[^A-Za-z]+", original)
+        out = []
+        for w in words:
+            if not w[0].isalpha():
+                out.append(w)
+            elif len(w) == 1:
+                out.append(self._pick(list("ABCDEFGHJKLMNPRSTW"), patient, "initial", w.upper()))
+            else:
+                pool = self._firsts if w.upper() in lx.first_names() and w.upper() not in lx.surnames() else self._lasts
+                out.append(_match_case(self._pick(pool, patient, "name", w.upper()), w))
+        return "".join(out)
+
+    def shift_date(self, patient: str, original: str) -> str:
+        """The date moved by the patient's offset, written in the original's format; unparsed forms get a fake
+        month-day."""
+        off = dt.timedelta(days=self.date_offset(patient))
+        s = original.strip()
+        m = re.fullmatch(r"(\d{1,2})([/\-.])(\d{1,2})(?:\2(\d{2}|\d{4}))?", s)
+        if m:
+            mo, sep, da, yr = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
+            year = 2000 if yr is None else (int(yr) + (1900 if len(yr) == 2 and int(yr) > 30 else 2000 if len(yr) == 2 else 0))
+            try:
+                d = dt.date(year, mo, da) + off
+            except ValueError:
+                return self._fallback_date(patient, original)
+            core = f"{d.month}{sep}{d.day}"
+            if yr is not None:
+                core += f"{sep}{d.year % 100:02d}" if len(yr) == 2 else f"{sep}{d.year}"
+            return core
+        m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s)
+        if m:
+            try:
+                d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) + off
+                return d.isoformat()
+            except ValueError:
+                return self._fallback_date(patient, original)
+        m = re.fullmatch(r"'?(\d{4}|\d{2})'?", s)
+        if m:  # a year alone: moved by the whole years of the offset (mid-year reference)
+            y = int(m.group(1))
+            full = y if y > 999 else y + (1900 if y > 30 else 2000)
+            new = (dt.date(full, 7, 1) + off).year
+            return s.replace(m.group(1), str(new) if y > 999 else f"{new % 100:02d}")
+        m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th|ST|ND|RD|TH)?(?:,?\s*(\d{4}))?", s)
+        if m and m.group(1).upper()[:3] in [x[:3] for x in _MONTHS]:
+            mo = [x[:3] for x in _MONTHS].index(m.group(1).upper()[:3]) + 1
+            year = int(m.group(3)) if m.group(3) else 2000
+            try:
+                d = dt.date(year, mo, int(m.group(2))) + off
+            except ValueError:
+                return self._fallback_date(patient, original)
+            text = f"{_MONTHS[d.month - 1].title()} {d.day}" + (f", {d.year}" if m.group(3) else "")
+            return _match_case(text, m.group(1)) if m.group(1).isupper() or m.group(1).islower() else text
+        return self._fallback_date(patient, original)
+
+    def _fallback_date(self, patient: str, original: str) -> str:
+        d = dt.date(2000, 1, 1) + dt.timedelta(days=self._digest(patient, "date", original.upper()) % 365)
+        return f"{d.month}/{d.day}"
+
+    def digits_like(self, patient: str, original: str, tag: str) -> str:
+        """Same layout, keyed random digits (phones, ids, zips); letters stay letters."""
+        h = self._digest(patient, tag, original)
+        out = []
+        for i, c in enumerate(original):
+            if c.isdigit():
+                out.append(str((h >> (i % 60)) % 10 if i else 1 + (h % 9)))
+            elif c.isalpha():
+                out.append(chr(ord("A") + (h >> (i % 50)) % 26))
+            else:
+                out.append(c)
+        return "".join(out)
+
+    def replace(self, span: PhiSpan, original: str, patient: str) -> str:
+        """The surrogate text for ``original`` (the span's text) in a note of ``patient``."""
+        cat = span.category
+        if cat in ("PATIENT", "CLINICIAN", "RELATIVE", "NAME", "USERNAME"):
+            return self.name(patient, original)
+        if cat in ("DATE", "YEAR"):
+            return self.shift_date(patient, original)
+        if cat == "HOLIDAY":
+            return self._fallback_date(patient, original)
+        if cat == "AGE":
+            return "90" if re.fullmatch(r"\d+", original.strip()) else "90 or older"
+        if cat in ("PHONE", "FAX", "SSN", "MRN", "ACCOUNT", "LICENSE", "DEVICE", "ID", "ZIP"):
+            return self.digits_like(patient, original, cat)
+        if cat == "EMAIL":
+            return f"{self._pick(self._lasts, patient, 'email', original.lower()).lower()}@example.org"
+        if cat == "URL":
+            return f"https://www.example.org/{self._digest(patient, 'url', original) % 10000}"
+        if cat == "IP":
+            h = self._digest(patient, "ip", original)
+            return f"10.{h % 256}.{(h >> 8) % 256}.{(h >> 16) % 256}"
+        if cat == "CITY":
+            return _match_case(self._pick(self._cities, patient, "city", original.upper()).title(), original)
+        if cat == "STREET":
+            num = self._digest(patient, "street", original.upper()) % 900 + 100
+            return _match_case(f"{num} {self._pick(self._lasts, patient, 'street', original.upper()).title()} Street", original)
+        # hospitals, wards, organisations, other places
+        words = original.split()
+        fake = " ".join(self._pick(_HOSPITAL_WORDS, patient, "place", w.upper()) for w in words) or "ASHFORD"
+        return _match_case(fake, original)

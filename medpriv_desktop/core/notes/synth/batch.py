@@ -1,0 +1,151 @@
+"""``synthesize_notes``: the batch job behind ``medpriv synth`` (progress, cancellation, resume).
+
+Input is a ``.txt`` note or a folder of them. For each note one ``<stem>.txt`` is written atomically into the output
+folder, and a line is appended to ``manifest.jsonl`` there (file name, counts, status; never text). Running the same
+command again skips notes whose output and manifest line exist, so an interrupted batch resumes. The settings of a
+batch are kept in ``synth_settings.json``; a second run with other settings into the same folder is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medpriv_desktop.core.errors import InputError
+from medpriv_desktop.core.fileio import atomic_write_text
+from medpriv_desktop.core.jobs import Job, Progress
+from medpriv_desktop.core.notes.synth.engines.base import METHODS, SynthEngine
+from medpriv_desktop.core.notes.synth.keywords import KeywordGate, PhiDetector
+from medpriv_desktop.core.notes.synth.methods import SOURCE_MODES, prepare_request
+
+MANIFEST = "manifest.jsonl"
+SETTINGS = "synth_settings.json"
+MAX_NOTE_BYTES = 2_000_000
+
+
+@dataclass
+class SynthSettings:
+    """What decides the output of a batch (kept beside the outputs to make resuming safe)."""
+
+    method: str = "keyword"
+    engine: str = "template"
+    source_mode: str = "tagged"
+    seed: int = 0
+    max_keywords: int = 20
+    max_new_tokens: int = 200
+    note_type: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InputError(f"unknown method '{self.method}'", hint=f"choose one of {', '.join(METHODS)}")
+        if self.source_mode not in SOURCE_MODES:
+            raise InputError(f"unknown source mode '{self.source_mode}'", hint=f"choose one of {SOURCE_MODES}")
+
+
+@dataclass
+class SynthSummary:
+    """Counts of a batch run."""
+
+    written: int = 0
+    skipped_done: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def list_notes(input_path: Path) -> list[Path]:
+    """The ``.txt`` notes of a file or folder (sorted)."""
+    p = Path(input_path)
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        notes = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() == ".txt")
+        if not notes:
+            raise InputError("folder holds no .txt notes", path=p)
+        return notes
+    raise InputError("no such file or folder", path=p)
+
+
+def read_note(path: Path) -> str:
+    """A note as text; one clear error for empty, huge or non-UTF-8 files."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({type(exc).__name__})", path=path) from None
+    if len(data) > MAX_NOTE_BYTES:
+        raise InputError(f"note is larger than {MAX_NOTE_BYTES // 1_000_000} MB", path=path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("note is not UTF-8 text", path=path, hint="save it as UTF-8") from None
+    if not text.strip():
+        raise InputError("note is empty", path=path)
+    return text
+
+
+def _done(out_dir: Path) -> set[str]:
+    f = out_dir / MANIFEST
+    if not f.is_file():
+        return set()
+    done = set()
+    for line in f.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line from a killed run: that note is simply redone
+        if row.get("status") == "ok" and (out_dir / row["output"]).is_file():
+            done.add(row["input"])
+    return done
+
+
+def _check_settings(out_dir: Path, settings: SynthSettings, engine: SynthEngine) -> None:
+    wanted = {**asdict(settings), **engine.describe()}
+    f = out_dir / SETTINGS
+    if f.is_file():
+        old = json.loads(f.read_text(encoding="utf-8"))
+        if old != json.loads(json.dumps(wanted)):
+            raise InputError("output folder holds a batch made with other settings", path=out_dir,
+                             hint="use a new output folder, or the same settings to resume")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(f, json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+
+
+def synthesize_notes(input_path: str | Path, out_dir: str | Path, engine: SynthEngine, detector: PhiDetector | None,
+                     settings: SynthSettings | None = None, gate: KeywordGate | None = None) -> Job[SynthSummary]:
+    """Generate one synthetic note per input note (see the module docstring)."""
+    settings = settings or SynthSettings()
+    notes = list_notes(Path(input_path))
+    out = Path(out_dir)
+    _check_settings(out, settings, engine)
+    done = _done(out)
+    gate = gate or KeywordGate(detector)
+    summary = SynthSummary()
+    n = len(notes)
+    for i, path in enumerate(notes):
+        yield Progress(i / n, f"note {i + 1}/{n}")
+        if path.name in done:
+            summary.skipped_done += 1
+            continue
+        target = out / f"{path.stem}.txt"
+        try:
+            text = read_note(path)
+            prep = prepare_request(text, settings.method, detector, source_mode=settings.source_mode,
+                                   seed=settings.seed + i, note_type=settings.note_type,
+                                   max_keywords=settings.max_keywords, max_new_tokens=settings.max_new_tokens,
+                                   gate=gate)
+            note = engine.generate(prep.request)
+        except InputError as exc:
+            summary.failed.append((str(path), exc.reason))
+            continue
+        atomic_write_text(target, note)
+        row: dict[str, Any] = {"input": path.name, "output": target.name, "status": "ok",
+                               "note_type": prep.request.note_type, **prep.counts}
+        with open(out / MANIFEST, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, sort_keys=True) + "\n")
+        summary.written += 1
+        for k, v in prep.counts.items():
+            summary.counts[k] = summary.counts.get(k, 0) + v
+    yield Progress(1.0, "done")
+    return summary

@@ -1,0 +1,113 @@
+"""Clinical term lists written for the synthesis module: what a keyword is about, and which section it belongs in.
+
+The lists are short, hand-written and public knowledge (common nursing, radiology and ward vocabulary); they are
+matched case-insensitively as whole words or phrases. A keyword from YAKE that matches no list still counts; a list
+match ranks first and tells the template engine where to place it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+#: Term kind -> phrases (lower case). Longer phrases win over the words they contain.
+TERMS: dict[str, tuple[str, ...]] = {
+    "symptom": tuple("""
+        chest pain|shortness of breath|dyspnea|sob|fever|febrile|afebrile|chills|nausea|vomiting|diarrhea|cough|
+        productive cough|fatigue|weakness|headache|dizziness|syncope|palpitations|confusion|confused|agitation|agitated|
+        lethargy|lethargic|anxiety|anxious|restless|pain|abdominal pain|back pain|edema|swelling|rash|pruritus|
+        diaphoresis|wheezing|hemoptysis|hematuria|melena|constipation|incontinence|delirium|somnolent|sedated|
+        tachypnea|tachycardia|bradycardia|hypotension|hypertension|hypoxia|desaturation|tremor|seizure""".split("|")),
+    "condition": tuple("""
+        atrial fibrillation|afib|congestive heart failure|chf|heart failure|copd|asthma|diabetes|dm|
+        coronary artery disease|cad|myocardial infarction|mi|stroke|cva|tia|sepsis|septic shock|pneumonia|
+        aspiration pneumonia|urinary tract infection|uti|renal failure|acute kidney injury|aki|esrd|cirrhosis|
+        pancreatitis|endocarditis|cellulitis|pulmonary embolism|pe|deep vein thrombosis|dvt|gi bleed|anemia|
+        hyperkalemia|hypokalemia|hyponatremia|respiratory failure|ards|cancer|lymphoma|dementia|obesity|
+        cardiac arrest|vfib|arrest|alcohol withdrawal|overdose|trauma|subdural hematoma""".split("|")),
+    "finding": tuple("""
+        pleural effusion|effusion|effusions|pneumothorax|atelectasis|consolidation|opacity|opacities|infiltrate|
+        cardiomegaly|enlarged cardiac silhouette|pulmonary edema|vascular congestion|nodule|nodules|mass|lesion|
+        emphysema|hyperinflation|fibrosis|scarring|granuloma|calcified granuloma|calcification|fracture|
+        rib fracture|hiatal hernia|lymphadenopathy|bronchiectasis|ground glass|ground-glass opacity|thickening|
+        pericardial effusion|aortic ectasia|tortuous aorta|degenerative changes|spondylosis|scoliosis|
+        normal heart size|clear lungs|no acute|no acute cardiopulmonary process|unremarkable|stable|
+        crackles|rales|rhonchi|diminished breath sounds|clear breath sounds|murmur""".split("|")),
+    "medication": tuple("""
+        aspirin|heparin|lasix|furosemide|insulin|morphine|dilaudid|fentanyl|propofol|midazolam|versed|ativan|
+        lorazepam|haldol|haloperidol|vancomycin|zosyn|ceftriaxone|levofloxacin|flagyl|antibiotics|levophed|
+        norepinephrine|dopamine|neosynephrine|vasopressin|metoprolol|lopressor|diltiazem|amiodarone|digoxin|
+        coumadin|warfarin|plavix|nitroglycerin|ntg|potassium|kcl|magnesium|calcium|albumin|tylenol|acetaminophen|
+        colace|senna|protonix|pantoprazole|prednisone|solumedrol|nebulizers|albuterol|atrovent|tpn|tube feeds|
+        ivf|iv fluids|normal saline|blood transfusion|prbc|ffp|platelets""".split("|")),
+    "procedure": tuple("""
+        intubated|extubated|intubation|extubation|mechanical ventilation|ventilator|vent|cpap|bipap|
+        nasal cannula|face mask|trach|tracheostomy|ett|endotracheal tube|ngt|ogt|nasogastric tube|foley|
+        central line|picc|arterial line|a-line|swan|chest tube|cabg|cardiac catheterization|cath|stent|pacemaker|
+        icd|dialysis|hemodialysis|cvvh|bronchoscopy|thoracentesis|paracentesis|endoscopy|egd|colonoscopy|
+        ct scan|chest x-ray|cxr|mri|ultrasound|echo|echocardiogram|ekg|ecg|surgery|debridement|suctioned|
+        suctioning|dressing change|turned and repositioned|physical therapy""".split("|")),
+    "vital": tuple("""
+        heart rate|hr|blood pressure|bp|sbp|map|respiratory rate|rr|oxygen saturation|sats|spo2|o2 sat|
+        temperature|temp|tmax|urine output|uo|i/o|fluid balance|glucose|fingerstick|labs|lactate|wbc|hct|
+        hemoglobin|creatinine|bun|abg|electrolytes|cultures|blood cultures""".split("|")),
+    "anatomy": tuple("""
+        right upper lobe|right middle lobe|right lower lobe|left upper lobe|left lower lobe|lingula|lung bases|
+        lungs|lung|heart|mediastinum|hilum|hila|pleura|diaphragm|costophrenic angle|thoracic spine|spine|ribs|
+        abdomen|liver|kidney|kidneys|bladder|skin|sacrum|coccyx|extremities|neck|head|brain|airway|trachea|
+        aorta|pulmonary artery|esophagus|stomach|bowel|colon""".split("|")),
+    "care": tuple("""
+        family meeting|dnr|dni|full code|comfort measures|social work|case management|discharge planning|
+        nutrition|diet|npo|ambulating|out of bed|bed rest|fall precautions|skin care|wound care|pain control|
+        sedation|neuro checks|monitoring|teaching|emotional support|code status""".split("|")),
+}
+TERMS = {k: tuple(t.strip() for t in v if t.strip()) for k, v in TERMS.items()}
+
+#: Words that never start or end a keyword (function words and note boilerplate).
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below between both
+but by can could did do does doing down during each few for from further had has have having he her here hers him
+his how i if in into is it its itself just me more most my no nor not now of off on once only or other our out over
+own per pt pts patient patients s same she should so some such than that the their them then there these they this
+those through to too under until up very was we were what when where which while who whom why will with would you
+your yet still x y q h hrs hr noted note notes see seen today tonight yesterday am pm noc days day night shift plan
+remains remained continue continues continued given per via pmh hpi re w wo s/p c/o d/c c/w o/n received""".split())
+
+_WORD = re.compile(r"[a-z][a-z'/-]*")
+
+
+@lru_cache(maxsize=1)
+def _phrase_index() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(phrase, kind, regex) sorted longest first so that 'pleural effusion' wins over 'effusion'."""
+    items = [(p, k) for k, phrases in TERMS.items() for p in phrases]
+    items.sort(key=lambda x: -len(x[0]))
+    return [(p, k, re.compile(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])")) for p, k in items]
+
+
+def term_kind(phrase: str) -> str | None:
+    """The list a phrase belongs to (exact, case-insensitive), else None."""
+    p = phrase.lower().strip()
+    for kind, phrases in TERMS.items():
+        if p in phrases:
+            return kind
+    return None
+
+
+def find_terms(text: str) -> list[tuple[str, str, int]]:
+    """Every list term in ``text`` as ``(phrase, kind, first offset)``, without overlaps, in text order."""
+    low = text.lower()
+    taken = [False] * len(low)
+    found: dict[str, tuple[str, str, int]] = {}
+    for phrase, kind, rx in _phrase_index():
+        for m in rx.finditer(low):
+            if any(taken[m.start():m.end()]):
+                continue
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+            found.setdefault(phrase, (phrase, kind, m.start()))
+    return sorted(found.values(), key=lambda x: x[2])
+
+
+def vocabulary() -> frozenset[str]:
+    """Every single word that occurs in the term lists (upper case, for the vocabulary gate)."""
+    return frozenset(w.upper() for phrases in TERMS.values() for p in phrases for w in _WORD.findall(p))
