@@ -1,67 +1,77 @@
-"""Notes workspace (foundation shell): open or paste a clinical note and see it beside the output pane.
+"""Notes workspace: de-identify one note with review, de-identify a batch, synthesize notes.
 
-De-identification and synthesis attach here when their engines land; the shell already reads notes safely
-(encoding, size and binary checks) and shows the result pane read-only.
+Three tabs share the workspace. A ``.txt`` file opens in *De-identify*; a folder or a ``.csv`` goes to *Batch*.
+All engine work runs as jobs on the window's JobRunner; the de-identification engine (Presidio, spaCy) is imported
+in the job, never at start-up.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget
 
 from medpriv_desktop.core.models.card import Task
+from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
+from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
+from medpriv_desktop.gui.notes.deid_panel import DeidPanel
 from medpriv_desktop.gui.notify import notify_error
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 from medpriv_desktop.gui.workspaces.text_panes import read_text_file
 
 
-def _pane(title: str, editor: QPlainTextEdit) -> QWidget:
-    w = QWidget()
-    lay = QVBoxLayout(w)
-    lay.setContentsMargins(0, 0, 0, 0)
-    head = QLabel(title)
-    head.setStyleSheet("font-weight: 600;")
-    lay.addWidget(head)
-    lay.addWidget(editor, 1)
-    return w
-
-
 class NotesWorkspace(WorkspacePanel):
-    """Input note on the left, de-identified output on the right."""
+    """De-identify (single note, side by side), Batch (folder/CSV with counts), Synthesize."""
 
     machine_name = "notes"
     title = "Notes"
     model_task = Task.PHI_NER
-    no_model_text = ("No PHI model is installed. Notes can be opened and read; de-identification needs the PHI "
-                     "model bundle (Models...).")
+    no_model_text = ("No PHI model is installed: de-identification uses the rule recognizers only. Install the PHI "
+                     "model bundle (Models...) for better recall on names and places.")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, engine_factory: EngineFactory = default_engine, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        mono = QFont("DejaVu Sans Mono")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.input_edit = QPlainTextEdit()
-        self.input_edit.setPlaceholderText("Paste a clinical note here, or open a .txt file (File > Open).")
-        self.input_edit.setFont(mono)
-        self.output_edit = QPlainTextEdit()
-        self.output_edit.setReadOnly(True)
-        self.output_edit.setPlaceholderText("The de-identified note appears here.")
-        self.output_edit.setFont(mono)
-        split = QSplitter()
-        split.addWidget(_pane("Original note", self.input_edit))
-        split.addWidget(_pane("De-identified", self.output_edit))
-        self.outer.addWidget(split, 1)
+        self.engine_factory = engine_factory
+        self.tabs = QTabWidget()
+        self.deid = DeidPanel(self.runner, engine_factory)
+        self.batch = NotesBatchPanel(self.runner, engine_factory)
+        self.tabs.addTab(self.deid, "De-identify")
+        self.tabs.addTab(self.batch, "Batch")
+        self.synth = None
+        try:
+            from medpriv_desktop.gui.notes.synth_panel import SynthPanel
+
+            self.synth = SynthPanel(self.runner, self.deid, engine_factory)
+            self.tabs.addTab(self.synth, "Synthesize")
+        except ImportError:  # the synthesis engine is optional in a minimal installation
+            self.synth = None
+        self.outer.addWidget(self.tabs, 1)
         self.path: Path | None = None
 
+    @property
+    def input_edit(self):
+        """The note being de-identified (left pane)."""
+        return self.deid.input_edit
+
+    @property
+    def output_edit(self):
+        """The de-identified note (right pane)."""
+        return self.deid.output_edit
+
     def open_path(self, path: Path) -> None:
-        """Show a note file (small files load directly; errors become one message)."""
+        """A ``.txt`` note opens for review; a folder or ``.csv`` becomes the batch input."""
+        path = Path(path)
+        if path.is_dir() or path.suffix.lower() == ".csv":
+            self.batch.set_source(path)
+            self.tabs.setCurrentWidget(self.batch)
+            self.file_opened.emit(str(path))
+            return
         try:
-            text = read_text_file(Path(path))
+            text = read_text_file(path)
         except Exception as exc:
             notify_error(exc, "Opening the note")
             return
-        self.path = Path(path)
-        self.input_edit.setPlainText(text)
-        self.output_edit.clear()
+        self.path = path
+        self.deid.set_text(text)
+        self.tabs.setCurrentWidget(self.deid)
         self.file_opened.emit(str(path))

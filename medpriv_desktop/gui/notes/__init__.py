@@ -1,0 +1,1 @@
+"""Widgets and job adapters of the Notes workspace (de-identification review, batch, synthesis)."""

@@ -1,0 +1,177 @@
+"""Batch de-identification: a folder of notes or a CSV in, de-identified files out, a table of counts per category.
+
+The job runs on the JobRunner (progress and Cancel live in the status bar). Cancelling writes nothing: outputs are
+written atomically after the last note.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from medpriv_desktop.core.errors import InputError
+from medpriv_desktop.core.notes.spans import CATEGORIES
+from medpriv_desktop.gui.jobs import JobRunner
+from medpriv_desktop.gui.notes.deid_jobs import (BatchResult, EngineFactory, csv_columns, default_engine,
+                                                 deidentify_batch, guess_text_column)
+from medpriv_desktop.gui.notes.highlight import colour_for
+from medpriv_desktop.gui.notes.operators import DEFAULT_SHIFT_DAYS, OPERATOR_CHOICES
+from medpriv_desktop.gui.notify import notify_error, notify_info
+
+
+def default_output_for(source: Path) -> Path:
+    """``notes/`` -> ``notes_deidentified/``; ``notes.csv`` -> ``notes_deidentified.csv``."""
+    source = Path(source)
+    if source.suffix.lower() == ".csv":
+        return source.with_name(source.stem + "_deidentified.csv")
+    return source.with_name(source.name + "_deidentified")
+
+
+class NotesBatchPanel(QWidget):
+    """Choose input and output, run the batch job, read the counts."""
+
+    batch_finished = Signal(object)
+
+    def __init__(self, runner: JobRunner, engine_factory: EngineFactory = default_engine,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.engine_factory = engine_factory
+        self.result: BatchResult | None = None
+        self.source_edit = QLineEdit()
+        self.source_edit.setPlaceholderText("a folder of .txt notes, or a .csv with one note per row")
+        browse_dir = QPushButton("Folder...")
+        browse_csv = QPushButton("CSV...")
+        src_row = QHBoxLayout()
+        src_row.addWidget(self.source_edit, 1)
+        src_row.addWidget(browse_dir)
+        src_row.addWidget(browse_csv)
+        self.column_combo = QComboBox()
+        self.column_combo.setEnabled(False)
+        self.output_edit = QLineEdit()
+        self.operator_combo = QComboBox()
+        for name, label in OPERATOR_CHOICES:
+            self.operator_combo.addItem(label, name)
+        self.shift_spin = QSpinBox()
+        self.shift_spin.setRange(-3650, 3650)
+        self.shift_spin.setValue(DEFAULT_SHIFT_DAYS)
+        self.shift_spin.setSuffix(" days")
+        self.run_button = QPushButton("De-identify batch")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        form = QFormLayout()
+        form.addRow("Input:", src_row)
+        form.addRow("Text column (CSV):", self.column_combo)
+        form.addRow("Output:", self.output_edit)
+        form.addRow("Operator:", self.operator_combo)
+        form.addRow("Date shift:", self.shift_spin)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        self.status_label = QLabel("")
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["PHI category", "Spans", "HIPAA identifier"])
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.status_label)
+        lay.addWidget(self.table, 1)
+        browse_dir.clicked.connect(self._on_browse_dir_clicked)
+        browse_csv.clicked.connect(self._on_browse_csv_clicked)
+        self.run_button.clicked.connect(self.run_batch)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+
+    def set_source(self, path: Path) -> None:
+        """Use ``path`` as input and propose an output next to it."""
+        path = Path(path)
+        self.source_edit.setText(str(path))
+        self.output_edit.setText(str(default_output_for(path)))
+        self.column_combo.clear()
+        self.column_combo.setEnabled(path.suffix.lower() == ".csv")
+        if path.suffix.lower() == ".csv":
+            try:
+                cols = csv_columns(path)
+            except InputError as exc:
+                notify_error(exc)
+                return
+            self.column_combo.addItems(cols)
+            guess = guess_text_column(cols)
+            if guess:
+                self.column_combo.setCurrentText(guess)
+
+    @Slot()
+    def _on_browse_dir_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of notes")
+        if folder:
+            self.set_source(Path(folder))
+
+    @Slot()
+    def _on_browse_csv_clicked(self) -> None:
+        fname, _ = QFileDialog.getOpenFileName(self, "CSV of notes", "", "CSV (*.csv)")
+        if fname:
+            self.set_source(Path(fname))
+
+    @Slot()
+    def run_batch(self) -> bool:
+        """Start the batch job; False when the input is missing or another job runs."""
+        src, out = self.source_edit.text().strip(), self.output_edit.text().strip()
+        if not src or not out:
+            notify_error(InputError("choose an input folder or CSV and an output first"))
+            return False
+        source, output = Path(src), Path(out)
+        column = self.column_combo.currentText() or None if self.column_combo.isEnabled() else None
+        op, days, factory = self.operator_combo.currentData(), self.shift_spin.value(), self.engine_factory
+        started = self.runner.start(
+            f"De-identifying {source.name}",
+            lambda: deidentify_batch(source, output, op, text_column=column, shift_days=days, engine_factory=factory),
+            on_success=self._on_batch_done, on_error=lambda exc: notify_error(exc, "Batch de-identification"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+            return False
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status_label.setText("Running...")
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.cancelled.connect(self._on_runner_cancelled)
+        return True
+
+    @Slot()
+    def _on_runner_cancelled(self) -> None:
+        self.status_label.setText("Cancelled: nothing was written.")
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        self.runner.finished.disconnect(self._on_runner_finished)
+        self.runner.cancelled.disconnect(self._on_runner_cancelled)
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_batch_done(self, result: BatchResult) -> None:
+        self.result = result
+        self.show_counts(result.counts)
+        self.status_label.setText(f"{result.n_notes} notes, {result.n_with_phi} with PHI, "
+                                  f"{sum(result.counts.values())} spans replaced -> {result.output}")
+        self.batch_finished.emit(result)
+
+    def show_counts(self, counts: dict[str, int]) -> None:
+        """Fill the table: one row per category that occurred, most frequent first."""
+        rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.table.setRowCount(len(rows))
+        for r, (cat, n) in enumerate(rows):
+            name = QTableWidgetItem(cat)
+            name.setBackground(colour_for(cat))
+            self.table.setItem(r, 0, name)
+            self.table.setItem(r, 1, QTableWidgetItem(str(n)))
+            self.table.setItem(r, 2, QTableWidgetItem(CATEGORIES[cat].hipaa))
+        self.table.resizeColumnsToContents()
+
+    def table_counts(self) -> dict[str, int]:
+        """The counts the table shows (tests compare them with the job's result)."""
+        return {self.table.item(r, 0).text(): int(self.table.item(r, 1).text()) for r in range(self.table.rowCount())}

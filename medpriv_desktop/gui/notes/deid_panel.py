@@ -1,0 +1,270 @@
+"""The single-note de-identification panel: the note and its de-identified output side by side, with review tools.
+
+The reviewer runs detection (a job), sees every PHI span coloured by category, hovers for details, accepts or
+rejects a span, marks a missed one, picks the operator, and saves. Every review action re-renders the output at once
+(rendering is string work on one note, far below the 100 ms budget), so the output always follows the review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from medpriv_desktop.core.errors import InputError
+from medpriv_desktop.core.fileio import atomic_write_text
+from medpriv_desktop.core.notes.spans import CATEGORIES
+from medpriv_desktop.gui.jobs import JobRunner
+from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, default_engine, detect_phi
+from medpriv_desktop.gui.notes.highlight import LegendWidget, PhiTextEdit
+from medpriv_desktop.gui.notes.operators import DEFAULT_SHIFT_DAYS, OPERATOR_CHOICES, render
+from medpriv_desktop.gui.notes.review import DETECTED, REJECTED, NoteReview
+from medpriv_desktop.gui.notify import notify_error, notify_info
+
+#: Categories offered for "mark as PHI", most common first.
+MARK_CATEGORIES = ("PATIENT", "CLINICIAN", "RELATIVE", "DATE", "AGE", "HOSPITAL", "CITY", "STREET", "ZIP", "PHONE",
+                   "EMAIL", "MRN", "ID")
+
+
+def _pane(title: QLabel | str, editor: QWidget) -> QWidget:
+    w = QWidget()
+    lay = QVBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    head = title if isinstance(title, QLabel) else QLabel(title)
+    head.setStyleSheet("font-weight: 600;")
+    lay.addWidget(head)
+    lay.addWidget(editor, 1)
+    return w
+
+
+class DeidPanel(QWidget):
+    """One note: input with PHI highlights on the left, output on the right, review and operator controls above."""
+
+    review_changed = Signal()
+    output_saved = Signal(str)
+
+    def __init__(self, runner: JobRunner, engine_factory: EngineFactory = default_engine,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.engine_factory = engine_factory
+        self.review: NoteReview | None = None
+        self.model_id: str | None = None
+        self.output_text = ""
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+
+        self.detect_button = QPushButton("De-identify")
+        self.detect_button.setToolTip("Find PHI in the note (runs in the background)")
+        self.operator_combo = QComboBox()
+        for name, label in OPERATOR_CHOICES:
+            self.operator_combo.addItem(label, name)
+        self.shift_spin = QSpinBox()
+        self.shift_spin.setRange(-3650, 3650)
+        self.shift_spin.setValue(DEFAULT_SHIFT_DAYS)
+        self.shift_spin.setSuffix(" days")
+        self.shift_spin.setToolTip("Every date moves by this many days (intervals are kept)")
+        self.accept_button = QPushButton("Accept span")
+        self.reject_button = QPushButton("Reject span")
+        self.mark_combo = QComboBox()
+        for c in MARK_CATEGORIES:
+            self.mark_combo.addItem(c, c)
+        self.mark_button = QPushButton("Mark selection as PHI")
+        self.save_button = QPushButton("Save output...")
+        row1 = QHBoxLayout()
+        for w in (self.detect_button, QLabel("Operator:"), self.operator_combo, QLabel("Shift:"), self.shift_spin):
+            row1.addWidget(w)
+        row1.addStretch(1)
+        row1.addWidget(self.save_button)
+        row2 = QHBoxLayout()
+        for w in (self.accept_button, self.reject_button, self.mark_combo, self.mark_button):
+            row2.addWidget(w)
+        row2.addStretch(1)
+        self.summary_label = QLabel("Open or paste a note, then press De-identify.")
+
+        self.input_edit = PhiTextEdit()
+        self.input_edit.setPlaceholderText("Paste a clinical note here, or open a .txt file (File > Open).")
+        self.input_edit.setFont(mono)
+        self.input_edit.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.output_edit = PhiTextEdit()
+        self.output_edit.setReadOnly(True)
+        self.output_edit.setPlaceholderText("The de-identified note appears here.")
+        self.output_edit.setFont(mono)
+        split = QSplitter()
+        split.addWidget(_pane("Original note (hover a highlight for details)", self.input_edit))
+        split.addWidget(_pane("De-identified", self.output_edit))
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(row1)
+        lay.addLayout(row2)
+        lay.addWidget(LegendWidget())
+        lay.addWidget(split, 1)
+        lay.addWidget(self.summary_label)
+
+        self.detect_button.clicked.connect(self.run_detection)
+        self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
+        self.shift_spin.valueChanged.connect(self._on_operator_changed)
+        self.accept_button.clicked.connect(lambda: self.set_status_at_cursor(DETECTED))
+        self.reject_button.clicked.connect(lambda: self.set_status_at_cursor(REJECTED))
+        self.mark_button.clicked.connect(self._on_mark_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.input_edit.textChanged.connect(self._on_input_text_changed)
+        self.input_edit.customContextMenuRequested.connect(self._on_input_context_menu)
+        self._update_buttons()
+
+    # -- state ---------------------------------------------------------------------------------------------------
+
+    @property
+    def operator(self) -> str:
+        """Machine name of the chosen operator."""
+        return self.operator_combo.currentData()
+
+    def set_operator(self, name: str) -> None:
+        """Choose the operator by machine name."""
+        self.operator_combo.setCurrentIndex(self.operator_combo.findData(name))
+
+    def set_text(self, text: str) -> None:
+        """Replace the note (clears the review)."""
+        self.input_edit.setPlainText(text)
+
+    def _update_buttons(self) -> None:
+        has = self.review is not None
+        for w in (self.accept_button, self.reject_button, self.mark_button, self.mark_combo, self.save_button):
+            w.setEnabled(has)
+
+    # -- detection -----------------------------------------------------------------------------------------------
+
+    @Slot()
+    def run_detection(self) -> bool:
+        """Start the detection job; False when another job runs."""
+        text = self.input_edit.toPlainText()
+        if not text.strip():
+            notify_error(InputError("the note is empty", hint="paste a note or open a .txt file first"))
+            return False
+        started = self.runner.start("Finding PHI", lambda: detect_phi(text, self.engine_factory),
+                                    on_success=lambda res: self._on_detected(text, res),
+                                    on_error=lambda exc: notify_error(exc, "De-identification"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+        else:
+            self.detect_button.setEnabled(False)
+            self.runner.finished.connect(self._on_runner_finished)
+        return started
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        self.runner.finished.disconnect(self._on_runner_finished)
+        self.detect_button.setEnabled(True)
+
+    def _on_detected(self, text: str, result: DetectResult) -> None:
+        if self.input_edit.toPlainText() != text:
+            return  # the note changed while the job ran: these spans describe another text
+        self.model_id = result.model_id
+        self.review = NoteReview.from_spans(text, result.spans)
+        self._refresh()
+
+    # -- review --------------------------------------------------------------------------------------------------
+
+    def set_status_at_cursor(self, status: str) -> bool:
+        """Accept or reject the span under the text cursor; True when there was one."""
+        if self.review is None or self.review.set_status(self.input_edit.offset_at_cursor(), status) is None:
+            return False
+        self._refresh()
+        return True
+
+    def mark_selection(self, category: str | None = None) -> bool:
+        """Mark the selected text as PHI of ``category`` (default: the category box)."""
+        rng = self.input_edit.selected_range()
+        if self.review is None or rng is None:
+            return False
+        if self.review.mark(rng[0], rng[1], category or self.mark_combo.currentData()) is None:
+            return False
+        self._refresh()
+        return True
+
+    @Slot()
+    def _on_mark_clicked(self) -> None:
+        if not self.mark_selection():
+            notify_info("Select the missed text in the original note first.")
+
+    def _on_input_context_menu(self, pos) -> None:
+        menu = self.input_edit.createStandardContextMenu()
+        if self.review is not None:
+            menu.addSeparator()
+            it = self.review.at(self.input_edit.cursorForPosition(pos).position())
+            if self.input_edit.selected_range() is None and it is not None:
+                self.input_edit.setTextCursor(self.input_edit.cursorForPosition(pos))
+                menu.addAction("Accept this span", lambda: self.set_status_at_cursor(DETECTED))
+                menu.addAction("Reject this span", lambda: self.set_status_at_cursor(REJECTED))
+            if self.input_edit.selected_range() is not None:
+                sub = QMenu("Mark selection as", menu)
+                for c in MARK_CATEGORIES:
+                    sub.addAction(c, lambda c=c: self.mark_selection(c))
+                menu.addMenu(sub)
+        menu.exec(self.input_edit.mapToGlobal(pos))
+
+    @Slot()
+    def _on_operator_changed(self) -> None:
+        self.shift_spin.setEnabled(self.operator in ("date_shift", "surrogate"))
+        if self.review is not None:
+            self._refresh()
+
+    @Slot()
+    def _on_input_text_changed(self) -> None:
+        if self.review is not None and self.input_edit.toPlainText() != self.review.text:
+            # Offsets no longer match the text: drop the review rather than show wrong highlights.
+            self.review = None
+            self.input_edit.clear_highlights()
+            self.output_edit.clear()
+            self.output_text = ""
+            self.summary_label.setText("The note changed: press De-identify again.")
+            self._update_buttons()
+
+    def _refresh(self) -> None:
+        """Re-colour the input and re-render the output from the review."""
+        assert self.review is not None
+        self.input_edit.show_review(self.review)
+        self.output_text, regions = render(self.review.text, self.review.active_spans(), self.operator,
+                                           shift_days=self.shift_spin.value())
+        self.output_edit.setPlainText(self.output_text)
+        self.output_edit.show_regions(regions)
+        st = self.review.status_counts()
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(self.review.counts().items())) or "none"
+        engine = self.model_id or "rules only"
+        self.summary_label.setText(f"{len(self.review.active_spans())} spans replaced ({counts}) · "
+                                   f"{st[REJECTED]} rejected · {st['manual']} added by hand · engine: {engine}")
+        self._update_buttons()
+        self.review_changed.emit()
+
+    # -- save ----------------------------------------------------------------------------------------------------
+
+    def save_output(self, path: Path) -> Path:
+        """Write the de-identified note atomically."""
+        if self.review is None:
+            raise InputError("nothing to save yet", hint="press De-identify first")
+        atomic_write_text(Path(path), self.output_text)
+        from medpriv_desktop.core.audit import AuditLog
+
+        AuditLog().record("notes.deidentify", model_id=self.model_id or "rules", n_notes=1, operator=self.operator,
+                          counts=self.review.counts(), reviewed=self.review.status_counts())
+        self.output_saved.emit(str(path))
+        return Path(path)
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        fname, _ = QFileDialog.getSaveFileName(self, "Save de-identified note", "deidentified.txt",
+                                               "Text (*.txt);;All files (*)")
+        if fname:
+            try:
+                self.save_output(Path(fname))
+                notify_info(f"Saved the de-identified note to {fname}")
+            except Exception as exc:
+                notify_error(exc, "Saving the note")
+
+
+def category_names() -> list[str]:
+    """All PHI category names (for filters and tables)."""
+    return list(CATEGORIES)

@@ -1,0 +1,90 @@
+"""Notes workspace, batch: a folder or CSV routed to the Batch tab, the job's counts table, outputs, Cancel."""
+
+from __future__ import annotations
+
+import csv
+
+from medpriv_desktop.core.models.registry import ModelRegistry
+from medpriv_desktop.gui.jobs import JobRunner
+from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
+from tests.qt.test_notes_deid import NOTE, RegexDetector
+
+
+def _workspace(qtbot, det):
+    ws = NotesWorkspace(ModelRegistry(), JobRunner(), engine_factory=lambda: det)
+    qtbot.addWidget(ws)
+    return ws
+
+
+def test_folder_batch_counts_and_outputs(qtbot, tmp_path):
+    src = tmp_path / "notes"
+    src.mkdir()
+    (src / "a.txt").write_text(NOTE)
+    (src / "b.txt").write_text("Seen 1/2/2020. No PHI otherwise.")
+    (src / "c.txt").write_text("Nothing to hide here.")
+    ws = _workspace(qtbot, RegexDetector())
+    ws.open_path(src)
+    assert ws.tabs.currentWidget() is ws.batch
+    assert ws.batch.output_edit.text().endswith("notes_deidentified")
+    with qtbot.waitSignal(ws.batch.batch_finished, timeout=5000) as sig:
+        assert ws.batch.run_batch()
+    result = sig.args[0]
+    assert result.n_notes == 3 and result.n_with_phi == 2
+    assert ws.batch.table_counts() == {"PATIENT": 2, "DATE": 3, "PHONE": 1, "CLINICIAN": 1}
+    out = tmp_path / "notes_deidentified"
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt", "c.txt"]
+    assert "Anna" not in (out / "a.txt").read_text() and "[DATE]" in (out / "b.txt").read_text()
+    assert (out / "c.txt").read_text() == "Nothing to hide here."
+
+
+def test_csv_batch_replaces_only_the_text_column(qtbot, tmp_path):
+    src = tmp_path / "notes.csv"
+    with open(src, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["note_id", "text"])
+        w.writerow(["N1", NOTE])
+        w.writerow(["N2", "Seen 1/2/2020."])
+    ws = _workspace(qtbot, RegexDetector())
+    ws.open_path(src)
+    assert ws.batch.column_combo.currentText() == "text"
+    ws.batch.operator_combo.setCurrentIndex(ws.batch.operator_combo.findData("mask"))
+    with qtbot.waitSignal(ws.batch.batch_finished, timeout=5000):
+        ws.batch.run_batch()
+    rows = list(csv.DictReader(open(tmp_path / "notes_deidentified.csv")))
+    assert [r["note_id"] for r in rows] == ["N1", "N2"]
+    assert "Anna" not in rows[0]["text"] and "****" in rows[0]["text"]
+
+
+def test_cancel_writes_nothing(qtbot, tmp_path):
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(40):
+        (src / f"n{i:02d}.txt").write_text(NOTE)
+    det = RegexDetector(delay=0.05)
+    ws = _workspace(qtbot, det)
+    ws.open_path(src)
+    with qtbot.waitSignal(ws.runner.cancelled, timeout=10000):
+        ws.batch.run_batch()
+        qtbot.waitUntil(lambda: det.calls >= 2, timeout=5000)
+        ws.batch.cancel_button.click()
+    qtbot.waitUntil(lambda: not ws.runner.busy, timeout=5000)
+    assert det.calls < 40
+    assert not (tmp_path / "many_deidentified").exists()
+    assert "Cancelled" in ws.batch.status_label.text()
+    assert ws.batch.run_button.isEnabled()
+
+
+def test_missing_text_column_is_one_clear_error(qtbot, tmp_path):
+    from medpriv_desktop.gui.notify import notifications
+
+    src = tmp_path / "x.csv"
+    src.write_text("id,body\n1,hello\n")
+    ws = _workspace(qtbot, RegexDetector())
+    ws.batch.set_source(src)
+    ws.batch.column_combo.clear()
+    ws.batch.column_combo.addItem("nope")
+    before = len(notifications().history)
+    ws.batch.run_batch()
+    qtbot.waitUntil(lambda: not ws.runner.busy, timeout=5000)
+    msgs = notifications().history[before:]
+    assert len(msgs) == 1 and "nope" in msgs[0].text and "x.csv" in msgs[0].text
