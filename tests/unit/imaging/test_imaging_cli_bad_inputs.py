@@ -151,3 +151,22 @@ def test_several_series_are_listed(installed, tmp_path, capsys):
                         "--series", uid, "-q", "--threads", "1")
     assert rc == 0, err
     assert "16x16x4" in out
+
+
+def test_fast_uses_the_family_student_and_less_overlap(medpriv_home, ct_file, tmp_path, capsys):
+    pytest.importorskip("onnx")
+    from medpriv_desktop.core import paths
+
+    root = paths.user_models_dir()
+    make_bundle(root, "seg-tiny-teacher", spacing=(3.0, 3.0, 4.0), role="teacher", overlap=0.5,
+                patch=(16, 16, 16))
+    make_bundle(root, "seg-tiny-student", spacing=(3.0, 3.0, 4.0), role="student", overlap=0.5,
+                patch=(16, 16, 16))
+    rc, out, err = _run(capsys, ct_file, "--model", "seg-tiny-teacher", "--fast", "-o", tmp_path / "o", "-q",
+                        "--threads", "1")
+    assert rc == 0, err
+    assert "seg-tiny-student" in out
+    fast_tiles = json.loads((tmp_path / "o" / "summary.json").read_text())["tiles"]
+    rc, out, err = _run(capsys, ct_file, "--model", "seg-tiny-teacher", "-o", tmp_path / "o2", "-q", "--threads", "1")
+    assert rc == 0 and "seg-tiny-teacher" in out
+    assert json.loads((tmp_path / "o2" / "summary.json").read_text())["tiles"] > fast_tiles
