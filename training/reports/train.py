@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.reports.accounting import compute_epsilon, default_delta, noise_for_epsilon
+from training.reports.accounting import NoiseChoice, compute_epsilon, default_delta, noise_for_epsilon
 from training.reports.data import ReportDataset
 from training.reports.model import ReportClassifier, add_lora, load_backbone, merge_lora
 
@@ -47,6 +47,7 @@ class TrainConfig:
     num_layers: int | None = None
     seed: int = 0
     threads: int = 1
+    noise_multiplier: float | None = None  # explicit DP noise instead of a target epsilon (tests, studies)
 
 
 @dataclass
@@ -112,13 +113,18 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     result = TrainResult(model, tokenizer, cfg)
     t0 = time.time()
     model.train()
-    dp = cfg.method == "dp-lora" and math.isfinite(cfg.target_epsilon)
+    dp = cfg.method == "dp-lora" and (math.isfinite(cfg.target_epsilon) or cfg.noise_multiplier is not None)
     if dp:
         from opacus import PrivacyEngine
         from opacus.utils.batch_memory_manager import BatchMemoryManager
 
         q = 1.0 / steps_per_epoch
-        choice = noise_for_epsilon(cfg.target_epsilon, q, total_steps, delta, cfg.accountant)
+        if cfg.noise_multiplier is not None:
+            sigma = float(cfg.noise_multiplier)
+            choice = NoiseChoice(sigma, compute_epsilon(sigma, q, total_steps, delta, cfg.accountant), True,
+                                 "explicit noise multiplier")
+        else:
+            choice = noise_for_epsilon(cfg.target_epsilon, q, total_steps, delta, cfg.accountant)
         log(f"DP: q={q:.4f} steps={total_steps} sigma={choice.noise_multiplier:.4g} eps={choice.epsilon:.4g}"
             + (f" ({choice.note})" if choice.note else ""))
         engine = PrivacyEngine(accountant=cfg.accountant, secure_mode=False)
@@ -145,7 +151,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                         if step >= total_steps:
                             break
         spent = compute_epsilon(choice.noise_multiplier, q, step, delta, cfg.accountant,
-                                eps_error=min(0.01, cfg.target_epsilon / 50))
+                                eps_error=min(0.01, max(choice.epsilon, 1e-3) / 50))
         model = gmodel._module
         privacy.update(epsilon=spent, target_epsilon=cfg.target_epsilon, accountant=cfg.accountant,
                        noise_multiplier=choice.noise_multiplier, max_grad_norm=cfg.max_grad_norm, sampling_rate=q,
