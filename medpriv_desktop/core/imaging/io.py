@@ -223,8 +223,19 @@ def write_volume(volume: Volume, path: str | Path) -> Path:
         import SimpleITK as sitk
 
         if suffix == ".mhd":
-            # .mhd keeps its voxels in a companion .raw/.zraw file named inside the header: write both directly.
-            sitk.WriteImage(volume_to_sitk(volume), str(path), True)
+            # .mhd names its companion .zraw inside the header: write both in a temporary folder beside the target
+            # with their final names, then move the data file first and the header last.
+            import shutil
+            import tempfile
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmpdir = Path(tempfile.mkdtemp(prefix=".mhd-", dir=path.parent))
+            try:
+                sitk.WriteImage(volume_to_sitk(volume), str(tmpdir / path.name), True)
+                for f in sorted(tmpdir.iterdir(), key=lambda f: f.suffix == ".mhd"):
+                    os.replace(f, path.parent / f.name)
+            finally:
+                shutil.rmtree(tmpdir, ignore_errors=True)
         else:
             with atomic_path(path) as tmp:
                 sitk.WriteImage(volume_to_sitk(volume), str(tmp), True)

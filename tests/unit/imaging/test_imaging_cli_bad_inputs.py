@@ -170,3 +170,19 @@ def test_fast_uses_the_family_student_and_less_overlap(medpriv_home, ct_file, tm
     rc, out, err = _run(capsys, ct_file, "--model", "seg-tiny-teacher", "-o", tmp_path / "o2", "-q", "--threads", "1")
     assert rc == 0 and "seg-tiny-teacher" in out
     assert json.loads((tmp_path / "o2" / "summary.json").read_text())["tiles"] > fast_tiles
+
+
+def test_segment_runs_with_torch_blocked(installed, ct_file, tmp_path):
+    """The installed app has no torch: the whole segment command (with QC, stats, meshes) must not need it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "for m in ('torch', 'monai', 'transformers', 'opacus', 'peft', 'training'): sys.modules[m] = None\n"
+            "from medpriv_desktop.cli import main\n"
+            f"sys.exit(main(['segment', {str(ct_file)!r}, '--model', 'seg-tiny-test', '-o', "
+            f"{str(tmp_path / 'o')!r}, '--qc', '--stats', '--meshes', '-q', '--threads', '1']))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "o" / "meshes" / "scene.vtp").is_file() and (tmp_path / "o" / "qc.json").is_file()
