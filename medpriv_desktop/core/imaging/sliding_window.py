@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from medpriv_desktop.core.errors import ModelError
 from medpriv_desktop.core.jobs import Job, Progress
 
 #: Flip sets: every combination of the three spatial axes (8 passes) for test-time augmentation.
@@ -109,6 +110,10 @@ def sliding_window(
                 axes = tuple(a + 2 for a in f)
                 x_in = np.ascontiguousarray(np.flip(batch, axes)) if axes else batch
                 y = np.asarray(predict(x_in), dtype=np.float32)
+                if y.shape != (x_in.shape[0], n_classes, *patch):
+                    raise ModelError(f"model returned logits of shape {list(y.shape)} for a tile of "
+                                     f"{list(x_in.shape)}; expected [{x_in.shape[0]}, {n_classes}, "
+                                     f"{', '.join(map(str, patch))}] (one channel per label of its card)")
                 y = np.flip(y, axes) if axes else y
                 out = y if out is None else out + y
             if len(flips) > 1:

@@ -77,3 +77,11 @@ def test_cancel_between_tiles():
     with pytest.raises(JobCancelled):
         run_job(sliding_window(arr, predict, (16, 16, 16), 3, overlap=0.5), cancel=token)
     assert len(calls) == 2  # stopped at the next yield, not at the end
+
+
+def test_logits_of_the_wrong_shape_are_a_model_error():
+    from medpriv_desktop.core.errors import ModelError
+
+    arr = np.zeros((16, 16, 16), np.float32)
+    with pytest.raises(ModelError, match="expected \\[1, 4, 16, 16, 16\\]"):
+        run_job(sliding_window(arr, _pointwise, (16, 16, 16), 4))
