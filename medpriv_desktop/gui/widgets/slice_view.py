@@ -1,100 +1,430 @@
-"""A single axial slice view of a volume in radiological display (patient's right on the screen's left).
+"""One slice view (axial, coronal or sagittal) bound to an :class:`ImagingState`.
 
-It takes an array already in canonical RAS voxel order (``[x, y, z]``, +x to the patient's right, +y anterior,
-+z superior), so it never needs the file's geometry. Mouse wheel or the slider moves through slices; the window/level
-comes from a preset.
+Radiological display (see :mod:`medpriv_desktop.gui.imaging.display`), crosshair linked to the other views, wheel to
+scroll slices (Ctrl+wheel zooms), middle drag pans, right drag changes window/level, double-click resets the zoom.
+The left button depends on the tool: navigate (move the crosshair), paint, erase, or ruler. Orientation letters sit
+at the edges; slice number and window in the corners; a legend lists the structures in the slice.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
+import math
 
-#: (level, width) window presets in HU.
-CT_PRESETS: dict[str, tuple[float, float]] = {
-    "Soft tissue": (40, 400),
-    "Lung": (-600, 1500),
-    "Bone": (400, 1800),
-    "Brain": (40, 80),
-}
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QSlider, QVBoxLayout, QWidget
+
+from medpriv_desktop.gui.imaging.display import (CT_PRESETS, DIFF_NAMES, EDGE_LABELS, VIEW_AXIS, compose,
+                                                 display_to_voxel, overlay_lut, pixel_mm, slice_2d, voxel_to_display,
+                                                 window_to_uint8)
+from medpriv_desktop.gui.imaging.editing import distance_mm, paint_disc
+from medpriv_desktop.gui.imaging.state import ImagingState
+
+__all__ = ["SliceViewWidget", "SliceCanvas", "CT_PRESETS", "to_display"]
+
+_VIEW_COLOURS = {"axial": QColor(230, 80, 80), "coronal": QColor(90, 200, 90), "sagittal": QColor(235, 200, 60)}
+TOOLS = ("navigate", "paint", "erase", "ruler")
 
 
 def to_display(slice_xy: np.ndarray, level: float, width: float) -> np.ndarray:
-    """Window an ``[x, y]`` slice into uint8 display rows (anterior at top, patient's right at left)."""
-    lo = level - width / 2.0
-    img = np.clip((slice_xy.astype(np.float32) - lo) * (255.0 / max(width, 1e-6)), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(img[::-1, ::-1].T)
+    """Window an axial ``[x, y]`` slice into uint8 display rows (anterior at top, patient's right at left)."""
+    return np.ascontiguousarray(window_to_uint8(slice_xy, level, width)[::-1, ::-1].T)
+
+
+class SliceCanvas(QWidget):
+    """The drawing surface of a slice view; :meth:`pixmap` gives the last composed slice (for tests and export)."""
+
+    def __init__(self, view: SliceViewWidget) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setMouseTracking(True)
+        self.setMinimumSize(200, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self._pixmap: QPixmap | None = None
+
+    def pixmap(self) -> QPixmap | None:
+        """The composed slice at voxel resolution (no zoom, no annotations)."""
+        return self._pixmap
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        self.view.paint(self)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        self.view.on_wheel(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.view.on_press(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.view.on_move(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.view.on_release(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.view.reset_zoom()
 
 
 class SliceViewWidget(QWidget):
-    """Shows one axial slice of a RAS-ordered volume; emits ``slice_changed(k)``."""
+    """A slice view bound to ``state``; ``source`` "compare" shows the comparison result instead of the labels."""
 
-    slice_changed = Signal(int)
+    hovered = Signal(str)
+    stroke_finished = Signal()
+    measured = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ImagingState | None = None, orientation: str = "axial", source: str = "labels",
+                 title: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.image_label = QLabel("Open a study: File > Open, or drop a file or DICOM folder here.")
-        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setMinimumSize(320, 320)
-        self.image_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.image_label.setStyleSheet("background: #111; color: #bbb;")
+        self.state = state or ImagingState(self)
+        self.orientation = orientation
+        self.axis = VIEW_AXIS[orientation]
+        self.source = source
+        self.title = title or orientation.capitalize()
+        self.image_label = SliceCanvas(self)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
         lay.addWidget(self.image_label, 1)
         lay.addWidget(self.slider)
-        self.array: np.ndarray | None = None
-        self.spacing = (1.0, 1.0, 1.0)
-        self.level, self.width = CT_PRESETS["Soft tissue"]
-        self.index = 0
+        self.zoom = 1.0
+        self.pan = QPointF(0, 0)
+        self.tool = "navigate"
+        self.brush_radius_mm = 5.0
+        self.paint_value = 1
+        self.measurements: list[tuple[int, tuple[float, float], tuple[float, float]]] = []
+        self._drag: tuple[str, QPointF, tuple[float, float]] | None = None
+        self._ruler_start: tuple[float, float] | None = None
+        self._ruler_end: tuple[float, float] | None = None
+        self._image: QImage | None = None
+        self._legend: list[tuple[str, tuple[int, int, int]]] = []
+        s = self.state
+        s.study_changed.connect(self._on_state_study_changed)
+        for sig in (s.labels_changed, s.labels_edited, s.window_changed, s.overlay_changed):
+            sig.connect(self.refresh)
+        s.cursor_changed.connect(self._on_state_cursor_changed)
+
+    # -- model to view ----------------------------------------------------------------------------------------
+
+    @property
+    def array(self) -> np.ndarray | None:
+        """The RAS-ordered study shown (None before a study is open)."""
+        return self.state.image
+
+    @property
+    def index(self) -> int:
+        """The slice shown (the crosshair's coordinate across this view)."""
+        return int(self.state.cursor[self.axis])
 
     def set_volume(self, array_ras: np.ndarray, spacing: tuple[float, float, float]) -> None:
-        """Show a new volume, starting at its middle slice."""
-        self.array = array_ras
-        self.spacing = spacing
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, array_ras.shape[2] - 1)
-        self.slider.setEnabled(True)
-        self.index = array_ras.shape[2] // 2
-        self.slider.setValue(self.index)
-        self.slider.blockSignals(False)
-        self.render()
+        """Show a bare RAS array (a stand-alone view without a study file)."""
+        from medpriv_desktop.core.imaging.volume import Volume
+
+        self.state.set_study(Volume(array_ras, spacing, modality="CT"))
 
     def set_window(self, level: float, width: float) -> None:
-        """Change window/level and redraw."""
-        self.level, self.width = level, width
-        self.render()
+        """Change the window of the bound state."""
+        self.state.set_window(level, width)
+
+    def _on_state_study_changed(self) -> None:
+        self.zoom, self.pan = 1.0, QPointF(0, 0)
+        self.measurements.clear()
+        self._sync_slider()
+        self.refresh()
+
+    def _on_state_cursor_changed(self) -> None:
+        self._sync_slider()
+        self.refresh()
+
+    def _sync_slider(self) -> None:
+        arr = self.array
+        self.slider.blockSignals(True)
+        if arr is None:
+            self.slider.setEnabled(False)
+        else:
+            self.slider.setEnabled(True)
+            self.slider.setRange(0, arr.shape[self.axis] - 1)
+            self.slider.setValue(self.index)
+        self.slider.blockSignals(False)
 
     def _on_slider_value_changed(self, value: int) -> None:
-        self.index = value
-        self.render()
-        self.slice_changed.emit(value)
+        c = list(self.state.cursor)
+        c[self.axis] = value
+        self.state.set_cursor(c)
 
-    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API name
-        if self.array is not None:
-            step = 1 if event.angleDelta().y() > 0 else -1
-            self.slider.setValue(int(np.clip(self.index + step, 0, self.array.shape[2] - 1)))
+    def composed(self) -> np.ndarray | None:
+        """The current slice as RGB uint8 (rows, cols, 3): windowed grey plus the overlay."""
+        arr = self.array
+        if arr is None:
+            return None
+        gray = window_to_uint8(slice_2d(arr, self.axis, self.index), self.state.level, self.state.width)
+        labels, colors, visible = self.state.overlay(self.source)
+        self._legend = []
+        if labels is None:
+            return compose(gray, None, None, None)
+        lab2d = slice_2d(labels, self.axis, self.index)
+        n = int(max(max(colors, default=0), int(lab2d.max()) if lab2d.size else 0)) + 1
+        rgb, alpha = overlay_lut(colors, visible, self.state.opacity, n)
+        present = [int(v) for v in np.unique(lab2d) if v and alpha[int(v)] > 0]
+        names = DIFF_NAMES if labels is self.state.diff_labels else self.state.names
+        self._legend = [(names.get(v, f"label {v}"), tuple(int(c) for c in rgb[v])) for v in present][:12]
+        return compose(gray, lab2d, rgb, alpha)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API name
-        super().resizeEvent(event)
-        self.render()
+    def refresh(self, *_args) -> None:
+        """Recompose the slice and repaint."""
+        rgb = self.composed()
+        if rgb is None:
+            self._image = None
+            self.image_label._pixmap = None
+        else:
+            h, w, _ = rgb.shape
+            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            self.image_label._pixmap = QPixmap.fromImage(self._image)
+        self.image_label.update()
 
-    def render(self) -> None:
-        """Draw the current slice scaled to the widget with the voxel aspect ratio kept."""
+    # -- geometry ---------------------------------------------------------------------------------------------
+
+    def image_rect(self) -> QRectF:
+        """Where the slice image lies on the canvas (physical aspect ratio, zoom and pan applied)."""
+        if self._image is None:
+            return QRectF()
+        pw, ph = pixel_mm(self.axis, self.state.spacing)
+        w_mm, h_mm = self._image.width() * pw, self._image.height() * ph
+        cw, ch = self.image_label.width(), self.image_label.height()
+        scale = min(cw / w_mm, ch / h_mm) * self.zoom
+        w, h = w_mm * scale, h_mm * scale
+        return QRectF((cw - w) / 2 + self.pan.x(), (ch - h) / 2 + self.pan.y(), w, h)
+
+    def canvas_to_pixel(self, pos: QPointF) -> tuple[float, float]:
+        """Canvas position to display pixel coordinates (col, row) of the slice image."""
+        r = self.image_rect()
+        assert self._image is not None
+        return ((pos.x() - r.left()) * self._image.width() / r.width(),
+                (pos.y() - r.top()) * self._image.height() / r.height())
+
+    def pixel_to_canvas(self, col: float, row: float) -> QPointF:
+        """Display pixel coordinates to a canvas position."""
+        r = self.image_rect()
+        assert self._image is not None
+        return QPointF(r.left() + col * r.width() / self._image.width(),
+                       r.top() + row * r.height() / self._image.height())
+
+    def voxel_at(self, pos: QPointF) -> tuple[int, int, int] | None:
+        """Voxel under a canvas position, or None outside the image."""
+        if self._image is None or self.array is None:
+            return None
+        col, row = self.canvas_to_pixel(pos)
+        if not (0 <= col < self._image.width() and 0 <= row < self._image.height()):
+            return None
+        return display_to_voxel(self.axis, self.index, col, row, self.array.shape)
+
+    def reset_zoom(self) -> None:
+        """Fit the slice to the view again."""
+        self.zoom, self.pan = 1.0, QPointF(0, 0)
+        self.image_label.update()
+
+    # -- interaction ------------------------------------------------------------------------------------------
+
+    def set_tool(self, tool: str) -> None:
+        """navigate, paint, erase or ruler."""
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}")
+        self.tool = tool
+        cursor = Qt.CursorShape.CrossCursor if tool != "navigate" else Qt.CursorShape.ArrowCursor
+        self.image_label.setCursor(cursor)
+
+    def on_wheel(self, event: QWheelEvent) -> None:
+        """Scroll slices; with Ctrl, zoom."""
         if self.array is None:
             return
-        img = to_display(self.array[:, :, self.index], self.level, self.width)
-        h, w = img.shape
-        qimg = QImage(img.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-        pix = QPixmap.fromImage(qimg)
-        # Keep the physical aspect ratio: columns are x (spacing[0]), rows are y (spacing[1]).
-        w_mm, h_mm = w * self.spacing[0], h * self.spacing[1]
-        scale = min(self.image_label.width() / w_mm, self.image_label.height() / h_mm)
-        self.image_label.setPixmap(
-            pix.scaled(max(1, int(w_mm * scale)), max(1, int(h_mm * scale)), Qt.AspectRatioMode.IgnoreAspectRatio,
-                       Qt.TransformationMode.SmoothTransformation)
-        )
+        step = 1 if event.angleDelta().y() > 0 else -1
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom = float(np.clip(self.zoom * (1.15 if step > 0 else 1 / 1.15), 0.5, 20.0))
+            self.image_label.update()
+            return
+        c = list(self.state.cursor)
+        c[self.axis] = c[self.axis] + step
+        self.state.set_cursor(c)
+
+    def on_press(self, event: QMouseEvent) -> None:
+        """Start a drag: pan (middle), window/level (right) or the tool's action (left)."""
+        if self.array is None:
+            return
+        pos = event.position()
+        btn = event.button()
+        if btn == Qt.MouseButton.MiddleButton:
+            self._drag = ("pan", pos, (self.pan.x(), self.pan.y()))
+        elif btn == Qt.MouseButton.RightButton:
+            self._drag = ("window", pos, (self.state.level, self.state.width))
+        elif btn == Qt.MouseButton.LeftButton:
+            self._drag = (self.tool, pos, (0.0, 0.0))
+            if self.tool == "navigate":
+                self._navigate(pos)
+            elif self.tool in ("paint", "erase"):
+                if self.state.labels is not None:
+                    self.state.history.begin(self.state.labels, self.axis, self.index)
+                    self._dab(pos)
+                else:
+                    self._drag = None
+            elif self.tool == "ruler":
+                self._ruler_start = self._ruler_end = self.canvas_to_pixel(pos)
+
+    def on_move(self, event: QMouseEvent) -> None:
+        """Continue a drag and report what is under the mouse."""
+        pos = event.position()
+        self._report_hover(pos)
+        if self._drag is None:
+            return
+        kind, start, ref = self._drag
+        d = pos - start
+        if kind == "pan":
+            self.pan = QPointF(ref[0] + d.x(), ref[1] + d.y())
+            self.image_label.update()
+        elif kind == "window":
+            width = max(1.0, ref[1] * math.exp(d.x() / 200.0))
+            self.state.set_window(ref[0] - d.y() * ref[1] / 256.0, width)
+        elif kind == "navigate":
+            self._navigate(pos)
+        elif kind in ("paint", "erase"):
+            self._dab(pos)
+        elif kind == "ruler":
+            self._ruler_end = self.canvas_to_pixel(pos)
+            self.image_label.update()
+
+    def on_release(self, event: QMouseEvent) -> None:
+        """Finish a drag: close a brush stroke or store a measurement."""
+        if self._drag is None:
+            return
+        kind = self._drag[0]
+        self._drag = None
+        if kind in ("paint", "erase") and self.state.labels is not None:
+            if self.state.history.end(self.state.labels):
+                self.stroke_finished.emit()
+        elif kind == "ruler" and self._ruler_start is not None and self._ruler_end is not None:
+            a, b = self._ruler_start, self._ruler_end
+            self._ruler_start = self._ruler_end = None
+            length = distance_mm(a, b, pixel_mm(self.axis, self.state.spacing))
+            if length > 0:
+                self.measurements.append((self.index, a, b))
+                self.measured.emit(length)
+            self.image_label.update()
+
+    def _navigate(self, pos: QPointF) -> None:
+        v = self.voxel_at(pos)
+        if v is not None:
+            self.state.set_cursor(v)
+
+    def _dab(self, pos: QPointF) -> None:
+        v = self.voxel_at(pos)
+        if v is None or self.state.labels is None:
+            return
+        value = self.paint_value if self.tool == "paint" else 0
+        touched: set[int] = set()
+        if paint_disc(self.state.labels, self.axis, v, self.brush_radius_mm, self.state.spacing, value,
+                      touched=touched):
+            if value and value not in self.state.names:
+                self.state.names[value] = f"label_{value}"
+            self.state.notify_edited(touched)
+
+    def _report_hover(self, pos: QPointF) -> None:
+        v = self.voxel_at(pos)
+        if v is None:
+            return
+        arr = self.array
+        assert arr is not None
+        x, y, z = self.state.world_at(v)
+        unit = " HU" if self.state.volume is not None and self.state.volume.modality == "CT" else ""
+        text = (f"{self.title}  voxel ({v[0]}, {v[1]}, {v[2]})  RAS ({x:.1f}, {y:.1f}, {z:.1f}) mm  "
+                f"value {float(arr[v]):g}{unit}")
+        if self.state.labels is not None:
+            lv = int(self.state.labels[v])
+            if lv:
+                text += f"  structure: {self.state.names.get(lv, lv)}"
+        self.hovered.emit(text)
+
+    # -- painting ---------------------------------------------------------------------------------------------
+
+    def paint(self, canvas: SliceCanvas) -> None:
+        """Draw the slice, crosshair, orientation letters, corner text, legend and measurements."""
+        p = QPainter(canvas)
+        p.fillRect(canvas.rect(), QColor(8, 8, 10))
+        if self._image is None:
+            p.setPen(QColor(170, 170, 170))
+            p.drawText(canvas.rect(), Qt.AlignmentFlag.AlignCenter,
+                       "Open a study: File > Open, or drop a file or DICOM folder here.")
+            p.end()
+            return
+        rect = self.image_rect()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 3)
+        p.drawImage(rect, self._image)
+        self._paint_crosshair(p)
+        self._paint_measurements(p)
+        self._paint_text(p, canvas)
+        p.end()
+
+    def _paint_crosshair(self, p: QPainter) -> None:
+        arr = self.array
+        assert arr is not None
+        col, row = voxel_to_display(self.axis, tuple(self.state.cursor), arr.shape)
+        c = self.pixel_to_canvas(col, row)
+        rect = self.image_rect()
+        gap = 10.0  # leave the voxel under the crosshair visible
+        for other, colour in _VIEW_COLOURS.items():
+            if VIEW_AXIS[other] == self.axis:
+                continue
+            pen = QPen(colour, 1)
+            pen.setColor(QColor(colour.red(), colour.green(), colour.blue(), 170))
+            p.setPen(pen)
+            from medpriv_desktop.gui.imaging.display import in_plane_axes
+
+            ca, _ra = in_plane_axes(self.axis)
+            if VIEW_AXIS[other] == ca:  # that view's plane is a vertical line here
+                p.drawLine(QPointF(c.x(), rect.top()), QPointF(c.x(), c.y() - gap))
+                p.drawLine(QPointF(c.x(), c.y() + gap), QPointF(c.x(), rect.bottom()))
+            else:
+                p.drawLine(QPointF(rect.left(), c.y()), QPointF(c.x() - gap, c.y()))
+                p.drawLine(QPointF(c.x() + gap, c.y()), QPointF(rect.right(), c.y()))
+
+    def _paint_measurements(self, p: QPainter) -> None:
+        lines = [(a, b) for k, a, b in self.measurements if k == self.index]
+        if self._ruler_start is not None and self._ruler_end is not None:
+            lines.append((self._ruler_start, self._ruler_end))
+        pm = pixel_mm(self.axis, self.state.spacing)
+        p.setPen(QPen(QColor(255, 230, 0), 1.5))
+        for a, b in lines:
+            pa, pb = self.pixel_to_canvas(*a), self.pixel_to_canvas(*b)
+            p.drawLine(pa, pb)
+            p.drawText(pb + QPointF(6, -6), f"{distance_mm(a, b, pm):.1f} mm")
+
+    def _paint_text(self, p: QPainter, canvas: SliceCanvas) -> None:
+        w, h = canvas.width(), canvas.height()
+        font = QFont(p.font())
+        font.setPointSizeF(max(8.0, font.pointSizeF()))
+        p.setFont(font)
+        colour = _VIEW_COLOURS[self.orientation]
+        p.setPen(colour)
+        n = self.array.shape[self.axis] if self.array is not None else 0
+        p.drawText(8, 16, f"{self.title}   {self.index + 1} / {n}")
+        p.setPen(QColor(220, 220, 220))
+        p.drawText(8, h - 8, f"W {self.state.width:.0f}  L {self.state.level:.0f}"
+                   + (f"   zoom {self.zoom:.1f}x" if abs(self.zoom - 1) > 1e-3 else ""))
+        left, right, top, bottom = EDGE_LABELS[self.orientation]
+        bold = QFont(font)
+        bold.setBold(True)
+        p.setFont(bold)
+        p.setPen(QColor(240, 240, 160))
+        p.drawText(6, h // 2 + 5, left)
+        p.drawText(w - 16, h // 2 + 5, right)
+        p.drawText(w // 2 - 4, 32, top)
+        p.drawText(w // 2 - 4, h - 24, bottom)
+        p.setFont(font)
+        y = 16
+        for name, rgb in self._legend:
+            p.fillRect(w - 150, y - 10, 10, 10, QColor(*rgb))
+            p.setPen(QColor(230, 230, 230))
+            p.drawText(w - 134, y, name[:18])
+            y += 14

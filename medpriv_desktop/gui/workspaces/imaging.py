@@ -1,40 +1,68 @@
-"""Imaging workspace (foundation shell): open a study and page through its axial slices.
+"""Imaging workspace: three linked slice views, a 3D view, segmentation with progress, structures, edits, export.
 
-The full viewer (three linked views, 3D, segmentation, QC, export) is built on this panel by the imaging-workspace
-work; this shell already loads studies as a job, so a large DICOM series never freezes the window.
+Layout: a four-up view (axial, 3D, coronal, sagittal) on the left, the Segment/Compare controls and the structures
+table on the right, a tool bar on top and a line that reports the voxel under the mouse at the bottom. Every widget
+binds to one :class:`ImagingState`; handlers here are one call into a job of :mod:`..imaging.tasks`, run by the
+window's JobRunner (off the GUI thread, with progress and Cancel) inside one error path (``notify_error``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QGridLayout,
+                               QHBoxLayout, QLabel, QListWidget, QMenu, QSplitter, QStackedWidget, QToolButton,
+                               QVBoxLayout, QWidget)
 
-from medpriv_desktop.core.jobs import Job, Progress
+from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
 from medpriv_desktop.core.models.card import Task
-from medpriv_desktop.gui.notify import notify_error
-from medpriv_desktop.gui.widgets.slice_view import CT_PRESETS, SliceViewWidget
+from medpriv_desktop.core.settings import Settings, load_settings
+from medpriv_desktop.gui.imaging import tasks
+from medpriv_desktop.gui.imaging.display import CT_PRESETS, MR_AUTO, auto_window
+from medpriv_desktop.gui.imaging.segment_panel import SegmentPanel
+from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.gui.imaging.structures_panel import StructuresPanel
+from medpriv_desktop.gui.imaging.view3d import View3DWidget
+from medpriv_desktop.gui.notify import notify_error, notify_info
+from medpriv_desktop.gui.widgets.slice_view import SliceViewWidget
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 
+# Kept for callers of the foundation shell.
+load_study_job = tasks.load_study_job
 
-def load_study_job(path: Path) -> Job[tuple[object, np.ndarray]]:
-    """Read a study and return (volume, array in canonical RAS voxel order)."""
-    yield Progress(None, f"reading {path.name}")
-    from medpriv_desktop.core.imaging.io import read_volume
 
-    volume = read_volume(path)
-    yield Progress(0.9, "orienting")
-    import nibabel.orientations as nio
+class SeriesPickerDialog(QDialog):
+    """Choose one series of a DICOM folder (description, modality, image count; no patient data)."""
 
-    ornt = nio.io_orientation(volume.affine)
-    ras = nio.apply_orientation(np.asarray(volume.array), ornt)
-    yield Progress(1.0, "done")
-    return volume, ras
+    def __init__(self, series: list[SeriesInfo], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose a series")
+        self.series = series
+        self.list = QListWidget()
+        for s in series:
+            num = f"#{s.series_number}  " if s.series_number is not None else ""
+            self.list.addItem(f"{num}{s.modality}  {s.n_slices} images  {s.rows}x{s.columns}  "
+                              f"{s.description or '(no description)'}")
+        self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(self.accept)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("This folder holds several series. Which one should be opened?"))
+        lay.addWidget(self.list)
+        lay.addWidget(buttons)
+
+    def chosen_uid(self) -> str | None:
+        """UID of the selected series."""
+        row = self.list.currentRow()
+        return self.series[row].uid if 0 <= row < len(self.series) else None
 
 
 class ImagingWorkspace(WorkspacePanel):
-    """Open CT/MR studies; segmentation and export arrive with the imaging engine."""
+    """Open, view, segment, check, correct and export CT/MR studies."""
 
     machine_name = "imaging"
     title = "Imaging"
@@ -44,50 +72,392 @@ class ImagingWorkspace(WorkspacePanel):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.state = ImagingState(self)
+        self.study_path: Path | None = None
+        self.last_run: tasks.SegmentationRun | None = None
+        self.last_compare: tasks.CompareRun | None = None
+        #: Called with the series of a multi-series folder; returns the chosen UID or None (tests replace it).
+        self.choose_series = self._ask_series
+        self._build_toolbar()
+        self.views = {o: SliceViewWidget(self.state, o) for o in ("axial", "coronal", "sagittal")}
+        self.view = self.views["axial"]
+        self.compare_view = SliceViewWidget(self.state, "axial", source="compare", title="Axial (teacher)")
+        self.view3d = View3DWidget(self.state, self._settings().render_max_voxels)
+        self.top_right = QStackedWidget()
+        self.top_right.addWidget(self.view3d)
+        self.top_right.addWidget(self.compare_view)
+        grid_w = QWidget()
+        grid = QGridLayout(grid_w)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(3)
+        grid.addWidget(self.view, 0, 0)
+        grid.addWidget(self.top_right, 0, 1)
+        grid.addWidget(self.views["coronal"], 1, 0)
+        grid.addWidget(self.views["sagittal"], 1, 1)
+        self.segment_panel = SegmentPanel(self.registry)
+        self.segment_panel.run_requested.connect(self.run_segmentation)
+        self.segment_panel.compare_requested.connect(self.run_comparison)
+        self.segment_panel.overlay_mode_changed.connect(self._on_overlay_mode_changed)
+        self.structures = StructuresPanel(self.state)
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(self.segment_panel)
+        sl.addWidget(self.structures, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(grid_w)
+        split.addWidget(side)
+        split.setStretchFactor(0, 1)
+        split.setSizes([900, 380])
+        self.hover_label = QLabel(" ")
+        self.hover_label.setStyleSheet("color: #555; font-family: monospace;")
+        self.outer.addWidget(split, 1)
+        self.outer.addWidget(self.hover_label)
+        for v in (*self.views.values(), self.compare_view):
+            v.hovered.connect(self.hover_label.setText)
+            v.stroke_finished.connect(self._update_undo_actions)
+            v.measured.connect(lambda mm: self.hover_label.setText(f"Distance: {mm:.1f} mm"))
+        self.state.labels_changed.connect(self._on_state_labels_changed)
+        self.state.labels_edited.connect(self._update_undo_actions)
+        self.runner.started.connect(lambda _t: self._set_busy(True))
+        self.runner.finished.connect(lambda: self._set_busy(False))
+        self._set_busy(False)
+
+    # -- tool bar ---------------------------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
         bar = QWidget()
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
         self.info_label = QLabel("No study open")
+        self.info_label.setStyleSheet("font-weight: 600;")
+        self.identity_label = QLabel("")
+        self.identity_label.setStyleSheet("color: #666;")
         self.preset_combo = QComboBox()
-        self.preset_combo.addItems(list(CT_PRESETS))
-        self.preset_combo.currentTextChanged.connect(self._on_preset_changed)
-        row.addWidget(self.info_label, 1)
-        row.addWidget(QLabel("Window:"))
+        self.preset_combo.addItems([*CT_PRESETS, MR_AUTO])
+        self.preset_combo.setToolTip("Window preset (right-drag on a view adjusts window/level)")
+        self.preset_combo.activated.connect(lambda _i: self._on_preset_changed(self.preset_combo.currentText()))
+        self.tool_buttons: dict[str, QToolButton] = {}
+        for name, tip in (("navigate", "Move the crosshair"), ("paint", "Paint the chosen structure"),
+                          ("erase", "Erase labels"), ("ruler", "Measure a distance")):
+            b = QToolButton()
+            b.setText(name.capitalize())
+            b.setCheckable(True)
+            b.setAutoExclusive(True)
+            b.setToolTip(tip)
+            b.clicked.connect(lambda _c=False, n=name: self.set_tool(n))
+            self.tool_buttons[name] = b
+        self.tool_buttons["navigate"].setChecked(True)
+        self.brush_spin = QDoubleSpinBox()
+        self.brush_spin.setRange(0.5, 50.0)
+        self.brush_spin.setValue(5.0)
+        self.brush_spin.setSuffix(" mm")
+        self.brush_spin.setToolTip("Brush radius")
+        self.brush_spin.valueChanged.connect(self._on_brush_changed)
+        self.paint_combo = QComboBox()
+        self.paint_combo.setToolTip("Structure the brush paints")
+        self.paint_combo.setMinimumWidth(120)
+        self.paint_combo.currentIndexChanged.connect(self._on_brush_changed)
+        self.undo_action = QAction("Undo", self, shortcut=QKeySequence.StandardKey.Undo)
+        self.redo_action = QAction("Redo", self, shortcut=QKeySequence.StandardKey.Redo)
+        for act, fn in ((self.undo_action, self.undo), (self.redo_action, self.redo)):
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(fn)
+            self.addAction(act)
+        undo_b, redo_b = QToolButton(), QToolButton()
+        undo_b.setDefaultAction(self.undo_action)
+        redo_b.setDefaultAction(self.redo_action)
+        self.open_seg_button = QToolButton()
+        self.open_seg_button.setText("Open segmentation...")
+        self.open_seg_button.setToolTip("Show a label map (NIfTI, NRRD, MHA) or a DICOM SEG on this study")
+        self.open_seg_button.clicked.connect(lambda: self.open_segmentation())
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        self.export_actions = {
+            "labelmap": menu.addAction("Label map (NIfTI / NRRD)...", lambda: self.export_labelmap()),
+            "dicom_seg": menu.addAction("DICOM SEG...", lambda: self.export_dicom_seg()),
+            "meshes": menu.addAction("Meshes, one file per structure (STL)...", lambda: self.export_meshes()),
+            "scene": menu.addAction("Meshes, one scene (VTP)...", lambda: self.export_meshes(scene_only=True)),
+            "stats": menu.addAction("Statistics (CSV)...", lambda: self.export_stats()),
+            "screens": menu.addAction("Screenshots of each view...", lambda: self.save_screenshots()),
+        }
+        self.export_button.setMenu(menu)
+        row.addWidget(self.info_label)
+        row.addWidget(self.identity_label, 1)
+        row.addWidget(QLabel("Window"))
         row.addWidget(self.preset_combo)
-        self.view = SliceViewWidget()
+        for b in self.tool_buttons.values():
+            row.addWidget(b)
+        row.addWidget(self.brush_spin)
+        row.addWidget(self.paint_combo)
+        row.addWidget(undo_b)
+        row.addWidget(redo_b)
+        row.addWidget(self.open_seg_button)
+        row.addWidget(self.export_button)
         self.outer.addWidget(bar)
-        self.outer.addWidget(self.view, 1)
-        self.volume = None
 
-    def open_path(self, path: Path) -> None:
-        """Load ``path`` as a job; show it when done."""
-        self.runner.start(f"Opening {Path(path).name}", lambda: load_study_job(Path(path)),
-                          on_success=lambda res: self._on_study_loaded(Path(path), res),
-                          on_error=lambda exc: notify_error(exc, "Opening the study"))
+    def _settings(self) -> Settings:
+        win = self.window()
+        s = getattr(win, "settings", None)
+        return s if isinstance(s, Settings) else load_settings()
 
-    def _on_study_loaded(self, path: Path, result: tuple[object, np.ndarray]) -> None:
-        volume, ras = result
-        self.volume = volume
-        sx, sy, sz = (float(s) for s in volume.spacing)
-        modality = getattr(volume, "modality", "")
-        self.info_label.setText(
-            f"{path.name}   {modality}   {ras.shape[0]}x{ras.shape[1]}x{ras.shape[2]} voxels   "
-            f"{sx:.2f} x {sy:.2f} x {sz:.2f} mm"
-        )
-        if modality == "MR":
-            sample = ras.ravel()[:: max(1, ras.size // 500_000)]
-            lo, hi = np.percentile(sample, [1, 99])
-            self.view.level, self.view.width = (lo + hi) / 2, max(hi - lo, 1)
-        # Spacing in RAS order follows the axis permutation of the reorientation.
-        import nibabel.orientations as nio
+    def _set_busy(self, busy: bool) -> None:
+        self.segment_panel.set_busy(busy or self.state.volume is None)
+        has_labels = self.state.labels is not None
+        for key, act in self.export_actions.items():
+            act.setEnabled(not busy and (has_labels or key == "screens") and self.state.volume is not None)
+        self.export_actions["dicom_seg"].setEnabled(
+            not busy and has_labels and bool(self.state.volume and self.state.volume.meta.get("dicom_files")))
+        self.open_seg_button.setEnabled(not busy and self.state.volume is not None)
+        self._update_undo_actions()
 
-        ornt = nio.io_orientation(volume.affine)
-        sp = [0.0, 0.0, 0.0]
-        for src_axis, (dst_axis, _flip) in enumerate(ornt):
-            sp[int(dst_axis)] = float(volume.spacing[src_axis])
-        self.view.set_volume(ras, (sp[0], sp[1], sp[2]))
+    def _update_undo_actions(self, *_args) -> None:
+        self.undo_action.setEnabled(self.state.history.can_undo)
+        self.redo_action.setEnabled(self.state.history.can_redo)
+
+    def refresh_models(self) -> None:
+        """Re-read the registry: banner and model picker."""
+        super().refresh_models()
+        if hasattr(self, "segment_panel"):
+            self.segment_panel.preferred_id = self._settings().default_segmentation_model
+            self.segment_panel.refresh()
+
+    # -- opening ----------------------------------------------------------------------------------------------
+
+    def open_path(self, path: Path, series_uid: str | None = None) -> None:
+        """Load a study file, DICOM folder or DICOMDIR as a job; a multi-series folder asks which series."""
+        path = Path(path)
+        started = self.runner.start(f"Opening {path.name}", lambda: tasks.load_study_job(path, series_uid),
+                                    on_success=lambda vol: self._on_study_loaded(path, vol),
+                                    on_error=lambda exc: self._on_open_failed(path, exc))
+        if not started:
+            notify_info("Another task is running; open the study when it has finished.")
+
+    def _on_open_failed(self, path: Path, exc: BaseException) -> None:
+        if isinstance(exc, MultipleSeriesError):
+            uid = self.choose_series(exc.series)
+            if uid is not None:
+                # The runner emits ``finished`` after this callback: start the next job once it is free.
+                from PySide6.QtCore import QTimer
+
+                QTimer.singleShot(0, lambda: self.open_path(path, uid))
+            return
+        notify_error(exc, "Opening the study")
+
+    def _ask_series(self, series: list[SeriesInfo]) -> str | None:
+        dlg = SeriesPickerDialog(series, self)
+        return dlg.chosen_uid() if dlg.exec() else None
+
+    def _on_study_loaded(self, path: Path, volume) -> None:
+        self.study_path = path
+        self.last_run = self.last_compare = None
+        self.segment_panel.clear_comparison()
+        self.top_right.setCurrentWidget(self.view3d)
+        self.state.set_study(volume)
+        self.structures.set_results([])
+        sx, sy, sz = volume.spacing
+        nx, ny, nz = volume.shape
+        guessed = " (guessed)" if volume.meta.get("modality_guessed") else ""
+        self.info_label.setText(f"{path.name}   {volume.modality}{guessed}   {nx} x {ny} x {nz}   "
+                                f"{sx:.2f} x {sy:.2f} x {sz:.2f} mm")
+        self.update_identity()
+        self.preset_combo.setCurrentText("Soft tissue" if volume.modality == "CT" else MR_AUTO)
+        self.segment_panel.set_study(volume.modality)
+        warnings = volume.meta.get("warnings") or []
+        if warnings:
+            notify_info("; ".join(str(w) for w in warnings))
         self.file_opened.emit(str(path))
 
+    def update_identity(self) -> None:
+        """Patient name and ID only when Preferences allow it; otherwise say that they are hidden."""
+        vol = self.state.volume
+        patient = (vol.meta.get("patient") or {}) if vol is not None else {}
+        if not patient:
+            self.identity_label.setText("")
+        elif self._settings().show_patient_identity:
+            self.identity_label.setText(f"Patient: {patient.get('name', '')}   ID: {patient.get('id', '')}")
+        else:
+            self.identity_label.setText("Patient identity hidden (Preferences)")
+
+    def open_segmentation(self, path: Path | None = None) -> None:
+        """Show a label map file or a DICOM SEG on the open study."""
+        volume = self.state.volume
+        if volume is None:
+            return
+        if path is None:
+            fname, _ = QFileDialog.getOpenFileName(self, "Open segmentation", "",
+                                                   "Segmentations (*.nii *.nii.gz *.nrrd *.mha *.dcm);;All files (*)")
+            if not fname:
+                return
+            path = Path(fname)
+        path = Path(path)
+        self.runner.start(f"Opening {path.name}", lambda: tasks.load_segmentation_job(path, volume),
+                          on_success=lambda lm: self._show_labelmap(lm, {"file": path.name}),
+                          on_error=lambda exc: notify_error(exc, "Opening the segmentation"))
+
+    def _show_labelmap(self, labelmap, source: dict, stats: list | None = None, qc=None) -> None:
+        self.state.set_labels(labelmap, source)
+        if stats is None:
+            from medpriv_desktop.core.imaging.stats import structure_stats
+
+            stats = structure_stats(labelmap, self.state.volume)
+        self.structures.set_results(stats, qc)
+
+    # -- segmentation and comparison --------------------------------------------------------------------------
+
+    def run_segmentation(self, entry) -> bool:
+        """Segment the open study with ``entry`` as a job; False when nothing was started."""
+        volume = self.state.volume
+        if volume is None:
+            return False
+        threads = self._settings().inference_threads
+        return self.runner.start(f"Segmenting with {entry.card.id}",
+                                 lambda: tasks.segment_job(volume, entry, self.registry, threads),
+                                 on_success=self._on_segmented,
+                                 on_error=lambda exc: notify_error(exc, "Segmentation"))
+
+    def _on_segmented(self, run: tasks.SegmentationRun) -> None:
+        self.last_run = run
+        self.last_compare = None
+        self.segment_panel.clear_comparison()
+        self.top_right.setCurrentWidget(self.view3d)
+        self._show_labelmap(run.result.labelmap, {"model_id": run.entry.card.id, "title": run.entry.card.title},
+                            run.stats, run.qc)
+        notify_info(f"Segmented with {run.entry.card.id} in {run.seconds:.1f} s")
+
+    def run_comparison(self, student, teacher) -> bool:
+        """Run student and teacher and show their agreement."""
+        volume = self.state.volume
+        if volume is None:
+            return False
+        threads = self._settings().inference_threads
+        return self.runner.start("Comparing student and teacher",
+                                 lambda: tasks.compare_job(volume, student, teacher, self.registry, threads),
+                                 on_success=self._on_compared,
+                                 on_error=lambda exc: notify_error(exc, "Comparison"))
+
+    def _on_compared(self, run: tasks.CompareRun) -> None:
+        self.last_run, self.last_compare = run.student, run
+        s = run.student
+        self._show_labelmap(s.result.labelmap, {"model_id": s.entry.card.id, "title": s.entry.card.title},
+                            s.stats, s.qc)
+        self.state.set_comparison(run.teacher.result.labelmap)
+        self.segment_panel.show_comparison(run)
+
+    def _on_overlay_mode_changed(self, mode: str) -> None:
+        self.state.set_overlay_mode("difference" if mode == "difference" else "result")
+        self.top_right.setCurrentWidget(self.compare_view if mode == "side-by-side" else self.view3d)
+
+    def _on_state_labels_changed(self) -> None:
+        self.paint_combo.blockSignals(True)
+        self.paint_combo.clear()
+        for v, name in self.state.names.items():
+            self.paint_combo.addItem(name, v)
+        self.paint_combo.blockSignals(False)
+        self._on_brush_changed()
+        self._set_busy(self.runner.busy)
+
+    # -- window, tools, undo ----------------------------------------------------------------------------------
+
     def _on_preset_changed(self, name: str) -> None:
-        level, width = CT_PRESETS[name]
-        self.view.set_window(level, width)
+        if name == MR_AUTO:
+            if self.state.image is not None:
+                self.state.set_window(*auto_window(self.state.image))
+        else:
+            self.state.set_window(*CT_PRESETS[name])
+
+    def set_tool(self, tool: str) -> None:
+        """Navigate, paint, erase or ruler in every slice view."""
+        for v in self.views.values():
+            v.set_tool(tool)
+        self.tool_buttons[tool].setChecked(True)
+
+    def _on_brush_changed(self, *_args) -> None:
+        value = self.paint_combo.currentData()
+        for v in self.views.values():
+            v.brush_radius_mm = self.brush_spin.value()
+            if value is not None:
+                v.paint_value = int(value)
+
+    def undo(self) -> None:
+        """Revert the last brush stroke."""
+        if self.state.labels is not None and self.state.history.can_undo:
+            self.state.notify_edited(self.state.history.undo(self.state.labels))
+        self._update_undo_actions()
+
+    def redo(self) -> None:
+        """Re-apply the last undone stroke."""
+        if self.state.labels is not None and self.state.history.can_redo:
+            self.state.notify_edited(self.state.history.redo(self.state.labels))
+        self._update_undo_actions()
+
+    # -- export -----------------------------------------------------------------------------------------------
+
+    def _stem(self) -> str:
+        from medpriv_desktop.core.imaging.pipeline import output_stem
+
+        return output_stem(self.study_path) if self.study_path else "study"
+
+    def _ask_save(self, title: str, default: str, filt: str) -> Path | None:
+        fname, _ = QFileDialog.getSaveFileName(self, title, default, filt)
+        return Path(fname) if fname else None
+
+    def _ask_folder(self, title: str) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(self, title)
+        return Path(folder) if folder else None
+
+    def _export(self, title: str, factory) -> bool:
+        return self.runner.start(title, factory, on_success=lambda res: notify_info(f"{title}: done"),
+                                 on_error=lambda exc: notify_error(exc, title))
+
+    def export_labelmap(self, path: Path | None = None) -> bool:
+        """Write the current labels (with edits) on the study's grid."""
+        lm = self.state.labelmap()
+        path = path or self._ask_save("Export label map", f"{self._stem()}_seg.nii.gz",
+                                      "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;MetaImage (*.mha)")
+        return bool(lm is not None and path) and self._export("Exporting the label map",
+                                                              lambda: tasks.export_labelmap_job(lm, path))
+
+    def export_dicom_seg(self, path: Path | None = None) -> bool:
+        """Write a DICOM SEG referencing the open DICOM series."""
+        lm = self.state.labelmap()
+        entry = self.last_run.entry if self.last_run is not None else self.segment_panel.current_entry()
+        if lm is None or entry is None:
+            return False
+        path = path or self._ask_save("Export DICOM SEG", f"{self._stem()}_seg.dcm", "DICOM (*.dcm)")
+        return bool(path) and self._export("Exporting the DICOM SEG",
+                                           lambda: tasks.export_dicom_seg_job(lm, entry.card, path))
+
+    def export_meshes(self, outdir: Path | None = None, scene_only: bool = False) -> bool:
+        """Surface meshes per structure (STL) plus scene.vtp, or only the scene."""
+        lm = self.state.labelmap()
+        outdir = outdir or self._ask_folder("Export meshes to folder")
+        return bool(lm is not None and outdir) and self._export(
+            "Exporting meshes", lambda: tasks.export_meshes_job(lm, outdir, scene_only))
+
+    def export_stats(self, path: Path | None = None) -> bool:
+        """Statistics of the current labels as CSV (JSON beside it)."""
+        lm, vol = self.state.labelmap(), self.state.volume
+        path = path or self._ask_save("Export statistics", f"{self._stem()}_stats.csv", "CSV (*.csv)")
+        meta = {"model_id": self.state.source.get("model_id", "")}
+        return bool(lm is not None and path) and self._export(
+            "Exporting statistics", lambda: tasks.export_stats_job(lm, vol, path, meta))
+
+    def save_screenshots(self, outdir: Path | None = None) -> list[Path]:
+        """PNG of each slice view (and of the 3D view when it can render) into ``outdir``."""
+        outdir = outdir or self._ask_folder("Save screenshots to folder")
+        if not outdir:
+            return []
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, v in self.views.items():
+            p = outdir / f"{self._stem()}_{name}.png"
+            if v.image_label.grab().save(str(p), "PNG"):
+                written.append(p)
+        p3 = self.view3d.save_screenshot(outdir / f"{self._stem()}_3d.png")
+        if p3 is not None:
+            written.append(p3)
+        return written

@@ -1,0 +1,1 @@
+"""Widgets of the Imaging workspace: linked slice views, the 3D view, segmentation, structures, editing, export."""

@@ -1,0 +1,183 @@
+"""The viewer state every Imaging widget binds to: the study, the label maps, cursor, window and overlay settings.
+
+Plain data plus change signals (the napari / glue pattern): widgets read the fields when a signal fires and change
+them only through the setters, so three slice views, the 3D view and the tables stay in step without knowing each
+other. Arrays are held in canonical RAS voxel order (see :mod:`.display`); :meth:`labelmap` converts the label array
+back to the study's own grid for export.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from medpriv_desktop.core.imaging.volume import LabelMap, Volume, apply_reorient, reorient_transform, undo_reorient
+from medpriv_desktop.gui.imaging.display import (CT_PRESETS, DIFF_COLORS, DIFF_NAMES, auto_window, difference_labels,
+                                                 palette_color)
+from medpriv_desktop.gui.imaging.editing import EditHistory
+
+
+class ImagingState(QObject):
+    """Shared state of one Imaging workspace."""
+
+    study_changed = Signal()
+    labels_changed = Signal()  # a new label array (or none): redraw everything, rebuild surfaces
+    labels_edited = Signal(object)  # set of label values changed by a brush, undo or redo
+    cursor_changed = Signal()
+    window_changed = Signal()
+    overlay_changed = Signal()  # visibility, opacity or overlay mode
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.volume: Volume | None = None  # as read (export goes back to this grid)
+        self.volume_ras: Volume | None = None
+        self.labels: np.ndarray | None = None  # RAS order, uint16
+        self.names: dict[int, str] = {}
+        self.colors: dict[int, tuple[int, int, int]] = {}
+        self.visible: dict[int, bool] = {}
+        self.opacity = 0.45
+        self.compare_labels: np.ndarray | None = None  # the teacher's result in a comparison (RAS)
+        self.diff_labels: np.ndarray | None = None
+        self.overlay_mode = "result"  # "result" | "difference"
+        self.cursor = [0, 0, 0]
+        self.level, self.width = CT_PRESETS["Soft tissue"]
+        self.history = EditHistory()
+        self.source: dict[str, Any] = {}  # where the labels came from: model id, file...
+        self._perm: tuple[int, int, int] = (0, 1, 2)
+        self._flips: tuple[bool, bool, bool] = (False, False, False)
+
+    # -- study ------------------------------------------------------------------------------------------------
+
+    @property
+    def image(self) -> np.ndarray | None:
+        """The study's voxels in RAS order (None before a study is open)."""
+        return None if self.volume_ras is None else self.volume_ras.array
+
+    @property
+    def spacing(self) -> tuple[float, float, float]:
+        """Voxel size (mm) along the RAS-ordered axes."""
+        return (1.0, 1.0, 1.0) if self.volume_ras is None else self.volume_ras.spacing
+
+    def set_study(self, volume: Volume) -> None:
+        """Show a new study: RAS copy, cursor at the centre, window from the modality; drops any labels."""
+        self._perm, self._flips = reorient_transform(volume.orientation_codes(), "RAS")
+        self.volume = volume
+        self.volume_ras = volume.reoriented("RAS")
+        self.cursor = [n // 2 for n in self.volume_ras.shape]
+        if volume.modality == "CT":
+            self.level, self.width = CT_PRESETS["Soft tissue"]
+        else:
+            self.level, self.width = auto_window(self.volume_ras.array)
+        self.labels = None
+        self.compare_labels = self.diff_labels = None
+        self.overlay_mode = "result"
+        self.names, self.colors, self.visible, self.source = {}, {}, {}, {}
+        self.history.clear()
+        self.study_changed.emit()
+        self.labels_changed.emit()
+
+    # -- labels -----------------------------------------------------------------------------------------------
+
+    def to_ras(self, array: np.ndarray) -> np.ndarray:
+        """An array on the study's own grid, reordered like :attr:`image`."""
+        return np.ascontiguousarray(apply_reorient(array, self._perm, self._flips))
+
+    def set_labels(self, labelmap: LabelMap, source: dict[str, Any] | None = None) -> None:
+        """Show a label map on the study's grid (a model result or an opened file); resets undo and comparison."""
+        if self.volume is None or labelmap.shape != self.volume.shape:
+            raise ValueError("label map is not on the study's grid")
+        self.labels = self.to_ras(labelmap.array).astype(np.uint16, copy=False)
+        values = set(labelmap.labels) | set(labelmap.present_values())
+        values.discard(0)
+        self.names = {v: labelmap.labels.get(v, f"label_{v}") for v in sorted(values)}
+        self.colors = {v: tuple(labelmap.colors.get(v) or palette_color(v)) for v in self.names}
+        self.visible = {v: True for v in self.names}
+        self.compare_labels = self.diff_labels = None
+        self.overlay_mode = "result"
+        self.source = dict(source or {})
+        self.history.clear()
+        self.labels_changed.emit()
+
+    def set_comparison(self, teacher: LabelMap) -> None:
+        """Hold a second result on the same grid (matched by name) and its difference map."""
+        if self.labels is None:
+            raise ValueError("no result to compare with")
+        inv = {n: v for v, n in self.names.items()}
+        arr = self.to_ras(teacher.array)
+        lut = np.zeros(int(max(arr.max(), max(teacher.labels, default=0))) + 1, np.uint16)
+        for v, n in teacher.labels.items():
+            if v < len(lut) and n in inv:
+                lut[v] = inv[n]
+        self.compare_labels = lut[arr]
+        self.diff_labels = difference_labels(self.labels, self.compare_labels)
+        self.labels_changed.emit()
+
+    def set_overlay_mode(self, mode: str) -> None:
+        """"result" shows the labels, "difference" where the two results of a comparison disagree."""
+        if mode == "difference" and self.diff_labels is None:
+            mode = "result"
+        self.overlay_mode = mode
+        self.overlay_changed.emit()
+
+    def overlay(self, source: str = "labels") -> tuple[np.ndarray | None, dict[int, tuple[int, int, int]],
+                                                     dict[int, bool]]:
+        """(label array, colours, visibility) that a slice view draws for ``source`` ("labels" or "compare")."""
+        if source == "compare":
+            return self.compare_labels, self.colors, self.visible
+        if self.overlay_mode == "difference" and self.diff_labels is not None:
+            return self.diff_labels, DIFF_COLORS, {v: True for v in DIFF_NAMES}
+        return self.labels, self.colors, self.visible
+
+    def labelmap(self, ras: bool = False) -> LabelMap | None:
+        """The current (possibly edited) labels as a LabelMap on the study's grid, or on the RAS grid."""
+        if self.labels is None or self.volume is None:
+            return None
+        ref = self.volume_ras if ras else self.volume
+        arr = self.labels if ras else np.ascontiguousarray(undo_reorient(self.labels, self._perm, self._flips))
+        top = int(arr.max()) if arr.size else 0
+        arr = arr.astype(np.uint8 if top < 256 else np.uint16)
+        return LabelMap.like(ref, arr, {0: "background", **self.names}, dict(self.colors))
+
+    def set_visible(self, value: int, shown: bool) -> None:
+        """Show or hide one structure everywhere."""
+        self.visible[value] = bool(shown)
+        self.overlay_changed.emit()
+
+    def set_opacity(self, opacity: float) -> None:
+        """Overlay opacity 0..1 on the slice views."""
+        self.opacity = float(np.clip(opacity, 0.0, 1.0))
+        self.overlay_changed.emit()
+
+    def notify_edited(self, values: set[int]) -> None:
+        """Tell the views that brush strokes (or undo/redo) changed these label values."""
+        self.diff_labels = (difference_labels(self.labels, self.compare_labels)
+                            if self.compare_labels is not None and self.labels is not None else None)
+        self.labels_edited.emit(set(values))
+
+    # -- cursor and window ------------------------------------------------------------------------------------
+
+    def set_cursor(self, ijk: tuple[int, int, int] | list[int]) -> None:
+        """Move the crosshair (clipped into the volume)."""
+        if self.image is None:
+            return
+        new = [int(np.clip(int(round(c)), 0, n - 1)) for c, n in zip(ijk, self.image.shape)]
+        if new != self.cursor:
+            self.cursor = new
+            self.cursor_changed.emit()
+
+    def centre_on_world(self, xyz_mm: tuple[float, float, float]) -> None:
+        """Move the crosshair to a RAS+ position in mm."""
+        if self.volume_ras is not None:
+            self.set_cursor(tuple(np.round(self.volume_ras.world_to_voxel(np.asarray(xyz_mm))).astype(int)))
+
+    def set_window(self, level: float, width: float) -> None:
+        """Change window/level of every slice view."""
+        self.level, self.width = float(level), max(float(width), 1.0)
+        self.window_changed.emit()
+
+    def world_at(self, ijk: tuple[int, int, int]) -> np.ndarray:
+        """RAS+ mm of a voxel of the RAS-ordered image."""
+        assert self.volume_ras is not None
+        return self.volume_ras.voxel_to_world(np.asarray(ijk, float))

@@ -1,0 +1,171 @@
+"""The structures table: visibility, colour, name, volume (mL), mean HU and QC status with its reason.
+
+It doubles as the legend. Ticking a row's box shows or hides the structure in every view; clicking a row centres the
+crosshair on the structure's centroid; the slider sets the overlay opacity.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPixmap, QIcon
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSlider, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from medpriv_desktop.gui.imaging.state import ImagingState
+
+QC_COLOURS = {"pass": QColor(46, 125, 50), "warn": QColor(200, 130, 0), "fail": QColor(198, 40, 40)}
+COLUMNS = ("Structure", "Volume (mL)", "Mean", "QC", "Reason")
+
+
+def _swatch(rgb: tuple[int, int, int]) -> QIcon:
+    pix = QPixmap(12, 12)
+    pix.fill(QColor(*rgb))
+    return QIcon(pix)
+
+
+class StructuresPanel(QWidget):
+    """Table of structures bound to the state, with statistics and QC from the last run."""
+
+    structure_clicked = Signal(int)
+
+    def __init__(self, state: ImagingState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.stats: dict[int, object] = {}
+        self.qc: dict[int, tuple[str, str]] = {}
+        self.edited: set[int] = set()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        hdr = self.table.horizontalHeader()
+        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for c in (1, 2, 3):
+            hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setStretchLastSection(True)
+        self.table.itemChanged.connect(self._on_table_item_changed)
+        self.table.cellClicked.connect(self._on_table_cell_clicked)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(int(round(state.opacity * 100)))
+        self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
+        self.summary_label = QLabel("No segmentation")
+        self.summary_label.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Overlay opacity"))
+        row.addWidget(self.opacity_slider, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.summary_label)
+        lay.addLayout(row)
+        lay.addWidget(self.table, 1)
+        state.labels_changed.connect(self.rebuild)
+        state.labels_edited.connect(self._on_state_labels_edited)
+        state.overlay_changed.connect(self._on_state_overlay_changed)
+
+    # -- model to view ----------------------------------------------------------------------------------------
+
+    def set_results(self, stats: list, qc=None) -> None:
+        """Statistics (``StructureStats`` list) and a ``QCReport`` for the rows."""
+        self.stats = {int(s.value): s for s in stats}
+        self.qc = {}
+        if qc is not None:
+            worst = qc.by_structure()
+            reasons: dict[str, list[str]] = {}
+            for it in qc.items:
+                if it.status != "pass" or it.name not in reasons:
+                    reasons.setdefault(it.name, []).append(f"{it.check}: {it.reason}")
+            for v, name in self.state.names.items():
+                if name in worst:
+                    self.qc[v] = (worst[name], "; ".join(reasons.get(name, [])))
+        self.edited.clear()
+        self.rebuild()
+
+    def values(self) -> list[int]:
+        """Label values in table order."""
+        return [int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)) for r in range(self.table.rowCount())]
+
+    def rebuild(self) -> None:
+        """Fill the table from the state's labels plus statistics and QC."""
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        names = self.state.names
+        present = [v for v in names if v in self.stats and self.stats[v].voxels > 0] if self.stats else list(names)
+        for v in present:
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            item = QTableWidgetItem(_swatch(self.state.colors.get(v, (200, 200, 200))), names[v])
+            item.setData(Qt.ItemDataRole.UserRole, v)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if self.state.visible.get(v, True) else Qt.CheckState.Unchecked)
+            self.table.setItem(r, 0, item)
+            s = self.stats.get(v)
+            vol = f"{s.volume_ml:.1f}" if s is not None else ""
+            mean = f"{s.mean:.0f} {s.unit}" if s is not None and s.mean is not None else ""
+            self.table.setItem(r, 1, QTableWidgetItem(vol))
+            self.table.setItem(r, 2, QTableWidgetItem(mean))
+            status, reason = self.qc.get(v, ("", ""))
+            if v in self.edited:
+                status, reason = (status + " (edited)").strip(), "edited by hand after QC; " + reason
+            st = QTableWidgetItem(status)
+            if status.split(" ")[0] in QC_COLOURS:
+                st.setForeground(QBrush(QC_COLOURS[status.split(" ")[0]]))
+            st.setToolTip(reason)
+            self.table.setItem(r, 3, st)
+            rs = QTableWidgetItem(reason)
+            rs.setToolTip(reason)
+            self.table.setItem(r, 4, rs)
+        self.table.blockSignals(False)
+        n = len(present)
+        if not names:
+            self.summary_label.setText("No segmentation")
+        else:
+            counts = {k: sum(1 for v in present if self.qc.get(v, ("",))[0] == k) for k in QC_COLOURS}
+            src = self.state.source.get("title") or self.state.source.get("file") or ""
+            qc_text = f" · QC: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail" if self.qc else ""
+            self.summary_label.setText(f"{n} structures{qc_text}" + (f" · {src}" if src else ""))
+
+    def _on_state_labels_edited(self, values: set[int]) -> None:
+        self.edited |= set(values)
+        self.rebuild()
+
+    def _on_state_overlay_changed(self) -> None:
+        self.table.blockSignals(True)
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            v = int(item.data(Qt.ItemDataRole.UserRole))
+            item.setCheckState(Qt.CheckState.Checked if self.state.visible.get(v, True) else Qt.CheckState.Unchecked)
+        self.table.blockSignals(False)
+        self.opacity_slider.blockSignals(True)
+        self.opacity_slider.setValue(int(round(self.state.opacity * 100)))
+        self.opacity_slider.blockSignals(False)
+
+    # -- view to model ----------------------------------------------------------------------------------------
+
+    def _on_table_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == 0:
+            v = int(item.data(Qt.ItemDataRole.UserRole))
+            self.state.set_visible(v, item.checkState() == Qt.CheckState.Checked)
+
+    def _on_table_cell_clicked(self, row: int, _col: int) -> None:
+        v = int(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        self.centre_on(v)
+        self.structure_clicked.emit(v)
+
+    def centre_on(self, value: int) -> None:
+        """Move the crosshair to a structure's centroid (from the statistics, else from the voxels)."""
+        s = self.stats.get(value)
+        if s is not None and s.centroid_mm is not None and value not in self.edited:
+            self.state.centre_on_world(s.centroid_mm)
+            return
+        if self.state.labels is not None:
+            import numpy as np
+
+            idx = np.argwhere(self.state.labels == value)
+            if len(idx):
+                self.state.set_cursor(tuple(int(c) for c in np.round(idx.mean(0))))
+
+    def _on_opacity_changed(self, value: int) -> None:
+        self.state.set_opacity(value / 100.0)

@@ -1,0 +1,249 @@
+"""The Imaging workspace's long operations as core-style jobs (generators yielding Progress; no Qt).
+
+Handlers in the widgets call these through the window's JobRunner, so reading a study, segmenting, comparing two
+models and writing exports all run off the GUI thread with progress and Cancel. Each is a thin composition of the
+imaging engine's public functions (``read_volume``, ``segment_volume``, ``structure_stats``, ``run_qc``, exports).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from medpriv_desktop.core.errors import InputError
+from medpriv_desktop.core.imaging.volume import LabelMap, Volume
+from medpriv_desktop.core.jobs import Job, Progress, scaled
+from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
+
+log = logging.getLogger(__name__)
+
+
+def resolve_study_path(path: Path) -> Path:
+    """A DICOMDIR stands for the folder it indexes (its series are read from the files beside it)."""
+    path = Path(path)
+    return path.parent if path.is_file() and path.name.upper() == "DICOMDIR" else path
+
+
+def load_study_job(path: Path, series_uid: str | None = None) -> Job[Volume]:
+    """Read a study file or DICOM folder (``MultipleSeriesError`` when the caller must pick a series)."""
+    from medpriv_desktop.core.imaging.io import read_volume
+
+    yield Progress(None, f"reading {Path(path).name}")
+    volume = read_volume(resolve_study_path(path), series_uid=series_uid)
+    yield Progress(1.0, "done")
+    return volume
+
+
+def _is_dicom_seg(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception:
+        return False
+    return str(getattr(ds, "Modality", "")) == "SEG"
+
+
+def _labels_sidecar(path: Path) -> tuple[dict[int, str], dict[int, tuple[int, int, int]]]:
+    """Names and colours from ``<stem>_labels.json`` beside a label map (as the exports write it)."""
+    name = path.name
+    for suf in (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd"):
+        if name.lower().endswith(suf):
+            name = name[: -len(suf)]
+            break
+    side = path.with_name(f"{name}_labels.json")
+    if not side.is_file():
+        return {}, {}
+    try:
+        table = json.loads(side.read_text(encoding="utf-8"))
+        names = {int(k): str(v["name"]) for k, v in table.items()}
+        colors = {int(k): tuple(v["color"]) for k, v in table.items() if len(v.get("color") or ()) == 3}
+        return names, colors  # type: ignore[return-value]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}, {}
+
+
+def read_dicom_seg_onto(path: Path, volume: Volume) -> LabelMap:
+    """A DICOM SEG that references ``volume``'s DICOM series, as a label map on the study's grid."""
+    import highdicom as hd
+    import pydicom
+
+    files = volume.meta.get("dicom_files")
+    if volume.meta.get("source_format") != "dicom" or not files:
+        raise InputError("a DICOM SEG can only be shown on the DICOM series it was made from", path=path)
+    try:
+        seg = hd.seg.segread(str(path))
+    except Exception:
+        raise InputError("DICOM SEG is damaged or not supported", path=path) from None
+    uids = [str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in files]
+    numbers = [int(d.SegmentNumber) for d in seg.SegmentSequence]
+    try:
+        frames = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, segment_numbers=numbers,
+                                                   combine_segments=True, relabel=False,
+                                                   ignore_spatial_locations=True, assert_missing_frames_are_empty=True)
+    except Exception:
+        raise InputError("the DICOM SEG does not reference this study's images", path=path,
+                         hint="open the DICOM series the SEG was made from first") from None
+    arr = np.ascontiguousarray(np.transpose(np.asarray(frames), (2, 1, 0))).astype(np.uint16)
+    if arr.shape != volume.shape:
+        raise InputError("the DICOM SEG's frames do not match the study's grid", path=path)
+    names = {int(d.SegmentNumber): str(d.SegmentLabel) for d in seg.SegmentSequence}
+    return LabelMap.like(volume, arr, names)
+
+
+def load_segmentation_job(path: Path, volume: Volume) -> Job[LabelMap]:
+    """Read a label map file (NIfTI, NRRD, MHA) or a DICOM SEG onto the open study."""
+    from medpriv_desktop.core.imaging.io import read_labelmap
+
+    path = Path(path)
+    yield Progress(None, f"reading {path.name}")
+    if _is_dicom_seg(path):
+        return read_dicom_seg_onto(path, volume)
+    names, colors = _labels_sidecar(path)
+    lm = read_labelmap(path, names)
+    if lm.shape != volume.shape:
+        raise InputError(f"label map grid {lm.shape} does not match the study's {volume.shape}", path=path,
+                         hint="open the label map made for this study")
+    if not np.allclose(lm.affine, volume.affine, atol=0.5):
+        lm.meta.setdefault("warnings", []).append("label map geometry differs from the study's; shown voxel by voxel")
+    out = LabelMap.like(volume, lm.array, lm.labels or {}, colors)
+    yield Progress(1.0, "done")
+    return out
+
+
+@dataclass
+class SegmentationRun:
+    """A finished segmentation with what the workspace shows next to it."""
+
+    entry: ModelEntry
+    result: object  # core.imaging.inference.SegmentationResult
+    stats: list = field(default_factory=list)
+    qc: object | None = None
+    seconds: float = 0.0
+
+
+def segment_job(volume: Volume, entry: ModelEntry, registry: ModelRegistry, threads: int | None = None,
+                second_opinion: str = "none") -> Job[SegmentationRun]:
+    """Segment, then statistics and QC (plausibility and uncertainty; a second opinion only when asked)."""
+    from medpriv_desktop.core.imaging.inference import segment_volume
+    from medpriv_desktop.core.imaging.qc import run_qc
+    from medpriv_desktop.core.imaging.stats import structure_stats
+
+    t0 = time.perf_counter()
+    seg = yield from scaled(segment_volume(volume, entry, registry, threads=threads), 0.0, 0.88)
+    seconds = time.perf_counter() - t0
+    yield Progress(0.9, "statistics")
+    stats = structure_stats(seg.labelmap, volume)
+    qc = yield from scaled(run_qc(volume, seg, entry, registry, stats, second_opinion=second_opinion,
+                                  threads=threads), 0.92, 1.0, "")
+    _audit(entry, volume, seg.labelmap)
+    return SegmentationRun(entry, seg, stats, qc, seconds)
+
+
+@dataclass
+class CompareRun:
+    """Student and teacher on one study: both runs, Dice per structure and run times."""
+
+    student: SegmentationRun
+    teacher: SegmentationRun
+    dice: dict[str, float]
+
+    @property
+    def mean_dice(self) -> float | None:
+        """Mean Dice over the structures both found."""
+        return float(np.mean(list(self.dice.values()))) if self.dice else None
+
+
+def compare_job(volume: Volume, student: ModelEntry, teacher: ModelEntry, registry: ModelRegistry,
+                threads: int | None = None) -> Job[CompareRun]:
+    """Run the student and the teacher and measure their agreement."""
+    from medpriv_desktop.core.imaging.qc import dice_by_name
+
+    a = yield from scaled(segment_job(volume, student, registry, threads), 0.0, 0.3, "student: ")
+    b = yield from scaled(segment_job(volume, teacher, registry, threads), 0.3, 0.98, "teacher: ")
+    la, lb = a.result.labelmap, b.result.labelmap
+    dice = dice_by_name(la, la.labels, lb, lb.labels)
+    yield Progress(1.0, "compared")
+    return CompareRun(a, b, dice)
+
+
+def _audit(entry: ModelEntry, volume: Volume, labelmap: LabelMap) -> None:
+    """Counts only: model, structures, voxels, modality."""
+    try:
+        from medpriv_desktop.core.audit import AuditLog
+
+        AuditLog().record("imaging.segment", model_id=entry.card.id, model_version=entry.card.version,
+                          structures=len(labelmap.present_values()), voxels=int(volume.array.size),
+                          kind=volume.modality)
+    except Exception:  # auditing must never fail a finished segmentation
+        log.exception("audit record failed")
+
+
+def default_model(entries: list[ModelEntry], preferred_id: str | None = None, modality: str | None = None
+                  ) -> ModelEntry | None:
+    """The model the picker starts on: the preferred id, else a student, else any; matching the modality first."""
+    if not entries:
+        return None
+    pool = [e for e in entries if modality is None or modality in e.card.modalities] or list(entries)
+    for e in pool:
+        if preferred_id and e.card.id == preferred_id:
+            return e
+    rank = {"student": 0, "single": 1, "teacher": 2}
+    return sorted(pool, key=lambda e: (rank.get(e.card.role, 1), e.card.id))[0]
+
+
+# -- exports -----------------------------------------------------------------------------------------------------
+
+def export_labelmap_job(labelmap: LabelMap, path: Path) -> Job[list[Path]]:
+    """Write the label map to ``path`` (format from its extension) plus ``<stem>_labels.json``."""
+    from medpriv_desktop.core.imaging.export import LABELMAP_FORMATS, export_labelmap
+
+    path = Path(path)
+    name = path.name
+    fmt = next((f for f, ext in LABELMAP_FORMATS.items() if name.lower().endswith(ext)), None)
+    if fmt is None:
+        raise InputError("choose a .nii.gz, .nii, .nrrd or .mha file name", path=path)
+    stem = name[: -len(LABELMAP_FORMATS[fmt])]
+    yield Progress(None, "writing the label map")
+    return export_labelmap(labelmap, path.parent, stem, (fmt,))
+
+
+def export_dicom_seg_job(labelmap: LabelMap, card, path: Path) -> Job[Path]:
+    """Write a DICOM SEG referencing the study's DICOM series."""
+    from medpriv_desktop.core.imaging.export import export_dicom_seg
+
+    yield Progress(None, "writing the DICOM SEG")
+    return export_dicom_seg(labelmap, card, Path(path))
+
+
+def export_stats_job(labelmap: LabelMap, volume: Volume, path: Path, meta: dict | None = None) -> Job[Path]:
+    """Statistics of the current (possibly edited) labels as CSV (and JSON beside it)."""
+    from medpriv_desktop.core.imaging.stats import structure_stats, write_stats
+
+    yield Progress(None, "computing statistics")
+    stats = structure_stats(labelmap, volume)
+    path = Path(path)
+    write_stats(stats, path, path.with_suffix(".json"), meta or {})
+    return path
+
+
+def export_meshes_job(labelmap: LabelMap, outdir: Path, scene_only: bool = False, fmt: str = "stl") -> Job[list[Path]]:
+    """Surface meshes: one file per structure (``fmt``) plus ``scene.vtp``, or only the scene.
+
+    VTK filters and writers run here, off the GUI thread; no rendering object is involved.
+    """
+    from medpriv_desktop.render.meshes import export_meshes
+
+    yield Progress(None, "meshing structures")
+    outdir = Path(outdir)
+    if not scene_only:
+        return export_meshes(labelmap, outdir, (fmt,))
+    written = export_meshes(labelmap, outdir, ())
+    return written

@@ -1,0 +1,190 @@
+"""The 3D view: VTK inside Qt (``QVTKRenderWindowInteractor``) showing :class:`SceneView`, bound to the state.
+
+Surfaces are built from the label map strided like the rendered volume, one structure per event-loop turn, so the
+window never freezes while a result with many structures is meshed. Under Qt's offscreen platform no OpenGL window
+can exist: the widget then keeps the VTK pipeline (actors, visibility, opacity, which tests check) and shows a note
+instead of a render window.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
+                               QWidget)
+
+from medpriv_desktop.core.imaging.volume import LabelMap
+from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.render.volume_view import NO_VOLUME, VOLUME_PRESETS, SceneView, capture_png, strided
+
+log = logging.getLogger(__name__)
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
+
+
+class View3DWidget(QWidget):
+    """Volume rendering and segmentation surfaces; rotate (left drag), zoom (wheel / right drag), reset."""
+
+    def __init__(self, state: ImagingState, max_voxels: int = 256**3, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.max_voxels = max_voxels
+        self.scene = SceneView()
+        self.surface_opacity = 1.0
+        self.interactor = None
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems([NO_VOLUME, *VOLUME_PRESETS])
+        self.preset_combo.setToolTip("Volume rendering preset")
+        self.preset_combo.currentTextChanged.connect(self._on_preset_combo_changed)
+        self.surfaces_check = QCheckBox("Surfaces")
+        self.surfaces_check.setChecked(True)
+        self.surfaces_check.toggled.connect(self._on_surfaces_toggled)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(100)
+        self.opacity_slider.setMaximumWidth(90)
+        self.opacity_slider.setToolTip("Surface opacity")
+        self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
+        self.reset_button = QPushButton("Reset view")
+        self.reset_button.clicked.connect(self.reset_camera)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(QLabel("3D"))
+        bar.addWidget(self.preset_combo)
+        bar.addWidget(self.surfaces_check)
+        bar.addWidget(QLabel("Opacity"))
+        bar.addWidget(self.opacity_slider)
+        bar.addStretch(1)
+        bar.addWidget(self.reset_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        if QGuiApplication.platformName() in HEADLESS_PLATFORMS:
+            note = QLabel("3D view: no OpenGL display on this platform")
+            note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            note.setStyleSheet("background: #101216; color: #889;")
+            lay.addWidget(note, 1)
+        else:
+            from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+            from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+
+            self.interactor = QVTKRenderWindowInteractor(self)
+            self.interactor.GetRenderWindow().AddRenderer(self.scene.renderer)
+            self.interactor.SetInteractorStyle(vtkInteractorStyleTrackballCamera())
+            lay.addWidget(self.interactor, 1)
+            self.interactor.Initialize()
+        self._pending: list[int] = []
+        self._labels_small: LabelMap | None = None
+        self._mesh_timer = QTimer(self)
+        self._mesh_timer.setInterval(0)
+        self._mesh_timer.timeout.connect(self._on_mesh_timer_timeout)
+        state.study_changed.connect(self._on_state_study_changed)
+        state.labels_changed.connect(self._on_state_labels_changed)
+        state.labels_edited.connect(self._on_state_labels_edited)
+        state.overlay_changed.connect(self._on_state_overlay_changed)
+
+    # -- model to view ----------------------------------------------------------------------------------------
+
+    def _on_state_study_changed(self) -> None:
+        v = self.state.volume_ras
+        if v is None:
+            return
+        self.scene.set_image(v.array, v.spacing, v.origin, v.direction, v.modality, self.max_voxels)
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.setCurrentText(self.scene.preset)
+        self.preset_combo.blockSignals(False)
+        self.render()
+
+    def _on_state_labels_changed(self) -> None:
+        self.scene.clear_surfaces()
+        self._labels_small = None
+        self._pending = []
+        lm = self.state.labelmap(ras=True)
+        if lm is not None and self.state.volume_ras is not None:
+            step = self.scene.step
+            small = strided(lm.array, step)
+            self._labels_small = LabelMap(small, tuple(np.asarray(lm.spacing) * step), lm.origin,
+                                          lm.direction.copy(), lm.modality, {}, dict(lm.labels), dict(lm.colors))
+            self._pending = [v for v in self.state.names if v in set(self._labels_small.present_values())]
+            self._mesh_timer.start()
+        self.render()
+
+    def _on_state_labels_edited(self, values: set[int]) -> None:
+        lm = self.state.labelmap(ras=True)
+        if lm is None:
+            return
+        step = self.scene.step
+        self._labels_small = LabelMap(strided(lm.array, step), tuple(np.asarray(lm.spacing) * step), lm.origin,
+                                      lm.direction.copy(), lm.modality, {}, dict(lm.labels), dict(lm.colors))
+        for v in values or set(self.state.names):
+            if v not in self._pending:
+                self._pending.append(v)
+        self._mesh_timer.start()
+
+    def _on_state_overlay_changed(self) -> None:
+        for v in list(self.scene.surfaces):
+            self.scene.set_surface_visible(v, self.state.visible.get(v, True) and self.surfaces_check.isChecked())
+        self.render()
+
+    def build_pending_surfaces(self) -> None:
+        """Mesh every waiting structure now (tests and screenshots)."""
+        while self._pending:
+            self._on_mesh_timer_timeout()
+
+    def _on_mesh_timer_timeout(self) -> None:
+        from medpriv_desktop.render.meshes import structure_mesh
+
+        if not self._pending or self._labels_small is None:
+            self._mesh_timer.stop()
+            return
+        v = self._pending.pop(0)
+        poly = structure_mesh(self._labels_small, v, smoothing_iterations=10)
+        if poly is None or poly.GetNumberOfPolys() == 0:
+            self.scene.remove_surface(v)
+        else:
+            self.scene.add_surface(v, poly, self.state.colors.get(v), self.surface_opacity,
+                                   self.state.visible.get(v, True) and self.surfaces_check.isChecked())
+        if not self._pending:
+            self._mesh_timer.stop()
+            self.render()
+
+    # -- view to model ----------------------------------------------------------------------------------------
+
+    def _on_preset_combo_changed(self, name: str) -> None:
+        self.scene.set_preset(name)
+        self.render()
+
+    def _on_surfaces_toggled(self, shown: bool) -> None:
+        self.scene.surfaces_shown = shown
+        self._on_state_overlay_changed()
+
+    def _on_opacity_changed(self, value: int) -> None:
+        self.surface_opacity = value / 100.0
+        for v in self.scene.surfaces:
+            self.scene.set_surface_opacity(v, self.surface_opacity)
+        self.render()
+
+    def reset_camera(self) -> None:
+        """Back to the anterior view with everything in sight."""
+        self.scene.reset_camera()
+        self.render()
+
+    def render(self) -> None:
+        """Redraw when a render window exists."""
+        if self.interactor is not None and self.isVisible():
+            self.interactor.GetRenderWindow().Render()
+
+    def save_screenshot(self, path: Path) -> Path | None:
+        """Write the 3D view to a PNG; None when there is no render window (offscreen platform)."""
+        if self.interactor is None:
+            return None
+        return capture_png(self.interactor.GetRenderWindow(), path)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        if self.interactor is not None:
+            self.interactor.Finalize()
+        super().closeEvent(event)

@@ -1,0 +1,179 @@
+"""Slice views bound to the imaging state: orientation, crosshair, scroll, window/level, overlays, brushes, ruler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+
+from medpriv_desktop.core.imaging.volume import LabelMap, Volume
+from medpriv_desktop.gui.imaging import display as d
+from medpriv_desktop.gui.imaging.editing import EditHistory, distance_mm, paint_disc
+from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.gui.widgets.slice_view import SliceViewWidget
+
+
+@pytest.mark.parametrize("orientation", ["axial", "coronal", "sagittal"])
+def test_display_mapping_round_trips_and_follows_radiological_convention(orientation):
+    axis = d.VIEW_AXIS[orientation]
+    shape = (7, 5, 4)
+    arr = np.arange(np.prod(shape)).reshape(shape)
+    ijk = (5, 1, 2)
+    img = d.slice_2d(arr, axis, ijk[axis])
+    col, row = d.voxel_to_display(axis, ijk, shape)
+    assert img[int(row), int(col)] == arr[ijk]
+    assert d.display_to_voxel(axis, ijk[axis], col, row, shape) == ijk
+    # The first voxel (patient's left, posterior, inferior) sits at the right / bottom of every view.
+    ca, ra = d.in_plane_axes(axis)
+    c0, r0 = d.voxel_to_display(axis, (0, 0, 0), shape)
+    assert c0 > shape[ca] - 1 and r0 > shape[ra] - 1
+    assert d.EDGE_LABELS[orientation][1] in ("L", "P")  # right edge: patient's left, or posterior in sagittal
+
+
+def test_compose_blends_label_colours_and_hides_invisible():
+    gray = np.full((2, 2), 100, np.uint8)
+    lab = np.array([[0, 1], [2, 0]], np.uint16)
+    rgb, alpha = d.overlay_lut({1: (255, 0, 0), 2: (0, 0, 255)}, {1: True, 2: False}, 0.5, 3)
+    out = d.compose(gray, lab, rgb, alpha)
+    assert tuple(out[0, 0]) == (100, 100, 100)
+    assert tuple(out[0, 1]) == (178, 50, 50)  # half red over grey 100
+    assert tuple(out[1, 0]) == (100, 100, 100)  # label 2 hidden
+    diff = d.difference_labels(np.array([1, 0, 2, 1]), np.array([0, 3, 1, 1]))
+    assert diff.tolist() == [1, 2, 3, 0]
+
+
+def _study(shape=(20, 16, 12), spacing=(1.0, 1.5, 2.0)) -> Volume:
+    arr = np.zeros(shape, np.int16) - 1000
+    arr[5:15, 4:12, 3:9] = 40
+    # LPS-ordered file on disk: the state must show it in RAS order whatever the file's axis order.
+    vol = Volume(arr, spacing, (0, 0, 0), np.eye(3), "CT")
+    return vol.reoriented("LPS")
+
+
+def test_state_reorients_to_ras_and_exports_back_to_the_file_grid():
+    vol = _study()
+    st = ImagingState()
+    st.set_study(vol)
+    assert st.volume_ras.orientation_codes() == "RAS" and st.image.shape == (20, 16, 12)
+    lab = LabelMap.like(vol, (vol.array > 0).astype(np.uint8), {1: "box"}, {1: (10, 200, 30)})
+    st.set_labels(lab)
+    assert st.labels.shape == st.image.shape and int(st.labels[10, 8, 5]) == 1
+    back = st.labelmap()
+    assert back.same_grid(vol) and np.array_equal(back.array, lab.array)
+    assert back.labels[1] == "box" and back.colors[1] == (10, 200, 30)
+
+
+def test_slice_view_binds_both_ways(qtbot):
+    st = ImagingState()
+    views = {o: SliceViewWidget(st, o) for o in ("axial", "coronal", "sagittal")}
+    for v in views.values():
+        qtbot.addWidget(v)
+        v.resize(300, 300)
+        v.show()
+    st.set_study(_study())
+    ax = views["axial"]
+    assert ax.array is st.image
+    pix = ax.image_label.pixmap()
+    assert pix is not None and (pix.width(), pix.height()) == (20, 16)  # columns x, rows y
+    assert views["sagittal"].image_label.pixmap().width() == 16
+    # Model -> view: the crosshair's k is the axial slider's value.
+    st.set_cursor((3, 4, 7))
+    assert ax.slider.value() == 7 and views["coronal"].slider.value() == 4
+    # View -> model: moving the coronal slider moves the crosshair.
+    views["coronal"].slider.setValue(9)
+    assert st.cursor == [3, 9, 7]
+    # A click on the axial view moves the crosshair to the voxel under the mouse.
+    col, row = d.voxel_to_display(2, (12, 6, 7), st.image.shape)
+    pos = ax.pixel_to_canvas(col, row).toPoint()
+    qtbot.mouseClick(ax.image_label, Qt.MouseButton.LeftButton, pos=pos)
+    assert st.cursor[:2] == [12, 6] and views["sagittal"].slider.value() == 12
+
+
+def test_window_level_drag_and_overlay_visibility(qtbot):
+    st = ImagingState()
+    v = SliceViewWidget(st, "axial")
+    qtbot.addWidget(v)
+    v.resize(300, 300)
+    v.show()
+    st.set_study(_study())
+    st.set_cursor((10, 8, 5))
+    level0, width0 = st.level, st.width
+    c = v.image_label.rect().center()
+    qtbot.mousePress(v.image_label, Qt.MouseButton.RightButton, pos=c)
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtCore import QEvent
+
+    ev = QMouseEvent(QEvent.Type.MouseMove, QPointF(c + QPoint(60, -30)), QPointF(c + QPoint(60, -30)),
+                     Qt.MouseButton.NoButton, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier)
+    v.on_move(ev)
+    qtbot.mouseRelease(v.image_label, Qt.MouseButton.RightButton, pos=c + QPoint(60, -30))
+    assert st.width > width0 and st.level > level0
+    st.set_window(40, 400)
+    vol = st.volume
+    lab = LabelMap.like(vol, (vol.array > 0).astype(np.uint8), {1: "box"}, {1: (255, 0, 0)})
+    st.set_labels(lab)
+    st.set_opacity(1.0)
+    col, row = d.voxel_to_display(2, (10, 8, 5), st.image.shape)
+    img = v.image_label.pixmap().toImage()
+    assert img.pixelColor(int(col), int(row)) == QColor(255, 0, 0)
+    assert v._legend and v._legend[0][0] == "box"
+    st.set_visible(1, False)
+    img = v.image_label.pixmap().toImage()
+    px = img.pixelColor(int(col), int(row))
+    assert px.red() == px.green() == px.blue()
+
+
+def test_brush_undo_redo_and_ruler(qtbot):
+    st = ImagingState()
+    v = SliceViewWidget(st, "axial")
+    qtbot.addWidget(v)
+    v.resize(400, 400)
+    v.show()
+    vol = _study()
+    st.set_study(vol)
+    st.set_labels(LabelMap.like(vol, np.zeros(vol.shape, np.uint8), {1: "box"}))
+    st.set_cursor((10, 8, 5))
+    v.set_tool("paint")
+    v.paint_value, v.brush_radius_mm = 1, 2.0
+    col, row = d.voxel_to_display(2, (10, 8, 5), st.image.shape)
+    pos = v.pixel_to_canvas(col, row).toPoint()
+    qtbot.mouseClick(v.image_label, Qt.MouseButton.LeftButton, pos=pos)
+    painted = int((st.labels == 1).sum())
+    assert painted > 1 and st.labels[10, 8, 5] == 1 and (st.labels[:, :, 4] == 0).all()
+    assert st.history.can_undo
+    st.notify_edited(st.history.undo(st.labels))
+    assert (st.labels == 0).all()
+    st.notify_edited(st.history.redo(st.labels))
+    assert int((st.labels == 1).sum()) == painted
+    v.set_tool("erase")
+    qtbot.mouseClick(v.image_label, Qt.MouseButton.LeftButton, pos=pos)
+    assert (st.labels == 0).all()
+    # Ruler: 6 voxels along x at 1 mm spacing is 6 mm.
+    v.set_tool("ruler")
+    got = []
+    v.measured.connect(got.append)
+    a = v.pixel_to_canvas(2.5, 3.5).toPoint()
+    b = v.pixel_to_canvas(8.5, 3.5).toPoint()
+    qtbot.mousePress(v.image_label, Qt.MouseButton.LeftButton, pos=a)
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    v.on_move(QMouseEvent(QEvent.Type.MouseMove, QPointF(b), QPointF(b), Qt.MouseButton.NoButton,
+                          Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    qtbot.mouseRelease(v.image_label, Qt.MouseButton.LeftButton, pos=b)
+    assert got and abs(got[0] - 6.0) < 0.6 and len(v.measurements) == 1
+
+
+def test_paint_disc_respects_spacing_and_history_groups_strokes():
+    lab = np.zeros((10, 10, 3), np.uint8)
+    n = paint_disc(lab, 2, (5, 5, 1), 2.0, (1.0, 2.0, 1.0), 3)
+    assert n == int((lab == 3).sum()) and lab[5, 5, 1] == 3
+    assert lab[5, 6, 1] == 3 and lab[5, 7, 1] == 0  # 2 mm along y is one voxel
+    h = EditHistory()
+    h.begin(lab, 2, 1)
+    paint_disc(lab, 2, (1, 1, 1), 1.0, (1, 1, 1), 4)
+    paint_disc(lab, 2, (8, 8, 1), 1.0, (1, 1, 1), 4)
+    assert h.end(lab)
+    assert h.undo(lab) == {4} and not (lab == 4).any()
+    assert distance_mm((0, 0), (3, 4), (1.0, 1.0)) == 5.0
