@@ -96,8 +96,9 @@ def _print_summary(res, entry, args: argparse.Namespace) -> None:
     vol = res.volume
     out = sys.stdout
     print(f"model      {entry.card.id} {entry.card.version} ({entry.card.role})", file=out)
+    guessed = " (modality guessed from intensities; --modality overrides)" if vol.meta.get("modality_guessed") else ""
     print(f"input      {vol.modality} {'x'.join(map(str, vol.shape))} voxels, "
-          f"{' x '.join(f'{s:.2f}' for s in vol.spacing)} mm, {vol.orientation_codes()}", file=out)
+          f"{' x '.join(f'{s:.2f}' for s in vol.spacing)} mm, {vol.orientation_codes()}{guessed}", file=out)
     print(f"inference  {seg.n_tiles} tiles, {seg.threads} thread(s), {seg.flips} pass(es) per tile", file=out)
     times = "  ".join(f"{k} {v:.2f}s" for k, v in res.timings.items())
     print(f"time       {times}  (total {sum(res.timings.values()):.1f}s)", file=out)
