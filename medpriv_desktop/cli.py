@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "medpriv_desktop.commands.audit",
     "medpriv_desktop.commands.segment",
     "medpriv_desktop.commands.classify",
+    "medpriv_desktop.commands.synth",
     "medpriv_desktop.commands.deid",
     "medpriv_desktop.commands.eval",
 )

@@ -17,7 +17,7 @@ from typing import Any
 from medpriv_desktop.commands._common import add_parser, drive
 
 #: Modules that add ``medpriv eval`` subcommands through ``register_eval(subparsers)``.
-EVAL_MODULES: tuple[str, ...] = ("medpriv_desktop.commands.eval",)
+EVAL_MODULES: tuple[str, ...] = ("medpriv_desktop.commands.eval", "medpriv_desktop.commands.synth")
 
 
 def register(sub: Any) -> None:

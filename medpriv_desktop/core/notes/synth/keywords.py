@@ -108,7 +108,7 @@ class KeywordGate:
         words = [w.upper() for w in _WORDS.findall(keyword)]
         if not words:
             return "empty"
-        clinical = term_kind(keyword) is not None
+        clinical = term_kind(keyword) is not None or (keyword.startswith("no ") and term_kind(keyword[3:]) is not None)
         if self.use_vocabulary and not clinical:
             known = self._lexicons()
             if any(w not in known for w in words):
@@ -151,6 +151,9 @@ def extract_keywords(text: str, detector: PhiDetector | None, max_keywords: int 
         if key in seen:
             continue
         seen.add(key)
+        words = set(key.split())
+        if any(words <= set(k.text.split()) for k in out):
+            continue  # part of a keyword already taken ("effusion" after "no pleural effusion")
         reason = gate.check(key)
         if reason is not None:
             rejected[reason] = rejected.get(reason, 0) + 1

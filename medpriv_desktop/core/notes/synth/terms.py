@@ -71,9 +71,11 @@ his how i if in into is it its itself just me more most my no nor not now of off
 own per pt pts patient patients s same she should so some such than that the their them then there these they this
 those through to too under until up very was we were what when where which while who whom why will with would you
 your yet still x y q h hrs hr noted note notes see seen today tonight yesterday am pm noc days day night shift plan
-remains remained continue continues continued given per via pmh hpi re w wo s/p c/o d/c c/w o/n received""".split())
+remains remained continue continues continued given per via pmh hpi re w wo s/p c/o d/c c/w o/n received
+findings impression indication comparison technique history examination exam report clinical reason""".split())
 
 _WORD = re.compile(r"[a-z][a-z'/-]*")
+NEGATABLE = frozenset({"symptom", "condition", "finding"})
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +84,21 @@ def _phrase_index() -> list[tuple[str, str, re.Pattern[str]]]:
     items = [(p, k) for k, phrases in TERMS.items() for p in phrases]
     items.sort(key=lambda x: -len(x[0]))
     return [(p, k, re.compile(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])")) for p, k in items]
+
+
+#: Cues that negate a following term within the same clause ("no pleural effusion", "negative for pneumothorax").
+NEGATION = re.compile(r"\b(no|not|without|negative for|free of|denies|resolved|ruled out|absence of)\b"
+                      r"(?:\s+[a-z/-]+){0,4}\s*$")
+_CLAUSE_END = re.compile(r"[.;:\n]|\bbut\b")
+
+
+def is_negated(low_text: str, start: int) -> bool:
+    """True when a negation cue precedes position ``start`` of lower-cased text inside the same clause."""
+    window = low_text[max(0, start - 60):start]
+    ends = list(_CLAUSE_END.finditer(window))
+    if ends:
+        window = window[ends[-1].end():]
+    return NEGATION.search(window) is not None
 
 
 def term_kind(phrase: str) -> str | None:
@@ -98,6 +115,7 @@ def find_terms(text: str) -> list[tuple[str, str, int]]:
     low = text.lower()
     taken = [False] * len(low)
     found: dict[str, tuple[str, str, int]] = {}
+    negated: dict[str, bool] = {}
     for phrase, kind, rx in _phrase_index():
         for m in rx.finditer(low):
             if any(taken[m.start():m.end()]):
@@ -105,7 +123,10 @@ def find_terms(text: str) -> list[tuple[str, str, int]]:
             for i in range(m.start(), m.end()):
                 taken[i] = True
             found.setdefault(phrase, (phrase, kind, m.start()))
-    return sorted(found.values(), key=lambda x: x[2])
+            negated[phrase] = negated.get(phrase, True) and is_negated(low, m.start())
+    # A term negated wherever it occurs becomes "no <term>" (kind "negated"), so the meaning survives.
+    return sorted(((f"no {p}", "negated", o) if negated.get(p) and k in NEGATABLE else (p, k, o)
+                   for p, k, o in found.values()), key=lambda x: x[2])
 
 
 def vocabulary() -> frozenset[str]:

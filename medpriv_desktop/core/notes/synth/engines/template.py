@@ -19,13 +19,13 @@ from medpriv_desktop.core.notes.synth.terms import find_terms
 
 #: Note type -> list of (section heading, keyword kinds that go there).
 SECTIONS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
-    "nursing": [("ASSESSMENT", ("symptom", "condition")), ("EXAM", ("finding", "anatomy", "vital")),
+    "nursing": [("ASSESSMENT", ("symptom", "condition")), ("EXAM", ("finding", "anatomy", "vital", "negated")),
                 ("INTERVENTIONS", ("procedure",)), ("MEDICATIONS", ("medication",)),
                 ("PLAN", ("care", "yake"))],
     "radiology": [("INDICATION", ("symptom", "condition")), ("TECHNIQUE", ("procedure",)),
-                  ("FINDINGS", ("finding", "anatomy", "vital", "medication")), ("IMPRESSION", ("yake", "care"))],
+                  ("FINDINGS", ("finding", "anatomy", "vital", "medication", "negated")), ("IMPRESSION", ("yake", "care"))],
     "discharge": [("HISTORY OF PRESENT ILLNESS", ("symptom",)), ("HOSPITAL COURSE", ("condition", "procedure")),
-                  ("PERTINENT RESULTS", ("finding", "vital", "anatomy")), ("DISCHARGE MEDICATIONS", ("medication",)),
+                  ("PERTINENT RESULTS", ("finding", "vital", "anatomy", "negated")), ("DISCHARGE MEDICATIONS", ("medication",)),
                   ("FOLLOW-UP", ("care", "yake"))],
 }
 #: Sentence frames per section; ``{items}`` is a comma list of keywords.
@@ -47,7 +47,8 @@ FRAMES: dict[str, tuple[str, ...]] = {
 }
 EMPTY = {"nursing": "No acute events.", "radiology": "No acute abnormality.", "discharge": "Not documented."}
 TITLES = {"nursing": "NURSING PROGRESS NOTE", "radiology": "RADIOLOGY REPORT", "discharge": "DISCHARGE SUMMARY"}
-_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+# Sentence ends, but not after titles ("Dr. Smith" stays one sentence, as a copying model would copy it).
+_SENT = re.compile(r"(?<![DdMm][Rr]\.)(?<![Mm][Rr][Ss]\.)(?<![Mm][Ss]\.)(?<=[.!?])\s+|\n+")
 
 
 def _join(items: list[str]) -> str:
@@ -94,10 +95,14 @@ class TemplateEngine(SynthEngine):
         out = []
         placed: set[str] = set()
         for heading, kinds in SECTIONS[note_type]:
-            items = [k.text for k in keywords if k.kind in kinds and k.text not in placed]
-            placed.update(items)
+            items = [k.text for k in keywords if k.kind in kinds and k.kind != "negated" and k.text not in placed]
+            negs = [k.text for k in keywords if k.kind in kinds and k.kind == "negated" and k.text not in placed]
+            placed.update(items + negs)
             sentences = [_fill(rng.choice(FRAMES[heading]), items[i:i + self.per_sentence])
                          for i in range(0, len(items), self.per_sentence)]
+            if negs:  # negated findings keep their negation: "No pleural effusion or pneumothorax."
+                neg = [n[3:] if n.startswith("no ") else n for n in negs]
+                sentences.append("No " + (", ".join(neg[:-1]) + " or " + neg[-1] if len(neg) > 1 else neg[0]) + ".")
             out.append((heading, " ".join(sentences) or EMPTY[note_type]))
         return out
 
