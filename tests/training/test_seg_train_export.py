@@ -108,6 +108,26 @@ def test_export_parity_and_bundle_card(phantom_dir, teacher, tmp_path):
         assert (out / name).stat().st_size > 100
 
 
+def test_evaluation_fills_the_card_without_changing_the_onnx(phantom_dir, teacher, tmp_path):
+    from training.seg.report import evaluate_models, export_bundle
+
+    cfg = _cfg(phantom_dir, teacher.parent)
+    out = tmp_path / "bundle"
+    first = export_bundle(cfg, teacher, "seg-test-teacher", out, "Test teacher")
+    res = run_job(evaluate_models(cfg, {"seg-test-teacher": str(out), "ck": str(teacher)}, tmp_path / "ev",
+                                  real_data=str(tmp_path / "no-data"), n_cases=1))
+    m = res["models"]["seg-test-teacher"]
+    assert set(m["phantoms"]) == {"all", "CT", "MR"}
+    assert all(0 <= v <= 1 for v in m["phantoms"]["all"]["dice"].values())
+    assert res["models"]["ck"]["ratios"]["parameters"] == pytest.approx(1.0)
+    assert "| seg-test-teacher |" in (tmp_path / "ev" / "results.md").read_text()
+    card = export_bundle(cfg, teacher, "seg-test-teacher", out, "Test teacher",
+                         eval_json=tmp_path / "ev" / "results.json", reuse_onnx=True)
+    assert card.sha256 == first.sha256
+    assert card.metrics.get("mean_dice") == pytest.approx(m["phantoms"]["all"]["mean_dice"])
+    assert card.metrics.get("dice", "liver") is not None
+
+
 def test_cli_generate_and_teacher_fallback_to_one_process(tmp_path, monkeypatch):
     from training.cli import main
 

@@ -134,7 +134,10 @@ def evaluate_real(predict, card_input, data_dir: str | Path, save_overlay: str |
         out[img_name] = {"modality": modality, "dice": scores,
                          "mean_dice": float(np.mean(list(scores.values()))) if scores else 0.0}
         if save_overlay:
-            _overlay(vol.array, pred, ref_eval, Path(save_overlay).with_name(
+            from medpriv_desktop.core.imaging.volume import apply_reorient, reorient_transform
+
+            perm, flips = reorient_transform(vol.orientation_codes(), "RAS")
+            _overlay(*(apply_reorient(a, perm, flips) for a in (vol.array, pred, ref_eval)), Path(save_overlay).with_name(
                 Path(save_overlay).stem + f"_{modality}.png"), modality)
     return out
 
@@ -146,7 +149,8 @@ def _scaled(job, a, b):
 
 
 def _overlay(image: np.ndarray, pred: np.ndarray, ref: np.ndarray, path: Path, modality: str) -> None:
-    """Mid axial slice: image, prediction and reference side by side (for a person to look at)."""
+    """Mid axial slice of RAS arrays in radiological view (patient's right on the left, anterior up): image,
+    prediction and reference side by side, for a person to look at."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -158,9 +162,10 @@ def _overlay(image: np.ndarray, pred: np.ndarray, ref: np.ndarray, path: Path, m
     fig, ax = plt.subplots(1, 3, figsize=(15, 5))
     lo, hi = (-250, 350) if modality == "CT" else np.percentile(image, [1, 99])
     for a, lab, title in zip(ax, (None, pred, ref), ("image", "model", "TotalSegmentator (mapped)")):
-        a.imshow(image[:, :, z].T, cmap="gray", vmin=lo, vmax=hi, origin="lower")
+        a.imshow(image[::-1, :, z].T, cmap="gray", vmin=lo, vmax=hi, origin="lower")
         if lab is not None:
-            a.imshow(np.ma.masked_where(lab[:, :, z].T == 0, lab[:, :, z].T), cmap=cmap, vmin=0,
+            sl = lab[::-1, :, z].T
+            a.imshow(np.ma.masked_where(sl == 0, sl), cmap=cmap, vmin=0,
                      vmax=len(SEG_LABELS) - 1, alpha=0.5, origin="lower", interpolation="nearest")
         a.set_title(title)
         a.axis("off")

@@ -7,6 +7,7 @@ first model named is the reference (the teacher): every other model gets Dice / 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def evaluate_models(cfg: SegConfig, models: dict[str, str], out_dir: Path, real_
     d = cfg.data
     val = list(range(d.n_phantoms - d.n_val_phantoms, d.n_phantoms))[: n_cases or None]
     data_dir = Path(real_data) if real_data else default_data_dir()
+    if data_dir is not None and not (data_dir / "imaging" / "totalsegmentator").is_dir():
+        data_dir = None  # no shared data here: phantoms only
     patch = tuple(cfg.model.patch)
     cases = list(heldout_cases(d.phantom_dir, val))
     results: dict = {"held_out_phantoms": val, "patch": list(patch), "models": {}}
@@ -68,9 +71,8 @@ def evaluate_models(cfg: SegConfig, models: dict[str, str], out_dir: Path, real_
             ph = yield from scaled(evaluate_phantoms(predict, patch, cases), lo, lo + 0.8 * (hi - lo), f"{name}: ")
             real = None
             if data_dir is not None:
-                divisible = 2 ** 4
                 real = yield from scaled(
-                    evaluate_real(predict, _image_input(cfg, divisible), data_dir,
+                    evaluate_real(predict, _image_input(cfg, 2 ** (cfg.model.n_stages - 1)), data_dir,
                                   save_overlay=out_dir / f"overlay_{name}.png"),
                     lo + 0.8 * (hi - lo), hi, f"{name} real: ")
             lat = latency_ms(onnx_path, patch, threads=latency_threads)
@@ -143,8 +145,12 @@ def to_markdown(results: dict) -> str:
 
 def export_bundle(cfg: SegConfig, checkpoint: Path, model_id: str, out: Path, title: str,
                   eval_json: Path | None = None, eval_name: str | None = None, teacher_id: str | None = None,
-                  command: str = "", fp16: bool = False) -> ModelCard:
-    """Export ``checkpoint`` to ``out`` as a bundle; metrics come from an evaluation JSON when given."""
+                  command: str = "", fp16: bool = False, reuse_onnx: bool = False) -> ModelCard:
+    """Export ``checkpoint`` to ``out`` as a bundle; metrics come from an evaluation JSON when given.
+
+    With ``reuse_onnx`` an existing ``out/model.onnx`` is kept (so an evaluation of that very file stays valid)
+    and only the card is rewritten.
+    """
     from training.seg.train import load_checkpoint, model_from_checkpoint
 
     ck = load_checkpoint(checkpoint)
@@ -152,7 +158,12 @@ def export_bundle(cfg: SegConfig, checkpoint: Path, model_id: str, out: Path, ti
     patch = tuple(cfg.model.patch)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmpd:
-        onnx_path = export_onnx(net, Path(tmpd) / "model.onnx", patch, fp16_weights=fp16)
+        existing = out / "model.onnx"
+        if reuse_onnx and existing.exists():
+            onnx_path = Path(tmpd) / "model.onnx"
+            shutil.copyfile(existing, onnx_path)
+        else:
+            onnx_path = export_onnx(net, Path(tmpd) / "model.onnx", patch, fp16_weights=fp16)
         err = parity(net, onnx_path, patch)
         if err > (5e-2 if fp16 else 1e-3):
             from medpriv_desktop.core.errors import ModelError
