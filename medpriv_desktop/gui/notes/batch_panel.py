@@ -1,7 +1,7 @@
 """Batch de-identification: a folder of notes or a CSV in, de-identified files out, a table of counts per category.
 
-The job runs on the JobRunner (progress and Cancel live in the status bar). Cancelling writes nothing: outputs are
-written atomically after the last note.
+The engine's batch job runs on the JobRunner (progress and Cancel here and in the status bar). Every output is
+written atomically, so a cancelled batch leaves only complete notes; running it again resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.notes.spans import CATEGORIES
+from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.deid_jobs import (BatchResult, EngineFactory, csv_columns, default_engine,
-                                                 deidentify_batch, guess_text_column)
-from medpriv_desktop.gui.notes.highlight import colour_for
-from medpriv_desktop.gui.notes.operators import DEFAULT_SHIFT_DAYS, OPERATOR_CHOICES
+from medpriv_desktop.gui.notes.deid_jobs import (EngineFactory, csv_columns, default_engine, deidentify_batch,
+                                                 guess_text_column)
+from medpriv_desktop.gui.notes.operators import BATCH_OPERATORS, OPERATOR_CHOICES
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
 
@@ -40,7 +41,7 @@ class NotesBatchPanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.engine_factory = engine_factory
-        self.result: BatchResult | None = None
+        self.result = None
         self.source_edit = QLineEdit()
         self.source_edit.setPlaceholderText("a folder of .txt notes, or a .csv with one note per row")
         browse_dir = QPushButton("Folder...")
@@ -54,11 +55,8 @@ class NotesBatchPanel(QWidget):
         self.output_edit = QLineEdit()
         self.operator_combo = QComboBox()
         for name, label in OPERATOR_CHOICES:
-            self.operator_combo.addItem(label, name)
-        self.shift_spin = QSpinBox()
-        self.shift_spin.setRange(-3650, 3650)
-        self.shift_spin.setValue(DEFAULT_SHIFT_DAYS)
-        self.shift_spin.setSuffix(" days")
+            if name in BATCH_OPERATORS:
+                self.operator_combo.addItem(label, name)
         self.run_button = QPushButton("De-identify batch")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -67,14 +65,13 @@ class NotesBatchPanel(QWidget):
         form.addRow("Text column (CSV):", self.column_combo)
         form.addRow("Output:", self.output_edit)
         form.addRow("Operator:", self.operator_combo)
-        form.addRow("Date shift:", self.shift_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         self.status_label = QLabel("")
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["PHI category", "Spans", "HIPAA identifier"])
+        self.table.setHorizontalHeaderLabels(["PHI category", "Spans", "HIPAA identifiers"])
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         lay = QVBoxLayout(self)
@@ -85,7 +82,7 @@ class NotesBatchPanel(QWidget):
         lay.addWidget(self.table, 1)
         browse_dir.clicked.connect(self._on_browse_dir_clicked)
         browse_csv.clicked.connect(self._on_browse_csv_clicked)
-        self.run_button.clicked.connect(self.run_batch)
+        self.run_button.clicked.connect(self._on_run_clicked)  # a slot must not return a bool (PySide6 refcount bug)
         self.cancel_button.clicked.connect(self.runner.cancel)
 
     def set_source(self, path: Path) -> None:
@@ -119,6 +116,9 @@ class NotesBatchPanel(QWidget):
             self.set_source(Path(fname))
 
     @Slot()
+    def _on_run_clicked(self) -> None:
+        self.run_batch()
+
     def run_batch(self) -> bool:
         """Start the batch job; False when the input is missing or another job runs."""
         src, out = self.source_edit.text().strip(), self.output_edit.text().strip()
@@ -127,10 +127,10 @@ class NotesBatchPanel(QWidget):
             return False
         source, output = Path(src), Path(out)
         column = self.column_combo.currentText() or None if self.column_combo.isEnabled() else None
-        op, days, factory = self.operator_combo.currentData(), self.shift_spin.value(), self.engine_factory
+        op, factory = self.operator_combo.currentData(), self.engine_factory
         started = self.runner.start(
             f"De-identifying {source.name}",
-            lambda: deidentify_batch(source, output, op, text_column=column, shift_days=days, engine_factory=factory),
+            lambda: deidentify_batch(source, output, op, text_column=column, engine_factory=factory),
             on_success=self._on_batch_done, on_error=lambda exc: notify_error(exc, "Batch de-identification"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
@@ -144,7 +144,7 @@ class NotesBatchPanel(QWidget):
 
     @Slot()
     def _on_runner_cancelled(self) -> None:
-        self.status_label.setText("Cancelled: nothing was written.")
+        self.status_label.setText("Cancelled. Finished notes are kept; run again to resume.")
 
     @Slot()
     def _on_runner_finished(self) -> None:
@@ -153,23 +153,29 @@ class NotesBatchPanel(QWidget):
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
-    def _on_batch_done(self, result: BatchResult) -> None:
-        self.result = result
-        self.show_counts(result.counts)
-        self.status_label.setText(f"{result.n_notes} notes, {result.n_with_phi} with PHI, "
-                                  f"{sum(result.counts.values())} spans replaced -> {result.output}")
-        self.batch_finished.emit(result)
+    def _on_batch_done(self, summary) -> None:
+        self.result = summary
+        self.show_counts(dict(summary.counts))
+        text = (f"{summary.done} notes de-identified ({summary.already_done} already done), "
+                f"{sum(summary.counts.values())} spans replaced, model {summary.model_id or 'rules only'}")
+        if summary.failed:
+            # Names and reasons only (never text); the first few are enough to act on.
+            text += f"; {len(summary.failed)} failed: " + "; ".join(f"{Path(p).name}: {r}" for p, r in summary.failed[:3])
+        self.status_label.setText(text)
+        self.batch_finished.emit(summary)
 
     def show_counts(self, counts: dict[str, int]) -> None:
-        """Fill the table: one row per category that occurred, most frequent first."""
+        """Fill the table: one row per PHI category (tag) that occurred, most frequent first."""
         rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         self.table.setRowCount(len(rows))
-        for r, (cat, n) in enumerate(rows):
-            name = QTableWidgetItem(cat)
-            name.setBackground(colour_for(cat))
+        for r, (tag, n) in enumerate(rows):
+            name = QTableWidgetItem(tag)
+            name.setBackground(QColor(TAG_COLOURS.get(tag, "#e0e0e0")))
+            name.setForeground(QColor("black"))
             self.table.setItem(r, 0, name)
             self.table.setItem(r, 1, QTableWidgetItem(str(n)))
-            self.table.setItem(r, 2, QTableWidgetItem(CATEGORIES[cat].hipaa))
+            hipaa = sorted({c.hipaa.split(")")[0] + ")" for c in CATEGORIES.values() if c.tag == tag})
+            self.table.setItem(r, 2, QTableWidgetItem(" ".join(hipaa)))
         self.table.resizeColumnsToContents()
 
     def table_counts(self) -> dict[str, int]:

@@ -53,6 +53,7 @@ class DeidPanel(QWidget):
         self.engine_factory = engine_factory
         self.review: NoteReview | None = None
         self.model_id: str | None = None
+        self.surrogator = None
         self.output_text = ""
         mono = QFont("DejaVu Sans Mono")
         mono.setStyleHint(QFont.StyleHint.Monospace)
@@ -66,7 +67,9 @@ class DeidPanel(QWidget):
         self.shift_spin.setRange(-3650, 3650)
         self.shift_spin.setValue(DEFAULT_SHIFT_DAYS)
         self.shift_spin.setSuffix(" days")
-        self.shift_spin.setToolTip("Every date moves by this many days (intervals are kept)")
+        self.shift_spin.setToolTip("Date shift: every date moves by this many days (intervals are kept). "
+                                   "Surrogates use a keyed shift per patient instead.")
+        self.shift_spin.setEnabled(False)
         self.accept_button = QPushButton("Accept span")
         self.reject_button = QPushButton("Reject span")
         self.mark_combo = QComboBox()
@@ -104,11 +107,12 @@ class DeidPanel(QWidget):
         lay.addWidget(split, 1)
         lay.addWidget(self.summary_label)
 
-        self.detect_button.clicked.connect(self.run_detection)
+        # Slots connected to signals must return None: PySide6 mis-counts references of a returned bool.
+        self.detect_button.clicked.connect(self._on_detect_clicked)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
         self.shift_spin.valueChanged.connect(self._on_operator_changed)
-        self.accept_button.clicked.connect(lambda: self.set_status_at_cursor(DETECTED))
-        self.reject_button.clicked.connect(lambda: self.set_status_at_cursor(REJECTED))
+        self.accept_button.clicked.connect(self._on_accept_clicked)
+        self.reject_button.clicked.connect(self._on_reject_clicked)
         self.mark_button.clicked.connect(self._on_mark_clicked)
         self.save_button.clicked.connect(self._on_save_clicked)
         self.input_edit.textChanged.connect(self._on_input_text_changed)
@@ -138,6 +142,17 @@ class DeidPanel(QWidget):
     # -- detection -----------------------------------------------------------------------------------------------
 
     @Slot()
+    def _on_detect_clicked(self) -> None:
+        self.run_detection()
+
+    @Slot()
+    def _on_accept_clicked(self) -> None:
+        self.set_status_at_cursor(DETECTED)
+
+    @Slot()
+    def _on_reject_clicked(self) -> None:
+        self.set_status_at_cursor(REJECTED)
+
     def run_detection(self) -> bool:
         """Start the detection job; False when another job runs."""
         text = self.input_edit.toPlainText()
@@ -163,6 +178,7 @@ class DeidPanel(QWidget):
         if self.input_edit.toPlainText() != text:
             return  # the note changed while the job ran: these spans describe another text
         self.model_id = result.model_id
+        self.surrogator = result.surrogator
         self.review = NoteReview.from_spans(text, result.spans)
         self._refresh()
 
@@ -197,18 +213,18 @@ class DeidPanel(QWidget):
             it = self.review.at(self.input_edit.cursorForPosition(pos).position())
             if self.input_edit.selected_range() is None and it is not None:
                 self.input_edit.setTextCursor(self.input_edit.cursorForPosition(pos))
-                menu.addAction("Accept this span", lambda: self.set_status_at_cursor(DETECTED))
-                menu.addAction("Reject this span", lambda: self.set_status_at_cursor(REJECTED))
+                menu.addAction("Accept this span", self._on_accept_clicked)
+                menu.addAction("Reject this span", self._on_reject_clicked)
             if self.input_edit.selected_range() is not None:
                 sub = QMenu("Mark selection as", menu)
                 for c in MARK_CATEGORIES:
-                    sub.addAction(c, lambda c=c: self.mark_selection(c))
+                    sub.addAction(c, lambda c=c: None if self.mark_selection(c) else None)
                 menu.addMenu(sub)
         menu.exec(self.input_edit.mapToGlobal(pos))
 
     @Slot()
     def _on_operator_changed(self) -> None:
-        self.shift_spin.setEnabled(self.operator in ("date_shift", "surrogate"))
+        self.shift_spin.setEnabled(self.operator == "date_shift")
         if self.review is not None:
             self._refresh()
 
@@ -228,7 +244,7 @@ class DeidPanel(QWidget):
         assert self.review is not None
         self.input_edit.show_review(self.review)
         self.output_text, regions = render(self.review.text, self.review.active_spans(), self.operator,
-                                           shift_days=self.shift_spin.value())
+                                           surrogator=self.surrogator, shift_days=self.shift_spin.value())
         self.output_edit.setPlainText(self.output_text)
         self.output_edit.show_regions(regions)
         st = self.review.status_counts()

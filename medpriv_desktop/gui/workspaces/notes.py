@@ -15,6 +15,7 @@ from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
+from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts
 from medpriv_desktop.gui.notify import notify_error
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 from medpriv_desktop.gui.workspaces.text_panes import read_text_file
@@ -31,6 +32,7 @@ class NotesWorkspace(WorkspacePanel):
 
     def __init__(self, *args, engine_factory: EngineFactory = default_engine, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        guard_bool_refcounts()  # long batches emit thousands of progress signals (see qt_compat)
         self.engine_factory = engine_factory
         self.tabs = QTabWidget()
         self.deid = DeidPanel(self.runner, engine_factory)
