@@ -19,6 +19,7 @@ import numpy as np
 
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.imaging.volume import LPS_TO_RAS, Volume
+from medpriv_desktop.core.jobs import Job, Progress
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,13 @@ def _patient(ds) -> dict[str, str]:
 
 def read_dicom_series(folder: Path, info: SeriesInfo, max_voxels: int) -> Volume:
     """Read one series into a RAS+ :class:`Volume` (HU for CT after rescale slope/intercept)."""
+    from medpriv_desktop.core.jobs import run_job
+
+    return run_job(read_dicom_series_job(folder, info, max_voxels))
+
+
+def read_dicom_series_job(folder: Path, info: SeriesInfo, max_voxels: int) -> Job[Volume]:
+    """:func:`read_dicom_series` as a job: a Progress every few slices, cancellable between them."""
     import pydicom
 
     headers = []
@@ -188,6 +196,8 @@ def read_dicom_series(folder: Path, info: SeriesInfo, max_voxels: int) -> Volume
     spacing = (ps[1], ps[0], mean_step)
     arr = None
     for k, (h, p) in enumerate(headers):
+        if k % 8 == 0:
+            yield Progress(k / n, f"reading slice {k + 1}/{n}")
         try:
             ds = pydicom.dcmread(p)
             pix = ds.pixel_array

@@ -18,10 +18,11 @@ import numpy as np
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.fileio import atomic_path
 from medpriv_desktop.core.imaging.dicom import (MultipleSeriesError, SeriesInfo, _is_dicom_file, choose_series,
-                                                list_dicom_series, read_dicom_series)
+                                                list_dicom_series, read_dicom_series_job)
 from medpriv_desktop.core.imaging.volume import LPS_TO_RAS, LabelMap, Volume
+from medpriv_desktop.core.jobs import Job, Progress
 
-__all__ = ["read_volume", "read_labelmap", "list_dicom_series", "write_labelmap", "write_volume", "SeriesInfo",
+__all__ = ["read_volume", "read_volume_job", "read_labelmap", "list_dicom_series", "write_labelmap", "write_volume", "SeriesInfo",
            "MultipleSeriesError", "guess_modality", "max_voxels", "VOLUME_SUFFIXES"]
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -152,6 +153,13 @@ def read_volume(path: str | Path, series_uid: str | None = None, modality: str |
     A folder with several DICOM series raises :class:`MultipleSeriesError` (its ``series`` lists them) unless
     ``series_uid`` picks one. ``modality`` overrides what the file says or what :func:`guess_modality` guesses.
     """
+    from medpriv_desktop.core.jobs import run_job
+
+    return run_job(read_volume_job(path, series_uid, modality))
+
+
+def read_volume_job(path: str | Path, series_uid: str | None = None, modality: str | None = None) -> Job[Volume]:
+    """:func:`read_volume` as a job (Progress per few DICOM slices; cancellable), for the GUI and the pipeline."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or folder", path=path)
@@ -160,10 +168,11 @@ def read_volume(path: str | Path, series_uid: str | None = None, modality: str |
         if not series:
             files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in VOLUME_SUFFIXES)
             if len(files) == 1:
-                return read_volume(files[0], modality=modality)
+                return (yield from read_volume_job(files[0], modality=modality))
         info = choose_series(path, series, series_uid)
-        vol = read_dicom_series(path, info, max_voxels())
+        vol = yield from read_dicom_series_job(path, info, max_voxels())
     else:
+        yield Progress(None, "reading")
         try:
             size = path.stat().st_size
         except OSError:
@@ -191,7 +200,7 @@ def read_volume(path: str | Path, series_uid: str | None = None, modality: str |
             if len(info.files) == 1:
                 raise InputError("a single 2D DICOM image; a 3D volume is needed", path=path,
                                  hint="open the folder holding the whole series")
-            vol = read_dicom_series(path.parent, info, max_voxels())
+            vol = yield from read_dicom_series_job(path.parent, info, max_voxels())
         else:
             raise InputError(f"unsupported file type '{suffix or path.name}'", path=path,
                              hint="open a DICOM folder or a .nii, .nii.gz, .nrrd, .mha or .mhd file")

@@ -17,7 +17,7 @@ from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.imaging.export import export_dicom_seg, export_labelmap
 from medpriv_desktop.core.imaging.inference import SegmentationResult, segment_volume
-from medpriv_desktop.core.imaging.io import read_volume
+from medpriv_desktop.core.imaging.io import read_volume_job
 from medpriv_desktop.core.imaging.qc import QCReport, run_qc
 from medpriv_desktop.core.imaging.stats import StructureStats, structure_stats, write_stats
 from medpriv_desktop.core.imaging.volume import Volume
@@ -74,8 +74,8 @@ def segment_file(path: Path, entry: ModelEntry, registry: ModelRegistry, outdir:
         raise InputError("output path exists and is not a folder", path=outdir)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    yield Progress(0.0, "reading")
-    volume = read_volume(path, series_uid=opt.series_uid, modality=opt.modality)
+    volume = yield from scaled(read_volume_job(path, series_uid=opt.series_uid, modality=opt.modality), 0.0, 0.02,
+                               "")
     timings["read"] = time.perf_counter() - t
     warnings = list(volume.meta.get("warnings", []))
     seg_end = 0.55 if opt.qc else 0.85

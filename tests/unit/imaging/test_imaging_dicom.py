@@ -86,3 +86,31 @@ def test_dicom_seg_export_references_the_source(tmp_path, hu):
         segment_numbers=[1, 2], combine_segments=True, skip_overlap_checks=True)
     # highdicom gives [frame, row, column]; ours is [column, row, slice].
     assert np.array_equal(np.transpose(mask, (2, 1, 0)), arr)
+
+
+def test_reading_a_series_reports_progress_and_can_be_cancelled(tmp_path):
+    from medpriv_desktop.core.errors import JobCancelled
+    from medpriv_desktop.core.imaging.io import read_volume_job
+    from medpriv_desktop.core.jobs import CancelToken, run_job
+
+    write_dicom_series(tmp_path / "s", np.zeros((8, 8, 20), np.int16))
+    seen = []
+    vol = run_job(read_volume_job(tmp_path / "s"), seen.append)
+    assert vol.shape == (8, 8, 20) and any("slice 9/20" in p.message for p in seen)
+    token = CancelToken()
+    with pytest.raises(JobCancelled):
+        run_job(read_volume_job(tmp_path / "s"), lambda p: token.cancel(), token)
+
+
+def test_multiframe_dicom_is_refused_clearly(tmp_path):
+    import pydicom
+
+    from medpriv_desktop.core.errors import InputError
+
+    files = write_dicom_series(tmp_path / "m", np.zeros((8, 8, 3), np.int16))
+    for f in files:
+        ds = pydicom.dcmread(f)
+        ds.NumberOfFrames = 2
+        ds.save_as(f)
+    with pytest.raises(InputError, match="multi-frame"):
+        read_volume(tmp_path / "m")
