@@ -18,8 +18,6 @@ from scipy import ndimage
 from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.imaging.volume import LabelMap, Volume
 
-#: Voxels per slab of the single pass (bounds the temporaries to ~100 MB).
-SLAB_VOXELS = 4_000_000
 CSV_COLUMNS = ("value", "name", "voxels", "volume_ml", "mean", "std", "min", "max", "centroid_x_mm",
                "centroid_y_mm", "centroid_z_mm", "bbox_min_i", "bbox_min_j", "bbox_min_k", "bbox_max_i", "bbox_max_j",
                "bbox_max_k", "touches_border")
@@ -69,23 +67,25 @@ def structure_stats(labelmap: LabelMap, image: Volume | None = None, include_abs
     sums = [np.zeros(n) for _ in range(3)]
     s1, s2 = np.zeros(n), np.zeros(n)
     extrema: dict[int, tuple[float, float]] = {}
-    # Slab by slab along i, so temporaries stay small on a 512x512x400 CT.
-    step = max(1, SLAB_VOXELS // max(1, labels.shape[1] * labels.shape[2]))
-    jj, kk = np.indices(labels.shape[1:])
-    for i0 in range(0, labels.shape[0], step):
-        lab = labels[i0:i0 + step]
-        flat = lab.ravel().astype(np.intp)
-        c = np.bincount(flat, minlength=n)
+    # Plane by plane along i: temporaries stay at one plane. Coordinate sums come from per-row and per-column
+    # label counts (unweighted bincounts over "label + n * row"), far cheaper than weighted full-volume passes.
+    nx, ny, nz = labels.shape
+    j_off = np.broadcast_to((np.arange(ny, dtype=np.intp) * n)[:, None], (ny, nz)).ravel()
+    k_off = np.broadcast_to((np.arange(nz, dtype=np.intp) * n)[None, :], (ny, nz)).ravel()
+    j_pos, k_pos = np.arange(ny, dtype=np.float64), np.arange(nz, dtype=np.float64)
+    for i in range(nx):
+        f = labels[i].astype(np.intp).ravel()
+        cj = np.bincount(f + j_off, minlength=ny * n).reshape(ny, n)
+        c = cj.sum(axis=0)
         counts += c
-        ii = np.broadcast_to(np.arange(i0, i0 + lab.shape[0])[:, None, None], lab.shape).ravel()
-        sums[0] += np.bincount(flat, weights=ii, minlength=n)
-        sums[1] += np.bincount(flat, weights=np.broadcast_to(jj, lab.shape).ravel(), minlength=n)
-        sums[2] += np.bincount(flat, weights=np.broadcast_to(kk, lab.shape).ravel(), minlength=n)
+        sums[0] += i * c
+        sums[1] += j_pos @ cj
+        sums[2] += k_pos @ np.bincount(f + k_off, minlength=nz * n).reshape(nz, n)
         if image is not None:
-            img = image.array[i0:i0 + step]
-            vals = img.ravel().astype(np.float64)
-            s1 += np.bincount(flat, weights=vals, minlength=n)
-            s2 += np.bincount(flat, weights=vals * vals, minlength=n)
+            vals = image.array[i].astype(np.float64).ravel()
+            s1 += np.bincount(f, weights=vals, minlength=n)
+            vals *= vals
+            s2 += np.bincount(f, weights=vals, minlength=n)
     boxes = ndimage.find_objects(labels) if labels.size and labels.max() > 0 else []
     if image is not None:
         # Min / max inside each bounding box: scipy's labelled minimum sorts the whole volume (seconds per call).
