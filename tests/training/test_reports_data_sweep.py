@@ -1,0 +1,97 @@
+"""Data adapters on synthetic CSVs, and the sweep's resume-by-run, table and plot (no training: runs are faked)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")  # the sweep module imports the trainer
+
+from medpriv_desktop.core.errors import InputError  # noqa: E402
+from medpriv_desktop.core.reports.labels import CHEXPERT14, CTRATE18  # noqa: E402
+from training.reports import sweep as sweep_mod  # noqa: E402
+from training.reports.accounting import default_delta  # noqa: E402
+from training.reports.data import load_chexpert_csv, load_ctrate, load_generic_csv, split_ids  # noqa: E402
+
+
+def _write(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _ctrate_csv(path, n=40):
+    rng = np.random.default_rng(0)
+    rows = [[f"train_{i}", f"Report {i}. Lung nodule {i}." if i % 3 else ""] + list(rng.integers(0, 2, 18))
+            for i in range(n)]
+    return _write(path, ["AccessionNo", "report_text", *CTRATE18], rows)
+
+
+def test_generic_csv_values_and_empty_rows(tmp_path):
+    p = _write(tmp_path / "g.csv", ["id", "text", "A", "B"],
+               [["1", "x", "1", "0"], ["2", "", "1", "1"], ["3", "y", "-1", ""], ["4", "z", "1.0", "0.0"]])
+    ds = load_generic_csv(p, "text", ["A", "B"], "id", uncertain="ones")
+    assert ds.ids == ["1", "3", "4"]  # the empty report is dropped
+    assert ds.labels.tolist() == [[1, 0], [1, 0], [1, 0]]
+    assert load_generic_csv(p, "text", ["A", "B"], "id", uncertain="zeros").labels[1].tolist() == [0, 0]
+
+
+def test_chexpert_csv_and_errors(tmp_path):
+    rows = [["r1", "No acute findings."] + [""] * 14, ["r2", "Effusion."] + ["-1"] + ["1"] * 13]
+    p = _write(tmp_path / "m.csv", ["study", "report", *CHEXPERT14], rows)
+    ds = load_chexpert_csv(p, "report", "study", uncertain="zeros")
+    assert ds.label_set == "CheXpert" and ds.labels[0].sum() == 0 and ds.labels[1, 0] == 0 and ds.labels[1, 1] == 1
+    with pytest.raises(InputError, match="lacks columns"):
+        load_generic_csv(p, "text", ["A"])
+    bad = _write(tmp_path / "b.csv", ["t", "A"], [["x", "maybe"]])
+    with pytest.raises(InputError, match="non-number"):
+        load_generic_csv(bad, "t", ["A"])
+
+
+def test_ctrate_adapter_and_split(tmp_path):
+    ds = load_ctrate(_ctrate_csv(tmp_path / "train.csv"))
+    assert ds.label_names == list(CTRATE18) and len(ds) == 26  # every third report is empty
+    tr, va, te = split_ids(ds.ids)
+    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(ds)))
+    assert default_delta(len(tr)) == pytest.approx(1 / (10 * len(tr)))
+
+
+def _fake_record(cfg, train, val, test, log, save_to=None):
+    f1 = 0.5 if math.isfinite(cfg.target_epsilon) else 0.7
+    return {"config": {"target_epsilon": cfg.target_epsilon}, "seconds": 1.0, "steps": 3,
+            "privacy": {"epsilon": cfg.target_epsilon if math.isfinite(cfg.target_epsilon) else None,
+                        "noise_multiplier": 1.0, "target_epsilon_reached": True},
+            "test": {"weighted_f1": f1 + 0.01 * cfg.seed, "macro_f1": f1 - 0.1, "n": len(test), "per_label": {}}}
+
+
+def test_sweep_resumes_run_by_run_and_writes_table_and_plot(tmp_path, monkeypatch):
+    csv_path = _ctrate_csv(tmp_path / "train.csv", n=60)
+    calls = []
+
+    def fake(*a, **k):
+        calls.append(a[0].target_epsilon)
+        return _fake_record(*a, **k)
+
+    monkeypatch.setattr(sweep_mod, "run_one", fake)
+    sc = sweep_mod.SweepConfig(datasets=(str(csv_path),), epsilons=(1.0, math.inf), seeds=(0, 1), baselines=("tfidf",))
+    out = tmp_path / "sweep"
+    sweep_mod.run_sweep(sc, tmp_path, out, log=lambda m: None)
+    assert len(calls) == 4
+    (out / "runs" / "CT-RATE" / "dp-lora-eps1-seed1.json").unlink()
+    calls.clear()
+    sweep_mod.run_sweep(sc, tmp_path, out, log=lambda m: None)
+    assert calls == [1.0]  # only the missing run is trained again
+    table = (out / "sweep_table.md").read_text()
+    rows = json.loads((out / "sweep_table.json").read_text())
+    by = {(r["method"], r["target_epsilon"]): r for r in rows}
+    assert by[("dp-lora", "1")]["seeds"] == 2 and by[("dp-lora", "1")]["weighted_f1"] == pytest.approx(0.505)
+    assert by[("lora", "inf")]["weighted_f1"] == pytest.approx(0.705)
+    assert any(r["method"] == "tfidf-logreg" for r in rows)
+    assert "| CT-RATE | dp-lora | 1 |" in table
+    assert (out / "privacy_utility.png").stat().st_size > 5000
