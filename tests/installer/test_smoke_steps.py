@@ -64,7 +64,7 @@ def test_segment_and_mesh_steps_run_the_real_engines(resources: Path, tmp_path: 
     assert (tmp_path / "out" / "segmentation" / "labels.nii.gz").stat().st_size > 0
     assert "liver" in (tmp_path / "out" / "segmentation" / "stats.csv").read_text()
     mesh = smoke.step_meshes(ctx)
-    assert mesh["files"] >= 1
+    assert mesh["files"] >= 1 and mesh["source"] == "segmentation"
     assert list((tmp_path / "out" / "meshes").glob("*.stl"))
 
 
@@ -76,8 +76,8 @@ def test_missing_model_fails_naming_it(tmp_path: Path, monkeypatch: pytest.Monke
     smoke.step_demo(ctx)
     with pytest.raises(smoke.SmokeStepError, match="no bundled segmentation model in .*empty"):
         smoke.step_segment(ctx)
-    with pytest.raises(smoke.SmokeStepError, match="no segmentation to mesh"):
-        smoke.step_meshes(ctx)
+    mesh = smoke.step_meshes(ctx)  # VTK is still checked, on the demo's reference labels
+    assert mesh["source"] == "demo reference labels" and mesh["files"] >= 10
 
 
 def test_missing_command_names_the_engine() -> None:
