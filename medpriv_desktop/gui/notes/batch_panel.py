@@ -17,10 +17,10 @@ from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.notes.spans import CATEGORIES
 from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.deid_jobs import (EngineFactory, csv_columns, default_engine, deidentify_batch,
-                                                 guess_text_column)
+from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine, deidentify_batch
 from medpriv_desktop.gui.notes.operators import BATCH_OPERATORS, OPERATOR_CHOICES
 from medpriv_desktop.gui.notify import notify_error, notify_info
+from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
 
 def default_output_for(source: Path) -> Path:

@@ -8,7 +8,6 @@ on the worker thread, so the window starts fast; the built engine is cached for 
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import threading
@@ -21,6 +20,7 @@ from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.jobs import Job, Progress
 from medpriv_desktop.core.notes.spans import PhiSpan
 from medpriv_desktop.gui.notes.operators import make_surrogator
+from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
 EngineFactory = Callable[[], Any]
 
@@ -69,26 +69,6 @@ def detect_phi(text: str, engine_factory: EngineFactory = default_engine) -> Job
     surrogator = make_surrogator()
     yield Progress(1.0, f"{len(spans)} PHI spans")
     return DetectResult(spans, getattr(engine, "model_id", None), surrogator)
-
-
-def csv_columns(path: Path) -> list[str]:
-    """Header of a CSV file (clear error when it cannot be read)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            return next(csv.reader(fh), [])
-    except UnicodeDecodeError:
-        raise InputError("CSV is not UTF-8 text", path=path, hint="save it as UTF-8") from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror or type(exc).__name__})", path=path) from None
-
-
-def guess_text_column(columns: list[str]) -> str | None:
-    """The likeliest text column of a notes/reports CSV."""
-    for want in ("text", "note", "note_text", "report", "report_text", "findings"):
-        for c in columns:
-            if c.lower() == want:
-                return c
-    return columns[-1] if columns else None
 
 
 def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_column: str | None = None,

@@ -1,0 +1,1 @@
+"""Widgets and job adapters of the Reports workspace (classification, evidence, second opinion, batch)."""

@@ -1,0 +1,178 @@
+"""Batch classification of a CSV (one report per row) or a folder of ``.txt`` reports into an output CSV.
+
+Runs the engine's batch job on the JobRunner (progress and Cancel here and in the status bar); the output CSV is
+written atomically at the end, so a cancelled batch leaves no file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from medpriv_desktop.core.errors import InputError, ModelError
+from medpriv_desktop.gui.jobs import JobRunner
+from medpriv_desktop.gui.reports.jobs import classify_batch
+from medpriv_desktop.gui.notify import notify_error, notify_info
+from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
+
+
+def default_output_for(source: Path) -> Path:
+    """``reports.csv`` -> ``reports_labels.csv``; ``folder/`` -> ``folder_labels.csv``."""
+    source = Path(source)
+    return source.with_name((source.stem if source.suffix else source.name) + "_labels.csv")
+
+
+class ReportsBatchPanel(QWidget):
+    """Choose the input, columns and output; run; see positives per label."""
+
+    batch_finished = Signal(object)
+
+    def __init__(self, runner: JobRunner, current_entry: Callable[[], Any], registry: Any,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.current_entry = current_entry
+        self.registry = registry
+        self.summary = None
+        self.source_edit = QLineEdit()
+        self.source_edit.setPlaceholderText("a CSV with one report per row, or a folder of .txt reports")
+        browse_csv, browse_dir = QPushButton("CSV..."), QPushButton("Folder...")
+        src = QHBoxLayout()
+        src.addWidget(self.source_edit, 1)
+        src.addWidget(browse_csv)
+        src.addWidget(browse_dir)
+        self.text_combo = QComboBox()
+        self.id_combo = QComboBox()
+        self.output_edit = QLineEdit()
+        self.prob_check = QCheckBox("Also write one probability column per label")
+        self.prob_check.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Input:", src)
+        form.addRow("Text column:", self.text_combo)
+        form.addRow("Id column:", self.id_combo)
+        form.addRow("Output CSV:", self.output_edit)
+        form.addRow("", self.prob_check)
+        self.run_button = QPushButton("Classify batch")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        row = QHBoxLayout()
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        self.status_label = QLabel("")
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Label", "Positive reports"])
+        self.table.verticalHeader().setVisible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(form)
+        lay.addLayout(row)
+        lay.addWidget(self.status_label)
+        lay.addWidget(self.table, 1)
+        browse_csv.clicked.connect(self._on_browse_csv_clicked)
+        browse_dir.clicked.connect(self._on_browse_dir_clicked)
+        self.run_button.clicked.connect(self._on_run_clicked)  # slots return None (PySide6 refcount bug)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+
+    def set_source(self, path: Path) -> None:
+        """Use ``path`` as input, fill the column choices, propose an output."""
+        path = Path(path)
+        self.source_edit.setText(str(path))
+        self.output_edit.setText(str(default_output_for(path)))
+        self.text_combo.clear()
+        self.id_combo.clear()
+        is_csv = path.suffix.lower() == ".csv"
+        self.text_combo.setEnabled(is_csv)
+        self.id_combo.setEnabled(is_csv)
+        if is_csv:
+            try:
+                cols = csv_columns(path)
+            except InputError as exc:
+                notify_error(exc)
+                return
+            self.text_combo.addItems(cols)
+            for want in ("text", "report", "report_text"):
+                if want in cols:
+                    self.text_combo.setCurrentText(want)
+                    break
+            else:
+                self.text_combo.setCurrentText(guess_text_column(cols) or "")
+            self.id_combo.addItem("(row number)", None)
+            for c in cols:
+                self.id_combo.addItem(c, c)
+            idx = next((i for i, c in enumerate(cols) if c.lower() in ("id", "report_id", "accession")), None)
+            if idx is not None:
+                self.id_combo.setCurrentIndex(idx + 1)
+
+    @Slot()
+    def _on_browse_csv_clicked(self) -> None:
+        fname, _ = QFileDialog.getOpenFileName(self, "CSV of reports", "", "CSV (*.csv)")
+        if fname:
+            self.set_source(Path(fname))
+
+    @Slot()
+    def _on_browse_dir_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of reports")
+        if folder:
+            self.set_source(Path(folder))
+
+    @Slot()
+    def _on_run_clicked(self) -> None:
+        self.run_batch()
+
+    def run_batch(self) -> bool:
+        """Start the batch job; False when input, output or model is missing, or another job runs."""
+        entry = self.current_entry()
+        src, out = self.source_edit.text().strip(), self.output_edit.text().strip()
+        if entry is None:
+            notify_error(ModelError("no report-classification model is installed", hint="import one with Models..."))
+            return False
+        if not src or not out:
+            notify_error(InputError("choose an input CSV or folder and an output CSV first"))
+            return False
+        source, output = Path(src), Path(out)
+        text_col = self.text_combo.currentText() or None if self.text_combo.isEnabled() else None
+        id_col = self.id_combo.currentData() if self.id_combo.isEnabled() else None
+        probs, reg = self.prob_check.isChecked(), self.registry
+        started = self.runner.start(
+            f"Classifying {source.name}",
+            lambda: classify_batch(source, output, entry, reg, text_column=text_col, id_column=id_col,
+                                   probabilities=probs),
+            on_success=self._on_batch_done, on_error=lambda exc: notify_error(exc, "Batch classification"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+            return False
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status_label.setText("Running...")
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.cancelled.connect(self._on_runner_cancelled)
+        return True
+
+    @Slot()
+    def _on_runner_cancelled(self) -> None:
+        self.status_label.setText("Cancelled: no output was written.")
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        self.runner.finished.disconnect(self._on_runner_finished)
+        self.runner.cancelled.disconnect(self._on_runner_cancelled)
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_batch_done(self, summary) -> None:
+        self.summary = summary
+        rows = sorted(summary.positives.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.table.setRowCount(len(rows))
+        for r, (lb, n) in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(lb))
+            self.table.setItem(r, 1, QTableWidgetItem(str(n)))
+        self.table.resizeColumnsToContents()
+        self.status_label.setText(f"{summary.n_reports} reports classified ({summary.n_empty} empty) -> "
+                                  f"{summary.output}")
+        self.batch_finished.emit(summary)
