@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "training.reports.cli",
     "training.seg.cli",
     "training.phi.cli",
+    "training.synth.cli",
 )
 
 
