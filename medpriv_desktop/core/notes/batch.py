@@ -107,6 +107,9 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
     if not files:
         raise InputError("no .txt notes in the input folder", path=input_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    # A killed run can leave its temporary file (".name.XXXX.part.txt", never a finished output) behind.
+    for stale in output_dir.glob(".*.part*"):
+        stale.unlink(missing_ok=True)
     resolver = PatientResolver(patient_id)
     todo = [f for f in files if not (output_dir / f.name).exists()]
     yield Progress(0.0, f"loading engine ({len(todo)} of {len(files)} notes to do)")

@@ -80,7 +80,8 @@ class Surrogator:
         m = re.fullmatch(r"(\d{1,2})([/\-.])(\d{1,2})(?:\2(\d{2}|\d{4}))?", s)
         if m:
             mo, sep, da, yr = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
-            year = 2000 if yr is None else (int(yr) + (1900 if len(yr) == 2 and int(yr) > 30 else 2000 if len(yr) == 2 else 0))
+            # no year written: a reference year far from any leap day keeps intervals exact
+            year = 2002 if yr is None else (int(yr) + (1900 if len(yr) == 2 and int(yr) > 30 else 2000 if len(yr) == 2 else 0))
             try:
                 d = dt.date(year, mo, da) + off
             except ValueError:

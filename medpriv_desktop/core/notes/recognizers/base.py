@@ -15,7 +15,8 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from medpriv_desktop.core.notes.spans import PhiSpan
 
-WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d+|\S")
+# Letters of any script (names like MÜLLER), digits, and single other characters.
+WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|\S")
 
 
 @dataclass(frozen=True)

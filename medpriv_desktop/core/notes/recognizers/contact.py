@@ -15,7 +15,7 @@ class ContactRecognizer(MedPrivRecognizer):
     CATEGORIES = ("EMAIL", "URL", "IP")
 
     EMAIL = re.compile(r"\b[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+\b")
-    URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"')\]]+|\b[\w\-]+(?:\.[\w\-]+)*\.(?:com|org|net|edu|gov|io|us|uk|info)(?:/[^\s<>\"')\]]*)?\b", re.I)
+    URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"')\]]*[^\s<>\"')\].,;:!?]|\b[\w\-]+(?:\.[\w\-]+)*\.(?:com|org|net|edu|gov|io|us|uk|info)(?:/[^\s<>\"')\]]*)?\b", re.I)
     IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")
     IPV6 = re.compile(r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", re.I)
 

@@ -32,7 +32,16 @@ TERMS: dict[str, tuple[str, ...]] = {
         rib fracture|hiatal hernia|lymphadenopathy|bronchiectasis|ground glass|ground-glass opacity|thickening|
         pericardial effusion|aortic ectasia|tortuous aorta|degenerative changes|spondylosis|scoliosis|
         normal heart size|clear lungs|no acute|no acute cardiopulmonary process|unremarkable|stable|
-        crackles|rales|rhonchi|diminished breath sounds|clear breath sounds|murmur""".split("|")),
+        crackles|rales|rhonchi|diminished breath sounds|clear breath sounds|murmur|
+        arterial wall calcification|coronary artery calcification|coronary artery wall calcification|
+        atherosclerotic changes|atherosclerosis|atheroma|plaque|aortic aneurysm|lymph node|lymph nodes|
+        lung nodule|pulmonary nodule|micronodule|micronodules|fibrotic sequelae|fibrotic changes|fibrotic bands|
+        mosaic attenuation|air trapping|peribronchial thickening|bronchial wall thickening|
+        interlobular septal thickening|septal thickening|ground glass opacities|ground-glass opacities|
+        pleural thickening|bulla|bullae|cyst|cysts|hepatic cyst|renal cyst|thyroid nodule|osteophytes|
+        hepatomegaly|splenomegaly|hepatosteatosis|gallstones|cholelithiasis|nephrolithiasis|
+        compression fracture|sclerotic lesion|lytic lesion|metastasis|metastases|infiltration|
+        interstitial changes|honeycombing|reticular opacities|tree-in-bud|cavitation|collapse""".split("|")),
     "medication": tuple("""
         aspirin|heparin|lasix|furosemide|insulin|morphine|dilaudid|fentanyl|propofol|midazolam|versed|ativan|
         lorazepam|haldol|haloperidol|vancomycin|zosyn|ceftriaxone|levofloxacin|flagyl|antibiotics|levophed|
@@ -46,7 +55,9 @@ TERMS: dict[str, tuple[str, ...]] = {
         central line|picc|arterial line|a-line|swan|chest tube|cabg|cardiac catheterization|cath|stent|pacemaker|
         icd|dialysis|hemodialysis|cvvh|bronchoscopy|thoracentesis|paracentesis|endoscopy|egd|colonoscopy|
         ct scan|chest x-ray|cxr|mri|ultrasound|echo|echocardiogram|ekg|ecg|surgery|debridement|suctioned|
-        suctioning|dressing change|turned and repositioned|physical therapy""".split("|")),
+        suctioning|dressing change|turned and repositioned|physical therapy|sternotomy|sternotomy wires|
+        surgical clips|catheter|port|port catheter|prosthesis|valve replacement|lobectomy|
+        mastectomy|thoracotomy|tube|drain|median sternotomy|support devices""".split("|")),
     "vital": tuple("""
         heart rate|hr|blood pressure|bp|sbp|map|respiratory rate|rr|oxygen saturation|sats|spo2|o2 sat|
         temperature|temp|tmax|urine output|uo|i/o|fluid balance|glucose|fingerstick|labs|lactate|wbc|hct|

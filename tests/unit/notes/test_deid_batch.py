@@ -1,0 +1,196 @@
+"""`medpriv deid`: folder and CSV modes, resume after an interruption, bad inputs with one clear message each."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from medpriv_desktop.cli import main
+from medpriv_desktop.core.errors import JobCancelled
+from medpriv_desktop.core.jobs import CancelToken, run_job
+from medpriv_desktop.core.notes.batch import deidentify_folder
+
+NOTE = "PT SEEN BY DR. QUIMBLEFORD ON 8/18. CALL 410-555-1234.\nSON LIVES IN PIKESVILLE.\n"
+
+
+def write_notes(folder: Path, n: int, text: str = NOTE) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [folder.joinpath(f"note_{i:03d}.txt") for i in range(n) if folder.joinpath(f"note_{i:03d}.txt").write_text(text) or True]
+
+
+def test_folder_mode_writes_one_output_per_note_with_tags(tmp_path, capsys):
+    write_notes(tmp_path / "in", 3)
+    (tmp_path / "in" / "readme.md").write_text("not a note")
+    rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only"])
+    assert rc == 0
+    outs = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert outs == ["note_000.txt", "note_001.txt", "note_002.txt"]
+    text = (tmp_path / "out" / "note_000.txt").read_text()
+    assert "QUIMBLEFORD" not in text and "8/18" not in text and "410-555-1234" not in text
+    assert "[NAME]" in text and "[DATE]" in text and "[PHONE]" in text
+    out = capsys.readouterr().out
+    assert "de-identified 3 notes" in out and "NAME" in out and "QUIMBLEFORD" not in out
+
+
+def test_resume_after_cancel_keeps_done_outputs_and_finishes(tmp_path):
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+
+    write_notes(tmp_path / "in", 6)
+    engine = DeidEngine(EngineConfig(use_model=False))
+    token = CancelToken()
+    seen = []
+
+    def progress(p):
+        seen.append(p)
+        if len(list((tmp_path / "out").glob("*.txt"))) >= 2:
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        run_job(deidentify_folder(tmp_path / "in", tmp_path / "out", lambda: engine), progress, token)
+    done = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert 2 <= len(done) < 6 and not [p for p in done if p.startswith(".")]  # no temp file left
+    stamps = {p: (tmp_path / "out" / p).stat().st_mtime_ns for p in done}
+    summary = run_job(deidentify_folder(tmp_path / "in", tmp_path / "out", lambda: engine))
+    assert summary.already_done == len(done) and summary.done == 6 - len(done)
+    assert all((tmp_path / "out" / p).stat().st_mtime_ns == t for p, t in stamps.items())  # not redone
+    assert len(list((tmp_path / "out").glob("*.txt"))) == 6
+
+
+@pytest.mark.slow
+def test_resume_after_kill(tmp_path):
+    """A real `medpriv deid` process killed mid-run leaves only complete outputs; a rerun finishes the rest."""
+    write_notes(tmp_path / "in", 120)
+    env = dict(os.environ)
+    cmd = [sys.executable, "-m", "medpriv_desktop.cli", "deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+           "--quiet", "--rules-only"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if (tmp_path / "out").exists() and len(list((tmp_path / "out").glob("note_*.txt"))) >= 5:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = sorted(p for p in (tmp_path / "out").glob("*.txt") if not p.name.startswith("."))
+    assert 0 < len(partial) < 120, "kill came too late to test resuming"
+    expected = None
+    for p in partial:
+        text = p.read_text()
+        assert text.endswith("\n") and "[NAME]" in text  # complete, never half-written
+        expected = expected or text
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"({len(partial)} already done" in r.stdout
+    outs = sorted((tmp_path / "out").glob("*.txt"))  # stale temporary files are gone too
+    assert len(outs) == 120 and all(p.read_text() == expected for p in outs)
+
+
+def test_csv_mode_passes_other_columns_and_resumes(tmp_path):
+    src = tmp_path / "notes.csv"
+    with open(src, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "note", "ward"])
+        for i in range(4):
+            w.writerow([f"p{i % 2}", NOTE, f"W{i}"])
+    out = tmp_path / "out.csv"
+    # a previous interrupted run left two finished rows behind
+    with open(str(out) + ".partial", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "note", "ward"])
+        w.writerow(["p0", "ALREADY DONE", "W0"])
+        w.writerow(["p1", "ALREADY DONE", "W1"])
+    rc = main(["deid", str(src), "-o", str(out), "--csv", "--text-column", "note", "--id-column", "id",
+               "--operator", "surrogate", "--quiet", "--rules-only"])
+    assert rc == 0
+    rows = list(csv.DictReader(open(out, newline="")))
+    assert [r["ward"] for r in rows] == ["W0", "W1", "W2", "W3"] and [r["id"] for r in rows] == ["p0", "p1", "p0", "p1"]
+    assert rows[0]["note"] == "ALREADY DONE"
+    assert "QUIMBLEFORD" not in rows[2]["note"] and "8/18" not in rows[2]["note"]
+    assert not Path(str(out) + ".partial").exists()
+
+
+def test_surrogates_consistent_per_patient_in_folder_mode(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "p01_a.txt").write_text("DR. QUIMBLEFORD AWARE ON 8/18.\n")
+    (d / "p01_b.txt").write_text("DR. QUIMBLEFORD CAME BY ON 8/20.\n")
+    (d / "p02_a.txt").write_text("DR. QUIMBLEFORD AWARE ON 8/18.\n")
+    rc = main(["deid", str(d), "-o", str(tmp_path / "out"), "--operator", "surrogate", "--patient-id", r"^(p\d+)_",
+               "--quiet", "--rules-only"])
+    assert rc == 0
+    a, b = (tmp_path / "out" / "p01_a.txt").read_text(), (tmp_path / "out" / "p01_b.txt").read_text()
+    name_a, name_b = a.split()[1], b.split()[1]
+    assert name_a == name_b and name_a != "QUIMBLEFORD"
+    # dates of one patient move together: 8/18 -> X, 8/20 -> X + 2 days
+    import datetime as dt
+
+    da = dt.datetime.strptime(a.split()[-1].rstrip(".") + "/2002", "%m/%d/%Y")
+    db = dt.datetime.strptime(b.split()[-1].rstrip(".") + "/2002", "%m/%d/%Y")
+    assert (db - da).days % 365 == 2
+    assert not list((tmp_path / "out").glob("*.key")) and not list((tmp_path / "out").glob(".*"))  # key not there
+
+
+# -- bad inputs: one clear message each, the good notes still done ---------------------------------------------------
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.txt", b"", "empty note"),
+    ("blank.txt", b"   \n\n  ", "empty note"),
+    ("binary.txt", bytes(range(256)) * 4, "binary file"),
+    ("latin.txt", "PT SEEN BY DR. M\xdcLLER \u2013 CAF\xc9".encode("cp1252"), "not UTF-8"),
+])
+def test_bad_note_gets_one_message_and_others_are_done(tmp_path, capsys, name, content, message):
+    write_notes(tmp_path / "in", 2)
+    (tmp_path / "in" / name).write_bytes(content)
+    rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    lines = [ln for ln in err.splitlines() if name in ln]
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["note_000.txt", "note_001.txt"]
+    if name == "latin.txt":
+        assert "cp1252" in lines[0]  # the detected encoding is named
+        rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only",
+                   "--encoding", "cp1252"])
+        assert rc == 0 and "MÜLLER" not in (tmp_path / "out" / name).read_text()
+
+
+def test_oversized_note_is_refused_and_large_note_is_processed_in_pieces(tmp_path, capsys):
+    write_notes(tmp_path / "in", 1)
+    (tmp_path / "in" / "big.txt").write_text(NOTE * 30000)  # about 2.4 MB
+    rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only", "--max-size", "1"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "big.txt" in err and "larger than the 1.0 MB limit" in err
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+
+    engine = DeidEngine(EngineConfig(use_model=False))
+    engine.CHUNK_CHARS = 2000  # force several pieces on a small text
+    text = NOTE * 60
+    spans = engine.analyze(text)
+    names = [s for s in spans if text[s.start:s.end] == "QUIMBLEFORD"]
+    assert len(names) == 60  # every note copy found, across piece boundaries, offsets right
+
+
+@pytest.mark.parametrize("content,message", [
+    ('id,note\n1,"unclosed quote\n', "malformed CSV"),
+    ("id,note\n1,a,b\n", "row 2 has 3 fields"),
+    ("id,text\n1,hello\n", "no column 'note'"),
+])
+def test_malformed_csv_one_message(tmp_path, capsys, content, message):
+    src = tmp_path / "bad.csv"
+    src.write_text(content)
+    rc = main(["deid", str(src), "-o", str(tmp_path / "o.csv"), "--csv", "--text-column", "note", "--quiet", "--rules-only"])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_input_folder_message(tmp_path, capsys):
+    rc = main(["deid", str(tmp_path / "nope"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only"])
+    assert rc == 2 and "does not exist" in capsys.readouterr().err

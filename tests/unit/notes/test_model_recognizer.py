@@ -1,0 +1,74 @@
+"""The PHI model recognizer: a tiny phi-ner bundle (hand-made ONNX) loaded through the registry and used by the
+engine; tampering with the model file refuses to load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from medpriv_desktop.core.errors import ModelError
+from medpriv_desktop.core.models.registry import ModelRegistry, sha256_file
+
+BIO = ["O", "B-NAME", "I-NAME", "B-DATE", "I-DATE"]
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "dr", "zorblewick", "aware", "on", "monday", "."]
+
+
+def make_bundle(folder):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    folder.mkdir(parents=True)
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.save(str(folder / "tokenizer.json"))
+    table = np.zeros((len(VOCAB), len(BIO)), np.float32)
+    table[:, 0] = 4.0
+    table[VOCAB.index("zorblewick")] = [0, 6, 0, 0, 0]
+    table[VOCAB.index("monday")] = [0, 0, 0, 6, 0]
+    ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["b", "s", len(BIO)])
+    graph = helper.make_graph([helper.make_node("Gather", ["w", "input_ids"], ["logits"])], "phi", [ids, mask], [out],
+                              [numpy_helper.from_array(table, "w")])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(folder / "model.onnx"))
+    card = {"id": "phi-tiny-test", "title": "tiny", "version": "0.0.1", "task": "phi-ner", "intended_use": "tests",
+            "license": "Apache-2.0", "sha256": sha256_file(folder / "model.onnx"),
+            "text_input": {"max_tokens": 8, "stride": 2},
+            "outputs": {"labels": [{"value": i, "name": b} for i, b in enumerate(BIO)]},
+            "training": {"datasets": [{"name": "none", "license": "n/a"}], "command": "test", "date": "2026-01-01"}}
+    (folder / "model_card.json").write_text(json.dumps(card))
+    return folder
+
+
+def test_engine_uses_installed_phi_model(medpriv_home):
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+    from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
+
+    make_bundle(medpriv_home / "site_models" / "phi-tiny-test")
+    rec = load_default_model_recognizer("phi-tiny-test")
+    text = "xx zorblewick aware on monday . " * 3  # longer than one 8-token window
+    spans = rec.find(text)
+    assert [(text[s.start:s.end], s.category) for s in spans] == [("zorblewick", "NAME"), ("monday", "DATE")] * 3
+    engine = DeidEngine(EngineConfig(model_id="phi-tiny-test"))
+    assert engine.model_id == "phi-tiny-test"
+    # "zorblewick" has no rule cue here (no title): only the model finds it
+    short = "zorblewick came"
+    found = {short[s.start:s.end] for s in engine.analyze(short)}
+    assert "zorblewick" in found
+
+
+def test_tampered_model_refuses_to_load(medpriv_home):
+    from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
+
+    b = make_bundle(medpriv_home / "site_models" / "phi-tiny-test")
+    with open(b / "model.onnx", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelError, match="sha256"):
+        load_default_model_recognizer("phi-tiny-test")
+    assert ModelRegistry().get("phi-tiny-test").card.task.value == "phi-ner"

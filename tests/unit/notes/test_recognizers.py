@@ -1,0 +1,95 @@
+"""Table-driven tests of the rule recognizers: what each must find, and look-alikes it must leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from medpriv_desktop.core.notes.recognizers.age import AgeRecognizer
+from medpriv_desktop.core.notes.recognizers.contact import ContactRecognizer
+from medpriv_desktop.core.notes.recognizers.dates import DateRecognizer
+from medpriv_desktop.core.notes.recognizers.ids import IdRecognizer
+from medpriv_desktop.core.notes.recognizers.locations import LocationRecognizer
+from medpriv_desktop.core.notes.recognizers.names import NameRecognizer
+from medpriv_desktop.core.notes.recognizers.phone import PhoneRecognizer
+
+RECOGNIZERS = {"date": DateRecognizer, "phone": PhoneRecognizer, "contact": ContactRecognizer, "ids": IdRecognizer,
+               "age": AgeRecognizer, "names": NameRecognizer, "locations": LocationRecognizer}
+_cache: dict = {}
+
+
+def found(kind: str, text: str) -> dict[str, str]:
+    """Surface text -> category of everything the recognizer finds."""
+    rec = _cache.setdefault(kind, RECOGNIZERS[kind]())
+    return {text[s.start: s.end]: s.category for s in rec.find(text)}
+
+
+# (recognizer, text, expected {surface: category})
+POSITIVE = [
+    ("date", "ADMITTED 8/18 FOR VFIB ARREST", {"8/18": "DATE"}),
+    ("date", "seen on 10/3/2016 and 2016-10-04", {"10/3/2016": "DATE", "2016-10-04": "DATE"}),
+    ("date", "s/p CABG in nov. 2016, f/u March 21, 1999", {"nov. 2016": "DATE", "March 21, 1999": "DATE"}),
+    ("date", "PT THOUGHT IT WAS CHRISTMAS", {"CHRISTMAS": "HOLIDAY"}),
+    ("date", "S/P CABG 1957, 1971", {"1957": "YEAR", "1971": "YEAR"}),
+    ("date", "OVARIAN CA (12/93) S/P DEBULKING", {"12/93": "DATE"}),
+    ("date", "back surgery '85.", {"'85": "YEAR"}),
+    ("phone", "his wife (201/324/1423) confirms", {"201/324/1423": "PHONE"}),
+    ("phone", "CELL 410 202-6694, FAX: 617-555-0100", {"410 202-6694": "PHONE", "617-555-0100": "FAX"}),
+    ("phone", "Pager: #32007", {"32007": "PHONE"}),
+    ("contact", "mail jo.doe@example.com or see www.example.org, host 192.168.1.20",
+     {"jo.doe@example.com": "EMAIL", "www.example.org": "URL", "192.168.1.20": "IP"}),
+    ("ids", "MRN: 12345678, SSN 123-45-6789", {"12345678": "MRN", "123-45-6789": "SSN"}),
+    ("age", "93 YO MALE, AGE 101", {"93": "AGE", "101": "AGE"}),
+    ("names", "HO SPOKE WITH DR. TOSCANO ABOUT THIS", {"TOSCANO": "CLINICIAN"}),
+    ("names", "Dr. Rakusin and Toolis aware.", {"Rakusin": "CLINICIAN", "Toolis": "CLINICIAN"}),
+    ("names", "SOCIAL: SPOKE WITH DAUGHTER PHILOMENA ON PHONE", {"PHILOMENA": "RELATIVE"}),
+    ("names", "MRS. GAUDREAU RESTING", {"GAUDREAU": "PATIENT"}),
+    ("names", "per note.\n\nanita morris rn\n", {"anita": "CLINICIAN", "morris": "CLINICIAN"}),
+    ("names", "REPEAT AT 1000. N. GRANDONE AWARE.", {"N": "NAME", "GRANDONE": "NAME"}),
+    ("names", "ATTENDING DR RETTERER-MOORE. LATER DR. RETTERER-MOORE CALLED",
+     {"RETTERER": "CLINICIAN", "MOORE": "CLINICIAN"}),
+    ("locations", "PT ADMITTED TO FREDERICK MEMORIAL FOR ARREST", {"FREDERICK": "HOSPITAL", "MEMORIAL": "HOSPITAL"}),
+    ("locations", "transferred to GH from reisterstown hospital", {"GH": "HOSPITAL", "reisterstown": "HOSPITAL"}),
+    ("locations", "PLAN: TRANSFER TO QUARTERMAIN 2 WHEN BED AVAILABLE", {"QUARTERMAIN": "WARD"}),
+    ("locations", "SON LIVES IN PIKESVILLE", {"PIKESVILLE": "CITY"}),
+    ("locations", "lives at 42 Elm Street, Boston, MA 02114", {"42 Elm Street": "STREET", "02114": "ZIP"}),
+]
+
+# (recognizer, text, surfaces that must NOT be found)
+NEGATIVE = [
+    ("date", "STRENGTH 5/5 BILAT, CPAP 5/5, PS 10/5, PAIN 3/10", ["5/5", "10/5", "3/10"]),
+    ("date", "D5 1/2 NS AT 75CC, CRACKLES 1/2 WAY UP, BP 120/80", ["1/2", "120/80"]),
+    ("date", "ENZYMES SENT @ 1900, ARRIVE AT 2000 HRS", ["1900", "2000"]),
+    ("phone", "TV 500-1000, VT 930-1000", ["500-1000", "930-1000"]),
+    ("names", "MD AWARE. HO NOTIFIED. PA LINE DC'D. 2L NP GOOD SATS", ["AWARE", "NOTIFIED", "LINE", "GOOD"]),
+    ("names", "MS: SEDATED. PT'S SON AT BEDSIDE.", ["SEDATED", "PT'S", "AT"]),
+    ("names", "GIVEN BOLUS, TEMP 99.1, ALINE FLUSHED", ["BOLUS", "TEMP", "ALINE"]),
+    ("locations", "CONT MED AS ORDERED, HEART HEALTHY DIET, DSD CDI, CA GLUCONATE", ["CONT", "HEART", "CDI", "DSD"]),
+    ("locations", "RECEIVED 40 MG LASIX. TO CHAIR X 2", ["CHAIR"]),
+]
+
+
+@pytest.mark.parametrize("kind,text,expected", POSITIVE)
+def test_recognizer_finds(kind, text, expected):
+    got = found(kind, text)
+    for surface, category in expected.items():
+        assert surface in got, f"{kind} missed {surface!r}; found {got}"
+        assert got[surface] == category
+
+
+@pytest.mark.parametrize("kind,text,absent", NEGATIVE)
+def test_recognizer_leaves_lookalikes(kind, text, absent):
+    got = found(kind, text)
+    for surface in absent:
+        assert surface not in got, f"{kind} wrongly found {surface!r}"
+
+
+def test_name_found_once_is_tagged_everywhere_in_note():
+    text = "DR. LOMISHKA AWARE.\nLATER LOMISHKA CAME TO BEDSIDE."
+    spans = NameRecognizer().find(text)
+    assert [text[s.start:s.end] for s in spans] == ["LOMISHKA", "LOMISHKA"]
+
+
+def test_presidio_adapter_returns_recognizer_results():
+    res = DateRecognizer().analyze("seen 8/18", entities=["DATE"])
+    assert len(res) == 1 and res[0].entity_type == "DATE" and (res[0].start, res[0].end) == (5, 9)
+    assert DateRecognizer().analyze("seen 8/18", entities=["PHONE"]) == []

@@ -1,0 +1,76 @@
+"""Surrogates: realistic, consistent per patient, intervals kept, ages collapsed, reproducible only with the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from medpriv_desktop.core.notes.operators import mask, surrogate, tag
+from medpriv_desktop.core.notes.spans import PhiSpan
+from medpriv_desktop.core.notes.surrogates import Surrogator
+
+KEY = bytes(range(32))
+
+
+def span_of(text: str, surface: str, cat: str, nth: int = 0) -> PhiSpan:
+    starts = [m.start() for m in re.finditer(re.escape(surface), text)]
+    return PhiSpan(starts[nth], starts[nth] + len(surface), cat)
+
+
+def test_same_name_same_fake_across_documents_of_one_patient():
+    s = Surrogator(KEY)
+    a = s.replace(PhiSpan(0, 5, "CLINICIAN"), "SMITH", "p1")
+    b = s.replace(PhiSpan(10, 15, "CLINICIAN"), "Smith", "p1")
+    assert a.upper() == b.upper() and a != "SMITH"
+    assert a.isupper() and b.istitle()  # case style follows the original
+    assert s.replace(PhiSpan(0, 5, "CLINICIAN"), "SMITH", "p2") != a or True  # other patients may differ
+
+
+def test_reproducible_with_key_and_different_without():
+    assert Surrogator(KEY).name("p1", "JOHN DOE") == Surrogator(KEY).name("p1", "JOHN DOE")
+    other = Surrogator(bytes(32))
+    names = {other.name("p1", n) for n in ("JOHN DOE", "MARY ROE", "ANN LEE")}
+    mine = {Surrogator(KEY).name("p1", n) for n in ("JOHN DOE", "MARY ROE", "ANN LEE")}
+    assert names != mine
+
+
+@pytest.mark.parametrize("first,second,fmt", [("8/18", "8/31", "md"), ("8/18/2016", "9/2/2016", "mdy"),
+                                              ("2016-08-18", "2016-09-02", "iso"), ("March 3, 2015", "March 20, 2015", "text")])
+def test_dates_shift_by_one_patient_offset_keeping_intervals(first, second, fmt):
+    s = Surrogator(KEY)
+    a, b = s.shift_date("p7", first), s.shift_date("p7", second)
+    assert a != first and b != second
+
+    def parse(x):
+        if fmt == "md":
+            m, d = map(int, x.split("/"))
+            return dt.date(2002, m, d)
+        if fmt == "mdy":
+            m, d, y = map(int, x.split("/"))
+            return dt.date(y, m, d)
+        if fmt == "iso":
+            return dt.date.fromisoformat(x)
+        return dt.datetime.strptime(x, "%B %d, %Y").date()
+
+    # m/d has no year: compare intervals modulo a (non-leap) year
+    assert (parse(b) - parse(a)).days % 365 == (parse(second) - parse(first)).days % 365
+    assert (parse(a) - parse(first)).days % 365 != 0
+    assert s.date_offset("p7") == s.date_offset("p7") and s.date_offset("p7") != 0
+
+
+def test_ages_over_89_collapse_and_ids_keep_layout():
+    s = Surrogator(KEY)
+    assert s.replace(PhiSpan(0, 2, "AGE"), "97", "p") == "90"
+    phone = s.replace(PhiSpan(0, 12, "PHONE"), "410-555-1234", "p")
+    assert re.fullmatch(r"\d{3}-\d{3}-\d{4}", phone) and phone != "410-555-1234"
+
+
+def test_operators_on_a_note():
+    text = "DR. SMITH SAW PT ON 8/18."
+    spans = [span_of(text, "SMITH", "CLINICIAN"), span_of(text, "8/18", "DATE")]
+    assert tag(text, spans) == "DR. [NAME] SAW PT ON [DATE]."
+    assert mask(text, spans) == "DR. ***** SAW PT ON ****."
+    out = surrogate(text, spans, Surrogator(KEY), "p1")
+    assert "SMITH" not in out and "8/18" not in out and out.startswith("DR. ") and out.endswith(".")
