@@ -95,3 +95,14 @@ def test_sweep_resumes_run_by_run_and_writes_table_and_plot(tmp_path, monkeypatc
     assert any(r["method"] == "tfidf-logreg" for r in rows)
     assert "| CT-RATE | dp-lora | 1 |" in table
     assert (out / "privacy_utility.png").stat().st_size > 5000
+
+
+def test_load_dataset_kinds(tmp_path):
+    from training.reports.data import load_dataset
+
+    p = _write(tmp_path / "g.csv", ["id", "text", "A"], [["1", "x", "1"], ["2", "y", "0"]])
+    assert load_dataset(str(p), kind="generic", text_column="text", label_columns=["A"]).labels.tolist() == [[1], [0]]
+    with pytest.raises(InputError, match="needs a text column"):
+        load_dataset(str(p), kind="generic")
+    with pytest.raises(InputError, match="needs a data root"):
+        load_dataset("openi")

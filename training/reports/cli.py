@@ -42,7 +42,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("reports", help="radiology-report classifiers (DP-LoRA)")
     rs = p.add_subparsers(dest="reports_command", metavar="ACTION", required=True)
     tp = rs.add_parser("train", help="train one model (split by report), save checkpoint + record")
-    tp.add_argument("--dataset", required=True, help="openi, ctrate, or a CT-RATE-style CSV path")
+    tp.add_argument("--dataset", required=True, help="openi, ctrate, or a CSV path (see --dataset-kind)")
+    tp.add_argument("--dataset-kind", choices=("auto", "ctrate", "chexpert", "generic"), default="auto",
+                    help="how to read a CSV path: CT-RATE, MIMIC-CXR-style CheXpert labels, or generic")
+    tp.add_argument("--text-column", help="text column of a chexpert/generic CSV")
+    tp.add_argument("--label-columns", help="comma-separated label columns of a generic CSV")
+    tp.add_argument("--id-column", help="report id column of a chexpert/generic CSV")
     tp.add_argument("--method", choices=("dp-lora", "lora", "full"), default="dp-lora")
     tp.add_argument("--epsilon", type=_eps, default=8.0)
     tp.add_argument("--seed", type=int, default=0)
@@ -97,7 +102,9 @@ def _run(args: argparse.Namespace) -> int:
         from training.reports.data import load_dataset
         from training.reports.sweep import _splits, run_one
 
-        ds = load_dataset(args.dataset, _data_root(args.data))
+        ds = load_dataset(args.dataset, _data_root(args.data), kind=args.dataset_kind, text_column=args.text_column,
+                          label_columns=args.label_columns.split(",") if args.label_columns else None,
+                          id_column=args.id_column)
         train, val, test = _splits(ds)
         cfg = replace(_base(args), method=args.method, target_epsilon=args.epsilon, seed=args.seed)
         rec = run_one(cfg, train, val, test, lambda m: print(m, flush=True), args.output)

@@ -144,14 +144,27 @@ def load_chexpert_csv(path: str | Path, text_column: str = "report", id_column: 
     return ds
 
 
-def load_dataset(spec: str, data_root: str | Path | None = None) -> ReportDataset:
-    """Load by name: ``openi`` or ``ctrate`` (from the shared data root), or a path to a CT-RATE-style CSV."""
+def load_dataset(spec: str, data_root: str | Path | None = None, *, kind: str = "auto", text_column: str | None = None,
+                 label_columns: list[str] | None = None, id_column: str | None = None) -> ReportDataset:
+    """Load by name or path.
+
+    ``openi`` / ``ctrate`` come from the shared data root. A path is read as ``kind``: ``ctrate`` (CT-RATE CSV, the
+    default for ``auto``), ``chexpert`` (MIMIC-CXR-style CSV with the 14 CheXpert columns; ``text_column`` defaults
+    to ``report``) or ``generic`` (``text_column`` + ``label_columns``).
+    """
     root = Path(data_root) if data_root else None
     key = spec.lower().replace("-", "")
-    if key in ("openi", "ctrate"):
+    if key in ("openi", "ctrate") and not Path(spec).exists():
         if root is None:
             raise InputError(f"dataset '{spec}' needs a data root", hint="pass --data or set MEDPRIV_DATA")
         return load_openi(root / "reports" / "openi") if key == "openi" else load_ctrate(root / "reports" / "ct-rate")
+    if kind == "chexpert":
+        return load_chexpert_csv(spec, text_column or "report", id_column)
+    if kind == "generic":
+        if not text_column or not label_columns:
+            raise InputError("a generic CSV needs a text column and label columns", path=spec,
+                             hint="pass --text-column and --label-columns")
+        return load_generic_csv(spec, text_column, label_columns, id_column)
     return load_ctrate(spec)
 
 
