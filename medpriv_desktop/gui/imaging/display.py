@@ -23,7 +23,7 @@ CT_PRESETS: dict[str, tuple[float, float]] = {
     "Bone": (400, 1800),
     "Brain": (40, 80),
 }
-MR_AUTO = "Automatic (1-99th percentile)"
+MR_AUTO = "MR automatic"
 
 
 def in_plane_axes(axis: int) -> tuple[int, int]:

@@ -37,7 +37,7 @@ class ImagingState(QObject):
         self.names: dict[int, str] = {}
         self.colors: dict[int, tuple[int, int, int]] = {}
         self.visible: dict[int, bool] = {}
-        self.opacity = 0.45
+        self.opacity = 0.4
         self.compare_labels: np.ndarray | None = None  # the teacher's result in a comparison (RAS)
         self.diff_labels: np.ndarray | None = None
         self.overlay_mode = "result"  # "result" | "difference"

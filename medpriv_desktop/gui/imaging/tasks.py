@@ -29,6 +29,15 @@ def resolve_study_path(path: Path) -> Path:
     return path.parent if path.is_file() and path.name.upper() == "DICOMDIR" else path
 
 
+def study_stem(path: Path) -> str:
+    """Base name for exports of a study file or folder (``ct.nii.gz`` -> ``ct``)."""
+    name = Path(path).name
+    for suf in (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"):
+        if name.lower().endswith(suf):
+            return name[: -len(suf)] or "study"
+    return name or "study"
+
+
 def load_study_job(path: Path, series_uid: str | None = None) -> Job[Volume]:
     """Read a study file or DICOM folder (``MultipleSeriesError`` when the caller must pick a series)."""
     from medpriv_desktop.core.imaging.io import read_volume

@@ -75,8 +75,16 @@ class View3DWidget(QWidget):
             self.interactor = QVTKRenderWindowInteractor(self)
             self.interactor.GetRenderWindow().AddRenderer(self.scene.renderer)
             self.interactor.SetInteractorStyle(vtkInteractorStyleTrackballCamera())
+            # While the mouse drags, VTK's volume mapper lowers its sampling to keep ~10 frames a second.
+            self.interactor.SetDesiredUpdateRate(10.0)
+            self.interactor.SetStillUpdateRate(0.5)
             lay.addWidget(self.interactor, 1)
             self.interactor.Initialize()
+        self._software_gl: bool | None = None
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self.render_now)
         self._pending: list[int] = []
         self._labels_small: LabelMap | None = None
         self._mesh_timer = QTimer(self)
@@ -93,7 +101,10 @@ class View3DWidget(QWidget):
         v = self.state.volume_ras
         if v is None:
             return
-        self.scene.set_image(v.array, v.spacing, v.origin, v.direction, v.modality, self.max_voxels)
+        # Software OpenGL (Mesa llvmpipe) takes a large fraction of a second per volume-rendered frame on a laptop
+        # CPU: there the view starts with surfaces only and volume rendering is one click away in the preset list.
+        preset = NO_VOLUME if self.software_gl() else None
+        self.scene.set_image(v.array, v.spacing, v.origin, v.direction, v.modality, self.max_voxels, preset)
         self.preset_combo.blockSignals(True)
         self.preset_combo.setCurrentText(self.scene.preset)
         self.preset_combo.blockSignals(False)
@@ -173,8 +184,26 @@ class View3DWidget(QWidget):
         self.scene.reset_camera()
         self.render()
 
+    def software_gl(self) -> bool:
+        """True when the render window runs on a software OpenGL (llvmpipe, softpipe, SwiftShader)."""
+        if self.interactor is None:
+            return True
+        if self._software_gl is None:
+            rw = self.interactor.GetRenderWindow()
+            if not self.isVisible():
+                return True  # no context yet: assume the cautious case, decide again once shown
+            rw.Render()
+            caps = rw.ReportCapabilities().lower()
+            self._software_gl = any(k in caps for k in ("llvmpipe", "softpipe", "swiftshader", "software rasterizer"))
+        return self._software_gl
+
     def render(self) -> None:
-        """Redraw when a render window exists."""
+        """Ask for a redraw; several requests in one event-loop turn give one frame."""
+        if self.interactor is not None and self.isVisible():
+            self._render_timer.start()
+
+    def render_now(self) -> None:
+        """Redraw at once (screenshots)."""
         if self.interactor is not None and self.isVisible():
             self.interactor.GetRenderWindow().Render()
 

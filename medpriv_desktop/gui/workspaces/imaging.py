@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QGridLayout,
-                               QHBoxLayout, QLabel, QListWidget, QMenu, QSplitter, QStackedWidget, QToolButton,
+                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QMenu, QSplitter, QStackedWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
@@ -103,12 +103,13 @@ class ImagingWorkspace(WorkspacePanel):
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addWidget(self.segment_panel)
+        sl.addWidget(self.tools_box)
         sl.addWidget(self.structures, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(grid_w)
         split.addWidget(side)
         split.setStretchFactor(0, 1)
-        split.setSizes([900, 380])
+        split.setSizes([980, 360])
         self.hover_label = QLabel(" ")
         self.hover_label.setStyleSheet("color: #555; font-family: monospace;")
         self.outer.addWidget(split, 1)
@@ -135,7 +136,8 @@ class ImagingWorkspace(WorkspacePanel):
         self.identity_label.setStyleSheet("color: #666;")
         self.preset_combo = QComboBox()
         self.preset_combo.addItems([*CT_PRESETS, MR_AUTO])
-        self.preset_combo.setToolTip("Window preset (right-drag on a view adjusts window/level)")
+        self.preset_combo.setToolTip("Window preset; MR automatic uses the 1st-99th percentiles. "
+                                     "Right-drag on a view adjusts window/level.")
         self.preset_combo.activated.connect(lambda _i: self._on_preset_changed(self.preset_combo.currentText()))
         self.tool_buttons: dict[str, QToolButton] = {}
         for name, tip in (("navigate", "Move the crosshair"), ("paint", "Paint the chosen structure"),
@@ -188,14 +190,19 @@ class ImagingWorkspace(WorkspacePanel):
         row.addWidget(self.identity_label, 1)
         row.addWidget(QLabel("Window"))
         row.addWidget(self.preset_combo)
-        for b in self.tool_buttons.values():
-            row.addWidget(b)
-        row.addWidget(self.brush_spin)
-        row.addWidget(self.paint_combo)
-        row.addWidget(undo_b)
-        row.addWidget(redo_b)
         row.addWidget(self.open_seg_button)
         row.addWidget(self.export_button)
+        # Correction tools live in the side panel (built here, placed by __init__).
+        self.tools_box = QGroupBox("Correct and measure")
+        tl = QGridLayout(self.tools_box)
+        for i, b in enumerate(self.tool_buttons.values()):
+            tl.addWidget(b, 0, i)
+        tl.addWidget(self.paint_combo, 1, 0, 1, 2)
+        tl.addWidget(self.brush_spin, 1, 2)
+        undo_row = QHBoxLayout()
+        undo_row.addWidget(undo_b)
+        undo_row.addWidget(redo_b)
+        tl.addLayout(undo_row, 1, 3)
         self.outer.addWidget(bar)
 
     def _settings(self) -> Settings:
@@ -319,6 +326,9 @@ class ImagingWorkspace(WorkspacePanel):
                                  on_error=lambda exc: notify_error(exc, "Segmentation"))
 
     def _on_segmented(self, run: tasks.SegmentationRun) -> None:
+        import time
+
+        self.result_shown_at = time.perf_counter()  # the responsiveness check tells job time from display time
         self.last_run = run
         self.last_compare = None
         self.segment_panel.clear_comparison()
@@ -396,9 +406,7 @@ class ImagingWorkspace(WorkspacePanel):
     # -- export -----------------------------------------------------------------------------------------------
 
     def _stem(self) -> str:
-        from medpriv_desktop.core.imaging.pipeline import output_stem
-
-        return output_stem(self.study_path) if self.study_path else "study"
+        return tasks.study_stem(self.study_path) if self.study_path else "study"
 
     def _ask_save(self, title: str, default: str, filt: str) -> Path | None:
         fname, _ = QFileDialog.getSaveFileName(self, title, default, filt)
