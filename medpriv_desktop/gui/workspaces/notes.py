@@ -16,6 +16,7 @@ from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
 from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts
+from medpriv_desktop.gui.notes.synth_panel import SynthPanel
 from medpriv_desktop.gui.notify import notify_error
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 from medpriv_desktop.gui.workspaces.text_panes import read_text_file
@@ -39,14 +40,8 @@ class NotesWorkspace(WorkspacePanel):
         self.batch = NotesBatchPanel(self.runner, engine_factory)
         self.tabs.addTab(self.deid, "De-identify")
         self.tabs.addTab(self.batch, "Batch")
-        self.synth = None
-        try:
-            from medpriv_desktop.gui.notes.synth_panel import SynthPanel
-
-            self.synth = SynthPanel(self.runner, self.deid, engine_factory)
-            self.tabs.addTab(self.synth, "Synthesize")
-        except ImportError:  # the synthesis engine is optional in a minimal installation
-            self.synth = None
+        self.synth = SynthPanel(self.runner, self.deid, engine_factory, self.registry)
+        self.tabs.addTab(self.synth, "Synthesize")
         self.outer.addWidget(self.tabs, 1)
         self.path: Path | None = None
 
@@ -65,6 +60,8 @@ class NotesWorkspace(WorkspacePanel):
         path = Path(path)
         if path.is_dir() or path.suffix.lower() == ".csv":
             self.batch.set_source(path)
+            if path.is_dir():
+                self.synth.set_batch_source(path)
             self.tabs.setCurrentWidget(self.batch)
             self.file_opened.emit(str(path))
             return

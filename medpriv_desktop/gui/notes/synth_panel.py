@@ -1,0 +1,229 @@
+"""The Synthesize tab: a synthetic note from the current note, beside its keywords, privacy check and quality; and a
+batch assessment (a folder of notes, several methods) with a chart of PHI occurrence per category per method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QPlainTextEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from medpriv_desktop.core.errors import InputError
+from medpriv_desktop.gui.jobs import JobRunner
+from medpriv_desktop.gui.notes.chart import OccurrenceChart
+from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
+from medpriv_desktop.gui.notes.synth_jobs import SynthResult, assess_batch, occurrence_table, synthesize_one
+from medpriv_desktop.gui.notify import notify_error, notify_info
+
+METHOD_LABELS = (("keyword", "Keywords only (the engine never sees the note)"),
+                 ("one-shot", "One-shot (the note is the context)"),
+                 ("normalized", "Normalized one-shot (lower case, letters only)"))
+SOURCES = (("original", "Current note, de-identified by the engine first"),
+           ("reviewed", "Current de-identified note as reviewed (right pane)"))
+
+
+def engine_names() -> list[str]:
+    """Generation engines: the built-in template engine plus installed causal-LM bundles."""
+    from medpriv_desktop.core.notes.synth.engines.base import available_engines
+
+    return available_engines()
+
+
+class SynthPanel(QWidget):
+    """Generate and check synthetic notes (see the module docstring)."""
+
+    synthesized = Signal(object)
+    assessed = Signal(object)
+
+    def __init__(self, runner: JobRunner, deid_panel: Any, engine_factory: EngineFactory = default_engine,
+                 registry: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.deid = deid_panel
+        self.engine_factory = engine_factory
+        self.registry = registry
+        self.result: SynthResult | None = None
+        self.batch_result: dict | None = None
+        self.method_combo = QComboBox()
+        for name, label in METHOD_LABELS:
+            self.method_combo.addItem(label, name)
+        self.engine_combo = QComboBox()
+        self.engine_combo.addItems(engine_names())
+        self.source_combo = QComboBox()
+        for name, label in SOURCES:
+            self.source_combo.addItem(label, name)
+        self.generate_button = QPushButton("Generate")
+        top = QHBoxLayout()
+        for w in (QLabel("Method:"), self.method_combo, QLabel("Engine:"), self.engine_combo, QLabel("From:"),
+                  self.source_combo, self.generate_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.synthetic_edit = QPlainTextEdit()
+        self.synthetic_edit.setReadOnly(True)
+        self.synthetic_edit.setFont(mono)
+        self.synthetic_edit.setPlaceholderText("The synthetic note appears here.")
+        self.keyword_list = QListWidget()
+        self.privacy_label = QLabel("")
+        self.privacy_label.setWordWrap(True)
+        self.quality_label = QLabel("")
+        self.quality_label.setWordWrap(True)
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.addWidget(QLabel("Keywords used"))
+        side_lay.addWidget(self.keyword_list, 1)
+        side_lay.addWidget(QLabel("Privacy check (PHI of the source found in the synthetic note)"))
+        side_lay.addWidget(self.privacy_label)
+        side_lay.addWidget(QLabel("Quality against the source"))
+        side_lay.addWidget(self.quality_label)
+        split = QSplitter()
+        split.addWidget(self.synthetic_edit)
+        split.addWidget(side)
+        split.setSizes([700, 400])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(split, 3)
+        lay.addWidget(self._build_batch_box(), 2)
+        self.generate_button.clicked.connect(self._on_generate_clicked)  # slots return None (PySide6 bug)
+
+    def _build_batch_box(self) -> QGroupBox:
+        box = QGroupBox("Batch assessment")
+        self.batch_source_edit = QLineEdit()
+        self.batch_source_edit.setPlaceholderText("a folder of .txt notes")
+        browse = QPushButton("Folder...")
+        self.method_checks = {}
+        row = QHBoxLayout()
+        row.addWidget(self.batch_source_edit, 1)
+        row.addWidget(browse)
+        for name, _ in METHOD_LABELS:
+            cb = QCheckBox(name)
+            cb.setChecked(True)
+            self.method_checks[name] = cb
+            row.addWidget(cb)
+        self.assess_button = QPushButton("Assess")
+        row.addWidget(self.assess_button)
+        self.chart = OccurrenceChart()
+        self.table = QTableWidget(0, 0)
+        self.table.verticalHeader().setVisible(True)
+        charts = QSplitter()
+        charts.addWidget(self.chart)
+        charts.addWidget(self.table)
+        charts.setSizes([650, 450])
+        lay = QVBoxLayout(box)
+        lay.addLayout(row)
+        lay.addWidget(charts, 1)
+        browse.clicked.connect(self._on_browse_clicked)
+        self.assess_button.clicked.connect(self._on_assess_clicked)
+        return box
+
+    # -- one note ------------------------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_generate_clicked(self) -> None:
+        self.generate()
+
+    def generate(self) -> bool:
+        """Start the synthesis job for the current note; False when nothing to do or a job runs."""
+        original = self.deid.input_edit.toPlainText()
+        review = self.deid.review if self.deid.review is not None and self.deid.review.text == original else None
+        gold = review.active_spans() if review is not None else None
+        if self.source_combo.currentData() == "reviewed":
+            if review is None:
+                notify_error(InputError("no reviewed de-identified note yet", hint="press De-identify first"))
+                return False
+            source, mode = self.deid.output_text, "raw"
+        else:
+            source, mode = original, "tagged"
+        method, engine, factory, reg = (self.method_combo.currentData(), self.engine_combo.currentText(),
+                                        self.engine_factory, self.registry)
+        started = self.runner.start(
+            f"Synthesizing ({method})",
+            lambda: synthesize_one(source, method, engine, factory, gold, source_mode=mode, original=original,
+                                   registry=reg),
+            on_success=self._on_synthesized, on_error=lambda exc: notify_error(exc, "Synthesis"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+        return started
+
+    def _on_synthesized(self, res: SynthResult) -> None:
+        self.result = res
+        self.synthetic_edit.setPlainText(res.synthetic)
+        self.keyword_list.clear()
+        for k in res.keywords:
+            self.keyword_list.addItem(f"{k.text}  ({k.kind})")
+        if not res.keywords:
+            self.keyword_list.addItem("(no keywords: this method uses the note as context)")
+        leaked = {k: v for k, v in res.leaked.items() if v}
+        if leaked:
+            items = ", ".join(f"{k} ×{v}" for k, v in sorted(leaked.items()))
+            self.privacy_label.setText(f"PHI occurred: {items}")
+            self.privacy_label.setStyleSheet("color: #b00020; font-weight: 600;")
+        else:
+            checked = ", ".join(sorted(res.present)) or "none in the source"
+            self.privacy_label.setText(f"No PHI of the source occurred (checked: {checked}).")
+            self.privacy_label.setStyleSheet("color: #1d6b1d; font-weight: 600;")
+        det = {k: v for k, v in res.detector_spans.items() if v}
+        if det:
+            self.privacy_label.setText(self.privacy_label.text() + "\nDe-identifier flags in the output: "
+                                       + ", ".join(f"{k} ×{v}" for k, v in sorted(det.items())))
+        q = " · ".join(f"{k.replace('rouge', 'ROUGE-')} {v:.3f}" for k, v in sorted(res.quality.items()))
+        self.quality_label.setText(q + (f"\n{res.cosine_note}" if res.cosine_note else ""))
+        self.synthesized.emit(res)
+
+    # -- batch ---------------------------------------------------------------------------------------------------
+
+    def set_batch_source(self, folder: Path) -> None:
+        """Use ``folder`` for the batch assessment."""
+        self.batch_source_edit.setText(str(folder))
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of notes")
+        if folder:
+            self.set_batch_source(Path(folder))
+
+    @Slot()
+    def _on_assess_clicked(self) -> None:
+        self.assess()
+
+    def assess(self) -> bool:
+        """Start the batch assessment job."""
+        folder = self.batch_source_edit.text().strip()
+        if not folder:
+            notify_error(InputError("choose a folder of notes to assess first"))
+            return False
+        methods = [m for m, cb in self.method_checks.items() if cb.isChecked()]
+        engine, factory, reg = self.engine_combo.currentText(), self.engine_factory, self.registry
+        started = self.runner.start(f"Assessing synthesis on {Path(folder).name}",
+                                    lambda: assess_batch(Path(folder), methods, engine, factory, registry=reg),
+                                    on_success=self._on_assessed,
+                                    on_error=lambda exc: notify_error(exc, "Synthesis assessment"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+        return started
+
+    def _on_assessed(self, result: dict) -> None:
+        self.batch_result = result
+        methods, cats, rates = occurrence_table(result)
+        self.chart.set_data(methods, cats, rates)
+        rows = ["notes"] + [f"{c} occurrence" for c in cats] + ["any PHI", "8-gram overlap", "ROUGE-1", "ROUGE-L"]
+        self.table.setRowCount(len(rows))
+        self.table.setColumnCount(len(methods))
+        self.table.setHorizontalHeaderLabels(methods)
+        self.table.setVerticalHeaderLabels(rows)
+        for j, m in enumerate(methods):
+            cfg = result["configs"][m]
+            vals = [str(cfg["privacy"]["n_notes"])] + [f"{100 * r:.0f}%" for r in rates[j]] + [
+                f"{100 * cfg['privacy']['any_leak_rate']:.0f}%", f"{100 * cfg['privacy']['ngram8_overlap']:.1f}%",
+                f"{cfg['quality'].get('rouge1', 0):.3f}", f"{cfg['quality'].get('rougeL', 0):.3f}"]
+            for i, v in enumerate(vals):
+                self.table.setItem(i, j, QTableWidgetItem(v))
+        self.table.resizeColumnsToContents()
+        self.assessed.emit(result)
