@@ -112,10 +112,14 @@ class LocationRecognizer(MedPrivRecognizer):
                 w = toks[i + 1]
                 if w.is_word and w.up not in self.common and w.up not in self.clinical:
                     mark([i + 1], "HOSPITAL", 0.7)
+        by_start = None
         for m in self.HOSPITAL_PHRASES.finditer(text):
-            for k, t in enumerate(toks):
-                if t.start >= m.start() and t.end <= m.end() and t.is_word:
+            by_start = by_start or {t.start: k for k, t in enumerate(toks)}
+            k = by_start.get(m.start())
+            while k is not None and k < n and toks[k].end <= m.end():
+                if toks[k].is_word:
                     mark([k], "HOSPITAL", 0.7)
+                k += 1
         for i, t in enumerate(toks):
             if (i not in hits and t.is_word and len(t.up) >= 4 and t.up in self.cities and t.up not in self.common
                     and t.up not in self.names and t.up not in self.clinical):

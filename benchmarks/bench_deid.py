@@ -1,0 +1,101 @@
+"""De-identification benchmark: MedPriv `medpriv deid` vs Presidio's default recognizers, side by side, through the
+shared harness (``../shared/tools/deid_eval.py``) on the PhysioNet deid notes: token recall/precision per category
+and notes/s of the whole CLI (start-up included).
+
+Usage: python benchmarks/bench_deid.py [--runs 1] [--skip-presidio] [--extra-args "--rules-only"]
+Prints a table and writes ``benchmarks/results/deid.json``. Skips with a message when the shared data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path | None:
+    """``MEDPRIV_DATA`` or ../shared/data."""
+    env = os.environ.get("MEDPRIV_DATA")
+    p = Path(env) if env else REPO.parent / "shared" / "data"
+    return p if (p / "notes" / "physionet-deid").is_dir() else None
+
+
+def run_harness(data: Path, binary: str, extra: str = "") -> dict:
+    """Run the harness once; parse its per-category lines and summary."""
+    tool = data.parent / "tools" / "deid_eval.py"
+    cmd = [sys.executable, str(tool), str(data), binary] + (["--extra-args", extra] if extra else [])
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO))
+    out = r.stdout
+    res: dict = {"raw": out.strip().splitlines()[-4:], "categories": {}}
+    for m in re.finditer(r"^\s+(\S+)\s+token recall ([\d.]+) \((\d+)/(\d+)\)", out, re.M):
+        res["categories"][m.group(1)] = {"recall": float(m.group(2)), "hit": int(m.group(3)), "total": int(m.group(4))}
+    m = re.search(r"([\d.]+) notes/s", out)
+    res["notes_per_s"] = float(m.group(1)) if m else None
+    m = re.search(r"token recall ([\d.]+) precision ([\d.]+) \(tp (\d+) fp (\d+) fn (\d+)\)", out)
+    if m:
+        res.update(recall=float(m.group(1)), precision=float(m.group(2)), tp=int(m.group(3)), fp=int(m.group(4)),
+                   fn=int(m.group(5)))
+    m = re.search(r"span recall ([\d.]+)", out)
+    res["span_recall"] = float(m.group(1)) if m else None
+    if r.returncode != 0:
+        res["error"] = (r.stdout + r.stderr)[-500:]
+    return res
+
+
+def main() -> int:
+    """Run both systems and print the comparison."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=1, help="repeat our run for a speed median")
+    ap.add_argument("--skip-presidio", action="store_true")
+    ap.add_argument("--extra-args", default="", help="extra arguments for medpriv deid")
+    a = ap.parse_args()
+    data = shared_dir()
+    if data is None:
+        print("skipped: ../shared/data/notes/physionet-deid (or MEDPRIV_DATA) not present")
+        return 0
+    ours_bin = str(Path(sys.executable).parent / "medpriv")
+    runs = [run_harness(data, ours_bin, a.extra_args) for _ in range(a.runs)]
+    ours = runs[-1]
+    speeds = sorted(r["notes_per_s"] for r in runs if r.get("notes_per_s"))
+    ours["notes_per_s_median"] = speeds[len(speeds) // 2] if speeds else None
+    systems = {"medpriv": ours}
+    if not a.skip_presidio:
+        with tempfile.TemporaryDirectory() as td:
+            shim = Path(td) / "presidio-default"
+            shim.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'benchmarks' / 'presidio_default_deid.py'} \"$@\"\n")
+            shim.chmod(0o755)
+            systems["presidio-default-blank"] = run_harness(data, str(shim))
+    cats = sorted({c for s in systems.values() for c in s["categories"]})
+    names = list(systems)
+    print(f"{'category':20s}" + "".join(f"{n:>26s}" for n in names))
+    for c in cats:
+        row = ""
+        for n in names:
+            d = systems[n]["categories"].get(c)
+            cell = f"{d['recall']:.3f} ({d['hit']}/{d['total']})" if d else "-"
+            row += f"{cell:>26s}"
+        print(f"{c:20s}{row}")
+    for key in ("recall", "precision", "span_recall", "notes_per_s"):
+        print(f"{key:20s}" + "".join(f"{str(systems[n].get(key)):>26s}" for n in names))
+    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                          "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None},
+              "reference": {"deid.pl": {"recall": 0.974, "precision": 0.738, "notes_per_s": 18.8},
+                            "presidio-default-sm (published)": {"recall": 0.582, "precision": 0.058, "notes_per_s": 26}},
+              "systems": systems}
+    out = REPO / "benchmarks" / "results" / "deid.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
