@@ -34,6 +34,7 @@ def test_keyword_synthesis_shows_keywords_privacy_and_quality(qtbot):
     ws = _workspace(qtbot)
     ws.deid.set_text(LONG_NOTE)
     synth = ws.synth
+    synth.refresh_engines()
     assert "template" in [synth.engine_combo.itemText(i) for i in range(synth.engine_combo.count())]
     synth.method_combo.setCurrentIndex(synth.method_combo.findData("keyword"))
     with qtbot.waitSignal(synth.synthesized, timeout=20000) as sig:

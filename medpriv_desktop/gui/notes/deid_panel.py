@@ -198,6 +198,10 @@ class DeidPanel(QWidget):
             return False
         if self.review.mark(rng[0], rng[1], category or self.mark_combo.currentData()) is None:
             return False
+        # Drop the selection so the new highlight shows in its category colour, not the selection colour.
+        cur = self.input_edit.textCursor()
+        cur.clearSelection()
+        self.input_edit.setTextCursor(cur)
         self._refresh()
         return True
 

@@ -52,7 +52,10 @@ class SynthPanel(QWidget):
         for name, label in METHOD_LABELS:
             self.method_combo.addItem(label, name)
         self.engine_combo = QComboBox()
-        self.engine_combo.addItems(engine_names())
+        # The full list (it reads the model registry and imports the engines) is filled when the tab is first
+        # shown, keeping it out of the window's start-up.
+        self.engine_combo.addItem("template")
+        self._engines_listed = False
         self.source_combo = QComboBox()
         for name, label in SOURCES:
             self.source_combo.addItem(label, name)
@@ -122,6 +125,21 @@ class SynthPanel(QWidget):
         browse.clicked.connect(self._on_browse_clicked)
         self.assess_button.clicked.connect(self._on_assess_clicked)
         return box
+
+    def refresh_engines(self) -> None:
+        """List the built-in engine and installed causal-LM bundles (keeps the current choice)."""
+        current = self.engine_combo.currentText()
+        self.engine_combo.clear()
+        self.engine_combo.addItems(engine_names())
+        idx = self.engine_combo.findText(current)
+        self.engine_combo.setCurrentIndex(max(idx, 0))
+        self._engines_listed = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        """Fill the engine list on first show."""
+        if not self._engines_listed:
+            self.refresh_engines()
+        super().showEvent(event)
 
     # -- one note ------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,56 @@
+"""Notes and Reports in the real window under Xvfb: planted PHI highlighted and replaced, a report classified."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+@pytest.mark.e2e
+def test_notes_and_reports_in_the_real_window(xvfb_run, artifacts_dir, medpriv_home):
+    out = Path(artifacts_dir) / "text_e2e"
+    env = dict(os.environ)
+    env.pop("QT_QPA_PLATFORM", None)
+    env["PYTHONPATH"] = str(REPO)
+    r = subprocess.run(
+        [xvfb_run, "-a", "-s", "-screen 0 1440x900x24", sys.executable, str(HERE / "drive_text.py"), str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=REPO,
+    )
+    result_file = out / "text_e2e_result.json"
+    assert result_file.exists(), r.stdout[-2000:] + r.stderr[-4000:]
+    res = json.loads(result_file.read_text())
+    detail = json.dumps(res, indent=2) + r.stderr[-3000:]
+    assert r.returncode == 0, detail
+    assert res["platform"] == "xcb"
+    # Notes: every planted PHI value is highlighted and gone from the output under every operator.
+    assert res["note_loaded"] and res["deid_done"], detail
+    assert res["planted_items"] >= 8
+    assert res["all_highlighted"], detail
+    assert all(res["all_replaced"].values()), detail
+    assert res["engine_found_dates_phones_ids"], detail
+    assert res["gui_ticks_during_deid"] > 10  # the window kept answering while the engine loaded
+    assert "score" in res["tooltip"] and "found by" in res["tooltip"]
+    assert res["saved_without_phi"] and res["synth_has_no_planted_phi"], detail
+    assert res["assess_methods"] == ["keyword/tagged", "one-shot/raw"] and "DATE" in res["assess_categories"]
+    # Reports: bars for every label, second opinion, privacy line, evidence when positive; batch CSV.
+    r002 = res["report_R002"]
+    assert r002["done"] and r002["bars"] == r002["labels"] > 0
+    assert "Cardiomegaly" in r002["rules_positive"]
+    assert "Privacy of the model" in r002["privacy"]
+    assert res["report_batch_done"] and res["report_batch_rows"] == 10
+    assert not res["errors_shown"], detail
+    from PySide6.QtGui import QImage
+
+    for name in ("notes_deid", "notes_synth", "reports_R002", "reports_R007"):
+        img = QImage(str(out / f"{name}.png"))
+        assert not img.isNull() and img.width() > 600, name
+        colours = {img.pixel(x, y) for x in range(0, img.width(), 13) for y in range(0, img.height(), 13)}
+        assert len(colours) > 8, name
