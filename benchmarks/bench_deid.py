@@ -31,7 +31,7 @@ def shared_dir() -> Path | None:
 def run_harness(data: Path, binary: str, extra: str = "") -> dict:
     """Run the harness once; parse its per-category lines and summary."""
     tool = data.parent / "tools" / "deid_eval.py"
-    cmd = [sys.executable, str(tool), str(data), binary] + (["--extra-args", extra] if extra else [])
+    cmd = [sys.executable, str(tool), str(data), binary] + ([f"--extra-args={extra}"] if extra else [])
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO))
     out = r.stdout
     res: dict = {"raw": out.strip().splitlines()[-4:], "categories": {}}

@@ -29,7 +29,7 @@ def export_phi_bundle(model, tokenizer, out_dir: Path, cfg: TrainConfig, n_physi
     """Export ``model`` to ``out_dir`` with a validated card; returns the card."""
     out_dir = Path(out_dir)
     res = export_encoder(model, tokenizer, out_dir, "token-classification", quantize=True, parity_texts=PARITY_TEXTS,
-                         max_len=cfg.max_len)
+                         max_len=cfg.max_len, per_channel=True)
     datasets = [{"name": "MedPriv synthetic nursing notes (training/phi/synth.py)", "license": "Apache-2.0",
                  "n": cfg.synthetic, "synthetic": True}]
     if n_physionet:

@@ -36,7 +36,7 @@ def run_fold(notes, binary: str, extra: str, bundle: Path | None) -> str:
             shutil.copytree(bundle, site / bundle.name)
             env["MEDPRIV_SITE_MODELS"] = str(site)
         tool = REPO.parent / "shared" / "tools" / "deid_eval.py"
-        args = [sys.executable, str(tool), str(data), binary] + (["--extra-args", extra] if extra else [])
+        args = [sys.executable, str(tool), str(data), binary] + ([f"--extra-args={extra}"] if extra else [])
         return subprocess.run(args, capture_output=True, text=True, env=env).stdout
 
 
