@@ -83,16 +83,18 @@ def drive_notes(app, win, out: Path, work: Path, checks: dict) -> bool:
     t0 = time.monotonic()
     deid.detect_button.click()
     # The window keeps answering while the engine builds: count GUI-thread ticks during the job.
-    ticks = 0
+    ticks, last, gap = 0, time.monotonic(), 0.0
 
     def done() -> bool:
-        nonlocal ticks
-        ticks += 1
+        nonlocal ticks, last, gap
+        now = time.monotonic()
+        ticks, gap, last = ticks + 1, max(gap, now - last), now
         return deid.review is not None and not win.runner.busy
 
     checks["deid_done"] = _wait(app, 240, done)
     checks["deid_seconds"] = round(time.monotonic() - t0, 1)
     checks["gui_ticks_during_deid"] = ticks
+    checks["gui_longest_gap_s"] = round(gap, 3)
     if not checks["deid_done"]:
         return False
     text = note.text

@@ -48,6 +48,13 @@ def default_engine() -> Any:
         return _engine
 
 
+def reset_default_engine() -> None:
+    """Forget the shared engine (the installed PHI models changed); the next job builds a new one."""
+    global _engine
+    with _engine_lock:
+        _engine = None
+
+
 @dataclass
 class DetectResult:
     """Spans found in one note, the engine's identity (model id or rules only) and the surrogate maker."""

@@ -32,8 +32,12 @@ DEFAULT_PATIENT = "*"
 def make_surrogator() -> Any:
     """The engine's Surrogator under the site's ``deid`` key (call it in a job: it reads lexicons and the key)."""
     from medpriv_desktop.core.keys import load_key
+    from medpriv_desktop.core.notes import lexicons
     from medpriv_desktop.core.notes.surrogates import Surrogator
 
+    # Name surrogates consult these lexicons; load them here so re-rendering on the GUI thread never reads files.
+    lexicons.first_names()
+    lexicons.surnames()
     return Surrogator(load_key("deid"))
 
 

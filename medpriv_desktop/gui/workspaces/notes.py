@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTabWidget
 
 from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
-from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
+from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine, reset_default_engine
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
 from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts
 from medpriv_desktop.gui.notes.synth_panel import SynthPanel
@@ -44,6 +44,15 @@ class NotesWorkspace(WorkspacePanel):
         self.tabs.addTab(self.synth, "Synthesize")
         self.outer.addWidget(self.tabs, 1)
         self.path: Path | None = None
+        self._phi_models: tuple[str, ...] | None = None
+
+    def refresh_models(self) -> None:
+        """Banner as in the base; a changed set of PHI models makes the next job build a fresh engine."""
+        super().refresh_models()
+        ids = tuple(sorted(f"{e.card.id}@{e.card.sha256}" for e in self.models()))
+        if self._phi_models is not None and ids != self._phi_models and self.engine_factory is default_engine:
+            reset_default_engine()
+        self._phi_models = ids
 
     @property
     def input_edit(self):
