@@ -207,3 +207,20 @@ def test_no_model_installed(qtbot, medpriv_home):
     ws.report_edit.setPlainText(REPORT)
     assert not ws.classify()
     assert "no report-classification model" in notifications().history[before].text
+
+
+def test_privacy_line_and_modality_for_other_cards(medpriv_home):
+    from types import SimpleNamespace
+
+    from medpriv_desktop.core.models.card import Privacy
+    from medpriv_desktop.gui.reports.jobs import modality_of
+    from medpriv_desktop.gui.reports.privacy import privacy_summary
+
+    none_card = SimpleNamespace(privacy=None)
+    assert privacy_summary(none_card)[0] == "No differential-privacy guarantee"
+    inf = Privacy(epsilon=None, delta=1e-5, accountant="rdp", noise_multiplier=0.0, max_grad_norm=1.0,
+                  sampling_rate=0.1, epochs=1, n_train=10)
+    assert "∞" in privacy_summary(SimpleNamespace(privacy=inf))[0]
+    ct = SimpleNamespace(id="ctrate-dp-lora", outputs=SimpleNamespace(label_set="CT-RATE"))
+    cxr = SimpleNamespace(id="cxr-dp-lora", outputs=SimpleNamespace(label_set="CheXpert"))
+    assert modality_of(ct) == "Chest CT" and modality_of(cxr) == "Chest X-ray"

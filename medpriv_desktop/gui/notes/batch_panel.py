@@ -160,7 +160,8 @@ class NotesBatchPanel(QWidget):
                 f"{sum(summary.counts.values())} spans replaced, model {summary.model_id or 'rules only'}")
         if summary.failed:
             # Names and reasons only (never text); the first few are enough to act on.
-            text += f"; {len(summary.failed)} failed: " + "; ".join(f"{Path(p).name}: {r}" for p, r in summary.failed[:3])
+            first = "; ".join(f"{Path(p).name}: {r}" for p, r in summary.failed[:3])
+            text += f"; {len(summary.failed)} failed: {first}"
         self.status_label.setText(text)
         self.batch_finished.emit(summary)
 

@@ -18,7 +18,8 @@ def privacy_summary(card: Any) -> tuple[str, str]:
                 "The model card declares no privacy training; treat the weights as trained without DP.")
     if p.epsilon is None:
         return ("ε = ∞ (no formal guarantee)",
-                f"Trained with DP-SGD noise {p.noise_multiplier:g} but without a finite ε, δ = {_fmt_delta(p.delta)}.")
+                f"Trained with DP-SGD noise {p.noise_multiplier:g} but without a finite ε, "
+                f"δ = {_fmt_delta(p.delta)}.")
     detail = (f"{p.mechanism}, {p.accountant.upper()} accountant, noise multiplier {p.noise_multiplier:g}, "
               f"clip norm {p.max_grad_norm:g}, sampling rate {p.sampling_rate:.3g}, {p.epochs:g} epochs, "
               f"{p.n_train} training reports. Covers {p.covers}.")

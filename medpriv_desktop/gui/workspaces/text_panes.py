@@ -41,7 +41,8 @@ def csv_columns(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise InputError("CSV is not UTF-8 text", path=path, hint="save it as UTF-8") from None
     except (OSError, csv.Error) as exc:
-        raise InputError(f"cannot read CSV ({getattr(exc, 'strerror', None) or type(exc).__name__})", path=path) from None
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise InputError(f"cannot read CSV ({why})", path=path) from None
 
 
 def guess_text_column(columns: list[str]) -> str | None:
