@@ -97,3 +97,20 @@ def test_batch_assessment_chart_per_category_per_method(qtbot, tmp_path):
     px = img.pixelColor(int(bar.center().x()), int(bar.bottom()) - 2)
     assert px.name() == METHOD_COLOURS[1]
     assert synth.table.columnCount() == 2 and synth.table.item(0, 0).text() == "3"
+
+
+def test_write_batch_of_synthetic_notes(qtbot, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"n{i}.txt").write_text(LONG_NOTE)
+    ws = _workspace(qtbot)
+    ws.synth.set_batch_source(folder)
+    out = tmp_path / "synthetic"
+    with qtbot.waitSignal(ws.synth.batch_written, timeout=30000) as sig:
+        assert ws.synth.write_batch(out)
+    assert sig.args[0].written == 2
+    written = sorted(p.name for p in out.glob("*.txt"))
+    assert written == ["n0.txt", "n1.txt"]
+    assert all("Anna Berg" not in (out / n).read_text() for n in written)
+    assert "2 synthetic notes written" in ws.synth.batch_status.text()

@@ -108,6 +108,21 @@ def assess_batch(folder: Path, methods: list[str], engine_name: str, detector_fa
     return result
 
 
+def generate_batch(folder: Path, output: Path, method: str, engine_name: str, detector_factory: EngineFactory, *,
+                   registry: Any = None) -> Job[Any]:
+    """Write one synthetic note per ``.txt`` note of ``folder`` into ``output`` with the engine's resumable batch job
+    (sources de-identified to tags first); returns its ``SynthSummary`` (counts only)."""
+    from medpriv_desktop.core.notes.synth.batch import SynthSettings, synthesize_notes
+    from medpriv_desktop.core.notes.synth.engines.base import get_engine
+
+    yield Progress(None, "loading the de-identification engine")
+    detector = detector_factory()
+    engine = get_engine(engine_name, registry)
+    settings = SynthSettings(method=method, engine=engine_name, source_mode="tagged")
+    summary = yield from synthesize_notes(Path(folder), Path(output), engine, detector, settings)
+    return summary
+
+
 def occurrence_table(result: dict[str, Any]) -> tuple[list[str], list[str], list[list[float]]]:
     """``(methods, categories, rates)`` of a batch assessment: rates[m][c] = share of notes whose source has
     category c and whose synthetic note contains one of its values."""

@@ -16,7 +16,8 @@ from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.chart import OccurrenceChart
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
-from medpriv_desktop.gui.notes.synth_jobs import SynthResult, assess_batch, occurrence_table, synthesize_one
+from medpriv_desktop.gui.notes.synth_jobs import (SynthResult, assess_batch, generate_batch, occurrence_table,
+                                                  synthesize_one)
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
 METHOD_LABELS = (("keyword", "Keywords only (the engine never sees the note)"),
@@ -38,6 +39,7 @@ class SynthPanel(QWidget):
 
     synthesized = Signal(object)
     assessed = Signal(object)
+    batch_written = Signal(object)
 
     def __init__(self, runner: JobRunner, deid_panel: Any, engine_factory: EngineFactory = default_engine,
                  registry: Any = None, parent: QWidget | None = None) -> None:
@@ -111,7 +113,11 @@ class SynthPanel(QWidget):
             self.method_checks[name] = cb
             row.addWidget(cb)
         self.assess_button = QPushButton("Assess")
+        self.write_button = QPushButton("Write synthetic notes...")
+        self.write_button.setToolTip("Generate one synthetic note per note of the folder with the method and engine "
+                                     "chosen above, into a folder you choose (resumable)")
         row.addWidget(self.assess_button)
+        row.addWidget(self.write_button)
         self.chart = OccurrenceChart()
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(True)
@@ -124,6 +130,9 @@ class SynthPanel(QWidget):
         lay.addWidget(charts, 1)
         browse.clicked.connect(self._on_browse_clicked)
         self.assess_button.clicked.connect(self._on_assess_clicked)
+        self.write_button.clicked.connect(self._on_write_clicked)
+        self.batch_status = QLabel("")
+        lay.addWidget(self.batch_status)
         return box
 
     def refresh_engines(self) -> None:
@@ -226,6 +235,37 @@ class SynthPanel(QWidget):
         if not started:
             notify_info("Another job is running; try again when it finishes.")
         return started
+
+    @Slot()
+    def _on_write_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the synthetic notes")
+        if folder:
+            self.write_batch(Path(folder))
+
+    def write_batch(self, output: Path) -> bool:
+        """Generate synthetic notes for the batch folder into ``output`` (a job)."""
+        folder = self.batch_source_edit.text().strip()
+        if not folder:
+            notify_error(InputError("choose a folder of notes first"))
+            return False
+        method, engine, factory, reg = (self.method_combo.currentData(), self.engine_combo.currentText(),
+                                        self.engine_factory, self.registry)
+        started = self.runner.start(f"Synthesizing {Path(folder).name}",
+                                    lambda: generate_batch(Path(folder), Path(output), method, engine, factory,
+                                                           registry=reg),
+                                    on_success=self._on_batch_written,
+                                    on_error=lambda exc: notify_error(exc, "Batch synthesis"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+        return started
+
+    def _on_batch_written(self, summary) -> None:
+        text = f"{summary.written} synthetic notes written ({summary.skipped_done} already done)"
+        if summary.failed:
+            text += f", {len(summary.failed)} failed: " + "; ".join(
+                f"{Path(p).name}: {r}" for p, r in summary.failed[:3])
+        self.batch_status.setText(text)
+        self.batch_written.emit(summary)
 
     def _on_assessed(self, result: dict) -> None:
         self.batch_result = result
