@@ -1,0 +1,37 @@
+"""PHI training data: synthetic notes carry exact spans; the PhysioNet reader round-trips; folds split patients."""
+
+from __future__ import annotations
+
+from medpriv_desktop.core.notes import lexicons as lx
+from training.phi.physionet import AnnotatedNote, patient_folds, read_physionet, write_physionet
+from training.phi.synth import LABELS, generate
+
+
+def test_synthetic_notes_have_valid_spans_and_variety():
+    notes = generate(60, seed=3)
+    assert [n.text for n in generate(5, seed=3)] == [n.text for n in notes[:5]]  # deterministic
+    labels = {lab for n in notes for _, _, lab in n.spans}
+    assert labels >= {"NAME", "DATE", "LOCATION", "CONTACT"} and labels <= set(LABELS)
+    cases = {"upper" if n.text.isupper() else "lower" if n.text.islower() else "mixed" for n in notes}
+    assert {"upper", "lower"} <= cases
+    for n in notes:
+        for s, e, lab in n.spans:
+            piece = n.text[s:e]
+            assert piece.strip() == piece and piece, (piece, lab)
+            assert piece.upper().strip(".'") not in lx.FACILITY_KEYWORDS  # "HOSPITAL" itself is not PHI
+    # the clinical look-alikes are in the notes but never labelled
+    joined = [(n.text, n.spans) for n in notes if "5/5" in n.text]
+    assert joined and all(not any(t[s:e] == "5/5" for s, e, _ in sp) for t, sp in joined)
+
+
+def test_physionet_round_trip_and_patient_folds(tmp_path):
+    notes = [AnnotatedNote(str(p), str(k), f"DR. SMITH SAW PT {p}-{k} ON 8/18.\n", [(4, 9, "HCPName"), (24 + len(f"{p}-{k}") - 3, 28 + len(f"{p}-{k}") - 3, "Date")])
+             for p in range(1, 11) for k in range(1, 1 + p % 3 + 1)]
+    write_physionet(notes, tmp_path)
+    back = read_physionet(tmp_path)
+    assert [(n.patient, n.note_id, n.text, n.spans) for n in back] == [(n.patient, n.note_id, n.text, n.spans) for n in notes]
+    folds = patient_folds(back, k=5)
+    assert set().union(*folds) == {n.patient for n in notes}
+    assert sum(len(f) for f in folds) == 10  # disjoint
+    sizes = [sum(1 for n in back if n.patient in f) for f in folds]
+    assert max(sizes) - min(sizes) <= 3
