@@ -176,3 +176,22 @@ def test_engine_error_reaches_the_user(qtbot, tmp_path):
     msgs = notifications().history[before:]
     assert len(msgs) == 1 and "integrity" in msgs[0].text
     assert ws.deid.detect_button.isEnabled()
+
+
+def test_hover_event_shows_the_tooltip(qtbot, workspace):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    workspace.resize(1000, 600)
+    workspace.show()
+    qtbot.waitExposed(workspace)
+    _detect(qtbot, workspace)
+    edit = workspace.input_edit
+    cur = edit.textCursor()
+    cur.setPosition(NOTE.index("3/14") + 1)
+    pos = edit.cursorRect(cur).center()
+    QApplication.sendEvent(edit.viewport(), QHelpEvent(QEvent.Type.ToolTip, pos, edit.viewport().mapToGlobal(pos)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert "DATE" in QToolTip.text() and "found by date" in QToolTip.text()
+    QToolTip.hideText()
