@@ -137,6 +137,11 @@ def test_classify_bars_thresholds_and_evidence(qtbot, workspace):
     only = [REPORT[s.cursor.selectionStart():s.cursor.selectionEnd()] for s in workspace.report_edit.extraSelections()]
     ev = [REPORT[e.start:e.end] for e in pred.evidence["Cardiomegaly"]]
     assert sorted(only) == sorted(ev)
+    # Clicking an evidence line selects its label the same way.
+    lst = workspace.result_panel.evidence_list
+    row = next(i for i in range(lst.count()) if lst.item(i).text().startswith("Pleural Effusion"))
+    lst.itemClicked.emit(lst.item(row))
+    assert workspace.result_panel.bars.selected == "Pleural Effusion"
 
 
 def test_second_opinion_disagreement_is_highlighted(qtbot, workspace):

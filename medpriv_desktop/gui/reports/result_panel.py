@@ -81,6 +81,7 @@ class ReportResultPanel(QWidget):
         lay.addWidget(QLabel("Evidence sentences"))
         lay.addWidget(self.evidence_list)
         self.bars.label_selected.connect(self._on_bars_label_selected)
+        self.evidence_list.itemClicked.connect(self._on_evidence_item_clicked)
 
     def set_privacy(self, short: str, detail: str) -> None:
         """Show the model's privacy guarantee."""
@@ -128,3 +129,7 @@ class ReportResultPanel(QWidget):
     @Slot(str)
     def _on_bars_label_selected(self, label: str) -> None:
         self.label_selected.emit(label)
+
+    @Slot(QListWidgetItem)
+    def _on_evidence_item_clicked(self, item: QListWidgetItem) -> None:
+        self.bars.select(item.data(256))  # the item's label; selecting it highlights its evidence
