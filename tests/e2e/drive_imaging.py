@@ -155,7 +155,7 @@ def main(out_dir: str, study_arg: str = "") -> int:
     # Stalls that began before the result reached the window happened while the job ran; later ones are the
     # display of the result (label maps, tables, a 3D frame).
     shown = getattr(ws, "result_shown_at", time.perf_counter()) - beat._t0
-    running = [g for (start, g) in beat.stalls if start < shown]
+    running = [(start, g) for (start, g) in beat.stalls if start < shown]
     res["max_gap_while_job_ran_ms"] = round(max([g for g in beat.gaps_ms[: _ticks_before(beat, shown)]] or [0]), 1)
     res["stalls_while_job_ran"] = running
     res["stalls_showing_result"] = [(s_, g) for (s_, g) in beat.stalls if s_ >= shown]
@@ -182,7 +182,20 @@ def main(out_dir: str, study_arg: str = "") -> int:
     from medpriv_desktop.gui.imaging.display import slice_2d
 
     lab2d = slice_2d(st.labels, 2, view.index)
-    hits = np.argwhere(lab2d == target)
+    # Probe inside the structure (all 3x3 neighbours labelled, so smoothing does not mix in grey) and away from
+    # the crosshair lines drawn through the cursor.
+    inside = lab2d == target
+    core = inside.copy()
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            core &= np.roll(np.roll(inside, dr, 0), dc, 1)
+    from medpriv_desktop.gui.imaging.display import voxel_to_display
+
+    ccol, crow = voxel_to_display(2, tuple(st.cursor), st.image.shape)
+    def away(mask):
+        return [(r, c) for r, c in np.argwhere(mask) if abs(c + 0.5 - ccol) > 3 and abs(r + 0.5 - crow) > 3]
+
+    hits = away(core) or away(inside)
     res["overlay_target"] = st.names.get(target)
     shot = QGuiApplication.primaryScreen().grabWindow(win.winId()).toImage()
     if len(hits):
@@ -190,6 +203,7 @@ def main(out_dir: str, study_arg: str = "") -> int:
         p = view.image_label.mapTo(win, view.pixel_to_canvas(c + 0.5, r + 0.5).toPoint())
         px = shot.pixelColor(p.x(), p.y())
         res["overlay_pixel"] = [px.red(), px.green(), px.blue()]
+        res["overlay_probe_interior"] = bool(core[r, c])
         composed = view.composed()[r, c].astype(int)
         from medpriv_desktop.gui.imaging.display import window_to_uint8
 

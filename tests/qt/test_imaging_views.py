@@ -177,3 +177,21 @@ def test_paint_disc_respects_spacing_and_history_groups_strokes():
     assert h.end(lab)
     assert h.undo(lab) == {4} and not (lab == 4).any()
     assert distance_mm((0, 0), (3, 4), (1.0, 1.0)) == 5.0
+
+
+def test_mr_window_is_automatic_and_keys_scroll(qtbot):
+    rng = np.random.default_rng(0)
+    arr = rng.gamma(2.0, 150.0, (24, 24, 10)).astype(np.float32)
+    st = ImagingState()
+    v = SliceViewWidget(st, "axial")
+    qtbot.addWidget(v)
+    v.resize(200, 200)
+    v.show()
+    st.set_study(Volume(arr, (1, 1, 1), modality="MR"))
+    lo, hi = np.percentile(arr, [1, 99])
+    assert abs(st.level - (lo + hi) / 2) < 0.05 * hi and abs(st.width - (hi - lo)) < 0.05 * hi
+    k = v.index
+    qtbot.keyClick(v.image_label, Qt.Key.Key_Up)
+    assert v.index == k + 1 and st.cursor[2] == k + 1
+    qtbot.keyClick(v.image_label, Qt.Key.Key_PageDown)
+    assert v.index == k - 4

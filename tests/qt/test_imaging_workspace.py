@@ -177,6 +177,14 @@ def test_dicom_series_picker_identity_seg_round_trip(qtbot, tmp_path):
     qtbot.waitUntil(lambda: ws.state.volume is not None, timeout=30000)
     wait_idle(qtbot, ws)
     assert asked and sorted(asked[0]) == ["big", "small"]
+    from medpriv_desktop.core.imaging.dicom import list_dicom_series
+    from medpriv_desktop.gui.workspaces.imaging import SeriesPickerDialog
+
+    series = list_dicom_series(folder)
+    dlg = SeriesPickerDialog(series)
+    qtbot.addWidget(dlg)
+    dlg.list.setCurrentRow(1)
+    assert dlg.chosen_uid() == series[1].uid and "DOE" not in dlg.list.item(0).text()
     assert ws.state.volume.shape == (32, 28, 12)
     # Identity hidden by default; shown only when the preference is on.
     assert "DOE" not in ws.identity_label.text() and "hidden" in ws.identity_label.text()
@@ -203,3 +211,25 @@ def test_dicom_series_picker_identity_seg_round_trip(qtbot, tmp_path):
     for v in found:
         n = {1: "soft_tissue", 2: "bone"}[v]
         assert np.array_equal(back == inv[n], original == v), n
+
+
+def test_cancel_leaves_the_study_unsegmented(qtbot, tmp_path):
+    from tests.unit.imaging._imaging_fixtures import build_conv_model, make_bundle
+    from medpriv_desktop.core.models.registry import ModelRegistry
+
+    make_bundle(tmp_path / "m", "seg-slow", builder=build_conv_model, builder_kwargs={"width": 16},
+                spacing=(1.0, 1.0, 1.0), patch=(48, 48, 48))
+    reg = ModelRegistry(bundled_dir=tmp_path / "m", user_dir=tmp_path / "u", site_dir=None)
+    ws = make_workspace(qtbot, reg)
+    path, _hu = write_phantom(tmp_path)
+    ws.open_path(path)
+    wait_idle(qtbot, ws)
+    cancelled = []
+    ws.runner.cancelled.connect(lambda: cancelled.append(True))
+    assert ws.run_segmentation(ws.segment_panel.current_entry())
+    qtbot.waitUntil(lambda: ws.runner.busy, timeout=5000)
+    assert not ws.segment_panel.run_button.isEnabled()
+    ws.runner.cancel()
+    wait_idle(qtbot, ws)
+    assert cancelled and ws.state.labels is None and ws.last_run is None
+    assert ws.segment_panel.run_button.isEnabled()

@@ -39,11 +39,18 @@ def study_stem(path: Path) -> str:
 
 
 def load_study_job(path: Path, series_uid: str | None = None) -> Job[Volume]:
-    """Read a study file or DICOM folder (``MultipleSeriesError`` when the caller must pick a series)."""
-    from medpriv_desktop.core.imaging.io import read_volume
+    """Read a study file or DICOM folder (``MultipleSeriesError`` when the caller must pick a series).
 
+    Uses the engine's ``read_volume_job`` (progress per few DICOM slices, cancellable) when it is available.
+    """
+    from medpriv_desktop.core.imaging import io
+
+    target = resolve_study_path(path)
     yield Progress(None, f"reading {Path(path).name}")
-    volume = read_volume(resolve_study_path(path), series_uid=series_uid)
+    if hasattr(io, "read_volume_job"):
+        volume = yield from io.read_volume_job(target, series_uid=series_uid)
+    else:
+        volume = io.read_volume(target, series_uid=series_uid)
     yield Progress(1.0, "done")
     return volume
 
@@ -127,6 +134,26 @@ def load_segmentation_job(path: Path, volume: Volume) -> Job[LabelMap]:
     return out
 
 
+def lower_worker_priority(step: int = 10) -> bool:
+    """Make the calling worker thread nicer than the GUI thread (Linux: per-thread nice); True when changed.
+
+    Inference runs on the worker thread itself (and ONNX Runtime's pool threads inherit its niceness), so when the
+    CPU is busy the scheduler still gives the GUI thread its turn. The main thread is never touched.
+    """
+    import os
+    import threading
+
+    if threading.current_thread() is threading.main_thread() or not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        cur = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, cur + step))
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
 @dataclass
 class SegmentationRun:
     """A finished segmentation with what the workspace shows next to it."""
@@ -145,6 +172,7 @@ def segment_job(volume: Volume, entry: ModelEntry, registry: ModelRegistry, thre
     from medpriv_desktop.core.imaging.qc import run_qc
     from medpriv_desktop.core.imaging.stats import structure_stats
 
+    lower_worker_priority()
     t0 = time.perf_counter()
     seg = yield from scaled(segment_volume(volume, entry, registry, threads=threads), 0.0, 0.88)
     seconds = time.perf_counter() - t0

@@ -66,6 +66,13 @@ class SliceCanvas(QWidget):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.view.reset_zoom()
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        step = {Qt.Key.Key_Up: 1, Qt.Key.Key_PageUp: 5, Qt.Key.Key_Down: -1, Qt.Key.Key_PageDown: -5}.get(event.key())
+        if step is None:
+            super().keyPressEvent(event)
+        else:
+            self.view.step_slice(step)
+
 
 class SliceViewWidget(QWidget):
     """A slice view bound to ``state``; ``source`` "compare" shows the comparison result instead of the labels."""
@@ -237,6 +244,14 @@ class SliceViewWidget(QWidget):
         cursor = Qt.CursorShape.CrossCursor if tool != "navigate" else Qt.CursorShape.ArrowCursor
         self.image_label.setCursor(cursor)
 
+    def step_slice(self, step: int) -> None:
+        """Move ``step`` slices through this view (the crosshair follows)."""
+        if self.array is None:
+            return
+        c = list(self.state.cursor)
+        c[self.axis] = c[self.axis] + step
+        self.state.set_cursor(c)
+
     def on_wheel(self, event: QWheelEvent) -> None:
         """Scroll slices; with Ctrl, zoom."""
         if self.array is None:
@@ -246,9 +261,7 @@ class SliceViewWidget(QWidget):
             self.zoom = float(np.clip(self.zoom * (1.15 if step > 0 else 1 / 1.15), 0.5, 20.0))
             self.image_label.update()
             return
-        c = list(self.state.cursor)
-        c[self.axis] = c[self.axis] + step
-        self.state.set_cursor(c)
+        self.step_slice(step)
 
     def on_press(self, event: QMouseEvent) -> None:
         """Start a drag: pan (middle), window/level (right) or the tool's action (left)."""

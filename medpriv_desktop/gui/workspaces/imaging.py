@@ -109,7 +109,7 @@ class ImagingWorkspace(WorkspacePanel):
         split.addWidget(grid_w)
         split.addWidget(side)
         split.setStretchFactor(0, 1)
-        split.setSizes([980, 360])
+        split.setSizes([960, 420])
         self.hover_label = QLabel(" ")
         self.hover_label.setStyleSheet("color: #555; font-family: monospace;")
         self.outer.addWidget(split, 1)
@@ -230,6 +230,7 @@ class ImagingWorkspace(WorkspacePanel):
         if hasattr(self, "segment_panel"):
             self.segment_panel.preferred_id = self._settings().default_segmentation_model
             self.segment_panel.refresh()
+            self.update_identity()  # Preferences may have changed show_patient_identity
 
     # -- opening ----------------------------------------------------------------------------------------------
 
@@ -246,12 +247,21 @@ class ImagingWorkspace(WorkspacePanel):
         if isinstance(exc, MultipleSeriesError):
             uid = self.choose_series(exc.series)
             if uid is not None:
-                # The runner emits ``finished`` after this callback: start the next job once it is free.
-                from PySide6.QtCore import QTimer
-
-                QTimer.singleShot(0, lambda: self.open_path(path, uid))
+                self._when_runner_free(lambda: self.open_path(path, uid))
             return
         notify_error(exc, "Opening the study")
+
+    def _when_runner_free(self, fn) -> None:
+        """Call ``fn`` once the running job has fully ended (job callbacks run before the runner is free)."""
+        if not self.runner.busy:
+            fn()
+            return
+
+        def once() -> None:
+            self.runner.finished.disconnect(once)
+            fn()
+
+        self.runner.finished.connect(once)
 
     def _ask_series(self, series: list[SeriesInfo]) -> str | None:
         dlg = SeriesPickerDialog(series, self)
