@@ -19,6 +19,7 @@ _SKIP = frozenset(". : ' , ( \" #".split())
 _AFTER_NAME = frozenset("AWARE NOTIFIED NOTIFED INFORMED MD NP PA RN RRT , ) CALLED PAGED".split())
 _AFTER_CREDENTIAL = frozenset("SPOKE IN HERE ORDERED SAID STATES STATED WAS CAME SAW TO AT ON FOLLOWING".split())
 _CLERGY = frozenset("RABBI PRIEST CHAPLAIN PASTOR REV REVEREND FR".split())
+_TITLECASE_WORDS = frozenset("""AM PM ICU CCU MICU SICU I IV PO CT MRI EKG ECG ABG BP HR RR""".split())
 _VERBAL_CUES = frozenset("SPOKE SPOKEN TALKED MET CALLED PAGED".split())
 
 
@@ -184,6 +185,15 @@ class NameRecognizer(MedPrivRecognizer):
             if (a.up in self.first and b.up in self.last and self._namey(a) and self._namey(b)
                     and b.start - a.end <= 1 and (self._rare(a) or self._rare(b))):
                 mark([i, i + 1], "NAME", 0.6)
+        # Mixed-case notes: a capitalised census first name inside a sentence ("once Natalie woke up").
+        letters = [c for c in text[:4000] if c.isalpha()]
+        if letters and sum(c.islower() for c in letters) > 0.5 * len(letters):
+            for i, t in enumerate(toks):
+                if (i not in hits and i > 0 and t.raw[:1].isupper() and t.raw[1:].islower() and len(t.up) >= 3
+                        and t.up in self.first and self._namey(t) and toks[i - 1].up not in (".", ":", "!", "?", "-", "*")
+                        and "\n" not in text[toks[i - 1].end: t.start] and t.up not in _TITLECASE_WORDS
+                        and t.up not in lx.states()):
+                    mark([i], "NAME", 0.55)
         # A word named anywhere in the note by a strong cue is a name everywhere in it.
         strong = {toks[i].up: c for i, (c, s) in hits.items() if s >= 0.7 and len(toks[i].up) > 1 and self._namey(toks[i])}
         for i, t in enumerate(toks):

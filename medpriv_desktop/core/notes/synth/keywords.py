@@ -23,6 +23,9 @@ from medpriv_desktop.core.notes.synth.yake_scores import yake_keywords
 _DIGIT = re.compile(r"\d")
 _TAG = re.compile(r"\[[A-Z_]+\]|[\[\]]")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'/-]*")
+#: Order in which list terms fill the keyword budget.
+KIND_PRIORITY = {"finding": 0, "negated": 0, "condition": 1, "symptom": 1, "procedure": 2, "medication": 2,
+                 "vital": 3, "care": 3, "anatomy": 4}
 #: Sentences the keyword is placed in for the second check (names and places often need context to be seen).
 CARRIERS = ("{kw}", "Seen by {kw} today.", "Transferred from {kw}.")
 
@@ -141,7 +144,9 @@ def extract_keywords(text: str, detector: PhiDetector | None, max_keywords: int 
     rejected: dict[str, int] = {}
     seen: set[str] = set()
     out: list[Keyword] = []
-    terms = [(p, k) for p, k, _ in find_terms(clean)]
+    # Findings and diagnoses carry the meaning of a note; anatomy and ward routine come last (stable sort keeps
+    # text order inside a kind).
+    terms = sorted(((p, k) for p, k, _ in find_terms(clean)), key=lambda t: KIND_PRIORITY.get(t[1], 9))
     # List terms first, but leave room for YAKE's note-specific phrases (about 30% of the budget).
     cap = max(1, (7 * max_keywords) // 10)
     candidates = terms[:cap] + [(p, term_kind(p) or "yake") for p, _ in yake_keywords(clean, top=max_keywords * 2)]

@@ -103,13 +103,21 @@ NEGATION = re.compile(r"\b(no|not|without|negative for|free of|denies|resolved|r
 _CLAUSE_END = re.compile(r"[.;:\n]|\bbut\b")
 
 
-def is_negated(low_text: str, start: int) -> bool:
-    """True when a negation cue precedes position ``start`` of lower-cased text inside the same clause."""
+#: Cues after a term in the same clause ("pleural effusion was not detected", CT-RATE's usual style).
+POST_NEGATION = re.compile(r"^[^.;:\n]{0,40}?\b((was|were|is|are)\s+not|not\s+(seen|detected|observed|identified|"
+                           r"present|visualized|noted|evident)|absent)\b")
+
+
+def is_negated(low_text: str, start: int, end: int | None = None) -> bool:
+    """True when a negation cue precedes position ``start`` of lower-cased text inside the same clause, or (given
+    ``end``) follows the term in the same clause."""
     window = low_text[max(0, start - 60):start]
     ends = list(_CLAUSE_END.finditer(window))
     if ends:
         window = window[ends[-1].end():]
-    return NEGATION.search(window) is not None
+    if NEGATION.search(window) is not None:
+        return True
+    return end is not None and POST_NEGATION.search(low_text[end:end + 60]) is not None
 
 
 def term_kind(phrase: str) -> str | None:
@@ -134,7 +142,7 @@ def find_terms(text: str) -> list[tuple[str, str, int]]:
             for i in range(m.start(), m.end()):
                 taken[i] = True
             found.setdefault(phrase, (phrase, kind, m.start()))
-            negated[phrase] = negated.get(phrase, True) and is_negated(low, m.start())
+            negated[phrase] = negated.get(phrase, True) and is_negated(low, m.start(), m.end())
     # A term negated wherever it occurs becomes "no <term>" (kind "negated"), so the meaning survives.
     return sorted(((f"no {p}", "negated", o) if negated.get(p) and k in NEGATABLE else (p, k, o)
                    for p, k, o in found.values()), key=lambda x: x[2])
