@@ -36,6 +36,7 @@ def register(sub: Any) -> None:
     u.add_argument("--datasets", default="openi,ctrate")
     u.add_argument("--methods", default="keyword,one-shot,normalized")
     u.add_argument("--limit", type=int, default=0, help="first N reports of each dataset")
+    u.add_argument("--max-keywords", type=int, default=20)
     u.add_argument("--no-deid", action="store_true", help="skip the de-identifier (reports already de-identified)")
     u.add_argument("-o", "--output", type=Path, required=True, help="utility.json")
     u.set_defaults(handler=_utility)
@@ -66,7 +67,8 @@ def _utility(args: argparse.Namespace) -> int:
 
     bar = ConsoleProgressBar()
     res = run_utility(_data_root(args.data), args.output, tuple(s for s in args.datasets.split(",") if s),
-                      tuple(m for m in args.methods.split(",") if m), args.limit or None, not args.no_deid, bar)
+                      tuple(m for m in args.methods.split(",") if m), args.limit or None, not args.no_deid, bar,
+                      args.max_keywords)
     bar.close()
     for name, d in res["datasets"].items():
         print(f"{name}: real macro {d['real']['f1_macro']:.3f} micro {d['real']['f1_micro']:.3f}")

@@ -74,13 +74,13 @@ def synthesize_texts(texts: list[str], method: str, detector: Any, engine: Any, 
 
 
 def utility_experiment(datasets: list[Any], methods: list[str], detector: Any, engine_name: str = "template",
-                       seed: int = 0, limit: int | None = None) -> Job[dict[str, Any]]:
+                       seed: int = 0, limit: int | None = None, max_keywords: int = 20) -> Job[dict[str, Any]]:
     """Run the experiment on ``ReportDataset`` objects (see the module docstring)."""
     from training.reports.data import split_ids
 
     engine = get_engine(engine_name)
     result: dict[str, Any] = {"engine": engine.describe(), "seed": seed, "classifier": "tfidf-1-2gram+logreg",
-                              "datasets": {}}
+                              "max_keywords": max_keywords, "datasets": {}}
     for d_i, ds in enumerate(datasets):
         if limit:
             ds = ds.subset(list(range(min(limit, len(ds)))))
@@ -92,7 +92,7 @@ def utility_experiment(datasets: list[Any], methods: list[str], detector: Any, e
         entry: dict[str, Any] = {"n_train": len(tr), "n_val": len(va), "n_test": len(te), "real": real,
                                  "label_set": ds.label_set, "methods": {}}
         for method in methods:
-            syn = yield from synthesize_texts(tr_t + va_t, method, detector, engine, seed)
+            syn = yield from synthesize_texts(tr_t + va_t, method, detector, engine, seed, max_keywords)
             s_tr, s_va = syn[:len(tr_t)], syn[len(tr_t):]
             f = f1_scores(yte, _fit_predict(s_tr, ytr, s_va, yva, te_t, seed))
             entry["methods"][method] = {
@@ -106,7 +106,7 @@ def utility_experiment(datasets: list[Any], methods: list[str], detector: Any, e
 
 def run_utility(data_root: str | Path, out_json: str | Path, specs: tuple[str, ...] = ("openi", "ctrate"),
                 methods: tuple[str, ...] = ("keyword", "one-shot", "normalized"), limit: int | None = None,
-                use_deid: bool = True, on_progress: Any = None) -> dict[str, Any]:
+                use_deid: bool = True, on_progress: Any = None, max_keywords: int = 20) -> dict[str, Any]:
     """Load the datasets, run the experiment and write ``out_json`` (numbers only)."""
     from training.reports.data import load_dataset
 
@@ -116,7 +116,8 @@ def run_utility(data_root: str | Path, out_json: str | Path, specs: tuple[str, .
 
         detector = DeidEngine()
     datasets = [load_dataset(s, data_root) for s in specs]
-    res = run_job(utility_experiment(datasets, list(methods), detector, limit=limit), on_progress=on_progress)
+    res = run_job(utility_experiment(datasets, list(methods), detector, limit=limit, max_keywords=max_keywords),
+                  on_progress=on_progress)
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(out_json).write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     return res

@@ -116,3 +116,24 @@ def test_terms_negation_and_yake_ranking():
 def test_keyword_request_never_carries_source_context():
     with pytest.raises(ValueError):
         SynthRequest("keyword", [], "the source note")
+
+
+@pytest.mark.parametrize("keyword,reason", [
+    ("j smith ordered", "initial"),
+    ("u of md", "initial"),
+    ("chest pain", None),
+    ("bp stable", None),
+    ("no pleural effusion", None),
+])
+def test_gate_drops_initials_and_free_keywords_with_name_or_place_words(keyword, reason):
+    assert KeywordGate(None).check(keyword) == reason
+
+
+def test_gate_drops_free_keywords_holding_a_surname_but_keeps_list_terms():
+    gate = KeywordGate(None)
+    gate._lexicons()
+    if not gate._last:
+        pytest.skip("name lexicons not installed")
+    surname = next(w for w in ("CARPENTER", "SMITH", "JOHNSON") if w in gate._last)
+    assert gate.check(f"{surname.lower()} assisted") == "name-word"
+    assert gate.check("lasix") is None

@@ -79,6 +79,8 @@ class KeywordGate:
         self._known: frozenset[str] | None = None
         self._first: frozenset[str] = frozenset()
         self._last: frozenset[str] = frozenset()
+        self._places: frozenset[str] = frozenset()
+        self._clinical: frozenset[str] | None = None
         self._memo: dict[str, str | None] = {}  # keyword -> decision; kept in memory only, never written
 
     def _lexicons(self) -> frozenset[str]:
@@ -90,10 +92,23 @@ class KeywordGate:
                 known |= set(lexicons.common_words()) | set(lexicons.clinical_words())
                 self._first = lexicons.first_names()
                 self._last = lexicons.surnames()
+                self._places = lexicons.cities() | lexicons.states()
             except ImportError:
                 pass
             self._known = frozenset(known)
         return self._known
+
+    def _clinical_words(self) -> frozenset[str]:
+        if self._clinical is None:
+            clinical = set(vocabulary())
+            try:
+                from medpriv_desktop.core.notes import lexicons
+
+                clinical |= set(lexicons.clinical_words())
+            except ImportError:
+                pass
+            self._clinical = frozenset(clinical)
+        return self._clinical
 
     def check(self, keyword: str) -> str | None:
         """None when ``keyword`` may be used, else the reason (a short code, no text)."""
@@ -119,6 +134,14 @@ class KeywordGate:
             if len(words) >= 2 and words[0] in self._first and words[-1] in self._last \
                     and not any(term_kind(w) for w in words):
                 return "name-pattern"
+            clinical_words = self._clinical_words()
+            if any(len(w) == 1 for w in words):
+                return "initial"  # "j smith", "u of md": initials are how names and places hide
+            # A free keyword (not from the clinical lists) holding a word that is also a first name, surname or
+            # city is dropped: the de-identifier may have missed it, and the note loses little.
+            if any(w not in clinical_words and (w in self._first or w in self._last or w in self._places)
+                   for w in words):
+                return "name-word"
         if self.detector is not None:
             for carrier in CARRIERS:
                 if self._hit_inside(carrier, keyword):
