@@ -62,6 +62,9 @@ def _ensure_models(win: MainWindow) -> dict:
     # Colours that stand out on CT grey (the fixture's bone colour is near white).
     make_bundle(site, "seg-e2e-tiny", spacing=(3.0, 3.0, 3.0), role="student", family="e2e",
                 label_extra={"soft_tissue": {"color": [205, 95, 75]}, "bone": {"color": [255, 185, 40]}})
+    make_bundle(site, "seg-e2e-teacher", spacing=(3.0, 3.0, 3.0), role="teacher", family="e2e",
+                builder_kwargs={"centres": (-0.95, 0.0, 0.45)},
+                label_extra={"soft_tissue": {"color": [205, 95, 75]}, "bone": {"color": [255, 185, 40]}})
     # A real 3D conv net (random weights) so the responsiveness measurement runs a network with real cost.
     make_bundle(site, "seg-e2e-load", builder=build_conv_model, builder_kwargs={"width": 16},
                 spacing=(1.5, 1.5, 1.5), patch=(64, 64, 64), role="single", family="load")
@@ -234,6 +237,24 @@ def main(out_dir: str, study_arg: str = "") -> int:
     _wait(app, 0.8)
     grab_window(win, out / "imaging.png")
     written = ws.save_screenshots(out / "views")
+    # Student against teacher: difference overlay and side by side (only with the tiny models, or when asked,
+    # since a full-size teacher takes minutes on a laptop CPU).
+    student = ws.segment_panel.current_entry()
+    teacher = ws.segment_panel.teacher_for(student)
+    if teacher is not None and (res["made_models"] or os.environ.get("MEDPRIV_E2E_COMPARE")):
+        ws.run_comparison(student, teacher)
+        _wait(app, 600, lambda: not win.runner.busy and ws.last_compare is not None)
+        run = ws.last_compare
+        res["compare_mean_dice"] = None if run is None else run.mean_dice
+        res["compare_seconds"] = None if run is None else [run.student.seconds, run.teacher.seconds]
+        ws.segment_panel.mode_group.button(1).setChecked(True)
+        _wait(app, 0.5)
+        grab_window(win, out / "imaging_compare_difference.png")
+        res["difference_voxels"] = int((st.diff_labels > 0).sum()) if st.diff_labels is not None else 0
+        ws.segment_panel.mode_group.button(2).setChecked(True)
+        _wait(app, 0.5)
+        grab_window(win, out / "imaging_compare_side_by_side.png")
+        ws.segment_panel.mode_group.button(0).setChecked(True)
     res["view_screenshots"] = [p.name for p in written]
     QTimer.singleShot(0, win.close)
     _wait(app, 0.5)

@@ -233,3 +233,35 @@ def test_cancel_leaves_the_study_unsegmented(qtbot, tmp_path):
     wait_idle(qtbot, ws)
     assert cancelled and ws.state.labels is None and ws.last_run is None
     assert ws.segment_panel.run_button.isEnabled()
+
+
+def test_dropping_a_dicom_folder_on_the_window_opens_it_and_recent_files_reopen(qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from medpriv_desktop.core.settings import Settings
+    from medpriv_desktop.gui.main_window import MainWindow
+    from tests.unit.imaging._imaging_fixtures import phantom_volume
+
+    vol, _ = phantom_volume((24, 20, 8), (3.0, 3.0, 4.0))
+    folder = tmp_path / "dicom"
+    write_dicom_series(folder, vol.array, spacing=(3.0, 3.0, 4.0))
+    win = MainWindow(Settings(), tiny_registry(tmp_path / "models"))
+    qtbot.addWidget(win)
+    ws = win.workspaces["imaging"]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    win.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                             Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: ws.state.volume is not None and not win.runner.busy, timeout=30000)
+    assert win.tabs.currentWidget() is ws and ws.state.volume.shape == (24, 20, 8)
+    assert ws.state.volume.meta.get("source_format") == "dicom"
+    assert win.settings.recent_files[0] == str(folder.resolve())
+    # Re-open from File > Open Recent after another study replaced it.
+    path, _hu = write_phantom(tmp_path)
+    win.open_path(path)
+    qtbot.waitUntil(lambda: ws.study_path == path and not win.runner.busy, timeout=30000)
+    act = next(a for a in win.recent_menu.actions() if a.text() == str(folder.resolve()))
+    act.trigger()
+    qtbot.waitUntil(lambda: ws.study_path == folder.resolve() and not win.runner.busy, timeout=30000)
+    assert ws.state.volume.shape == (24, 20, 8)

@@ -21,6 +21,10 @@ def _role_text(entry: ModelEntry) -> str:
     return f"{entry.card.title} ({role})" if role else entry.card.title
 
 
+def _secs(x: float) -> str:
+    return f"{x:.2f} s" if x < 10 else f"{x:.0f} s"
+
+
 class SegmentPanel(QWidget):
     """Model picker and buttons; the workspace connects ``run_requested`` / ``compare_requested``."""
 
@@ -146,7 +150,7 @@ class SegmentPanel(QWidget):
         s, t = run.student, run.teacher
         mean = run.mean_dice
         self.compare_label.setText(
-            f"Student {s.entry.card.id}: {s.seconds:.1f} s · Teacher {t.entry.card.id}: {t.seconds:.1f} s"
+            f"Student {s.entry.card.id}: {_secs(s.seconds)} · Teacher {t.entry.card.id}: {_secs(t.seconds)}"
             f" ({t.seconds / max(s.seconds, 1e-6):.1f}x)\nMean Dice {mean:.3f}" if mean is not None else
             "No structure found by both models.")
         self.dice_table.setRowCount(0)

@@ -134,6 +134,15 @@ def load_segmentation_job(path: Path, volume: Volume) -> Job[LabelMap]:
     return out
 
 
+def load_segmentation_with_stats_job(path: Path, volume: Volume) -> Job[tuple[LabelMap, list]]:
+    """:func:`load_segmentation_job` plus the statistics of every structure (computed off the GUI thread)."""
+    from medpriv_desktop.core.imaging.stats import structure_stats
+
+    lm = yield from scaled(load_segmentation_job(path, volume), 0.0, 0.7)
+    yield Progress(0.7, "statistics")
+    return lm, structure_stats(lm, volume)
+
+
 def lower_worker_priority(step: int = 10) -> bool:
     """Make the calling worker thread nicer than the GUI thread (Linux: per-thread nice); True when changed.
 

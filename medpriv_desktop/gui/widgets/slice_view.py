@@ -437,7 +437,7 @@ class SliceViewWidget(QWidget):
         p.setFont(font)
         y = 16
         for name, rgb in self._legend:
-            p.fillRect(w - 150, y - 10, 10, 10, QColor(*rgb))
+            p.fillRect(w - 170, y - 10, 10, 10, QColor(*rgb))
             p.setPen(QColor(230, 230, 230))
-            p.drawText(w - 134, y, name[:18])
+            p.drawText(w - 154, y, name[:22])
             y += 14

@@ -310,16 +310,15 @@ class ImagingWorkspace(WorkspacePanel):
                 return
             path = Path(fname)
         path = Path(path)
-        self.runner.start(f"Opening {path.name}", lambda: tasks.load_segmentation_job(path, volume),
-                          on_success=lambda lm: self._show_labelmap(lm, {"file": path.name}),
+        self.runner.start(f"Opening {path.name}", lambda: tasks.load_segmentation_with_stats_job(path, volume),
+                          on_success=lambda res: self._show_labelmap(res[0], {"file": path.name}, res[1]),
                           on_error=lambda exc: notify_error(exc, "Opening the segmentation"))
 
-    def _show_labelmap(self, labelmap, source: dict, stats: list | None = None, qc=None) -> None:
+    def _show_labelmap(self, labelmap, source: dict, stats: list, qc=None) -> None:
+        self.last_compare = None
+        self.segment_panel.clear_comparison()
+        self.top_right.setCurrentWidget(self.view3d)
         self.state.set_labels(labelmap, source)
-        if stats is None:
-            from medpriv_desktop.core.imaging.stats import structure_stats
-
-            stats = structure_stats(labelmap, self.state.volume)
         self.structures.set_results(stats, qc)
 
     # -- segmentation and comparison --------------------------------------------------------------------------
@@ -359,10 +358,10 @@ class ImagingWorkspace(WorkspacePanel):
                                  on_error=lambda exc: notify_error(exc, "Comparison"))
 
     def _on_compared(self, run: tasks.CompareRun) -> None:
-        self.last_run, self.last_compare = run.student, run
         s = run.student
         self._show_labelmap(s.result.labelmap, {"model_id": s.entry.card.id, "title": s.entry.card.title},
                             s.stats, s.qc)
+        self.last_run, self.last_compare = run.student, run
         self.state.set_comparison(run.teacher.result.labelmap)
         self.segment_panel.show_comparison(run)
 
