@@ -86,6 +86,22 @@ def _labels_sidecar(path: Path) -> tuple[dict[int, str], dict[int, tuple[int, in
         return {}, {}
 
 
+def _class_map(folder: Path, modality: str) -> dict[int, str]:
+    """Names from a TotalSegmentator-style ``class_map.json`` beside the label map (``total`` / ``total_mr``)."""
+    f = folder / "class_map.json"
+    if not f.is_file():
+        return {}
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+            key = "total_mr" if modality == "MR" and "total_mr" in data else ("total" if "total" in data
+                                                                             else next(iter(data)))
+            data = data[key]
+        return {int(k): str(v) for k, v in data.items()}
+    except (ValueError, TypeError, AttributeError, StopIteration):
+        return {}
+
+
 def read_dicom_seg_onto(path: Path, volume: Volume) -> LabelMap:
     """A DICOM SEG that references ``volume``'s DICOM series, as a label map on the study's grid."""
     import highdicom as hd
@@ -123,13 +139,24 @@ def load_segmentation_job(path: Path, volume: Volume) -> Job[LabelMap]:
     if _is_dicom_seg(path):
         return read_dicom_seg_onto(path, volume)
     names, colors = _labels_sidecar(path)
+    if not names:
+        names = _class_map(path.parent, volume.modality)
     lm = read_labelmap(path, names)
+    # Files of one study often store their voxels in different axis orders (a DICOM series in LPS, its label map
+    # written by nibabel in LAS): bring the label map into the study's order before comparing grids.
+    try:
+        lm = lm.reoriented(volume.orientation_codes())
+    except ValueError:
+        pass
     if lm.shape != volume.shape:
-        raise InputError(f"label map grid {lm.shape} does not match the study's {volume.shape}", path=path,
-                         hint="open the label map made for this study")
-    if not np.allclose(lm.affine, volume.affine, atol=0.5):
-        lm.meta.setdefault("warnings", []).append("label map geometry differs from the study's; shown voxel by voxel")
+        raise InputError(f"label map grid {' x '.join(map(str, lm.shape))} does not match the study's "
+                         f"{' x '.join(map(str, volume.shape))}", path=path, hint="open the label map made for this study")
+    warnings = []
+    if not np.allclose(lm.affine, volume.affine, atol=1.0):
+        warnings.append("the label map's position in space differs from the study's by more than 1 mm; "
+                        "it is shown voxel by voxel")
     out = LabelMap.like(volume, lm.array, lm.labels or {}, colors)
+    out.meta["warnings"] = warnings
     yield Progress(1.0, "done")
     return out
 

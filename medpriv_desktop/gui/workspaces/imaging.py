@@ -315,6 +315,9 @@ class ImagingWorkspace(WorkspacePanel):
                           on_error=lambda exc: notify_error(exc, "Opening the segmentation"))
 
     def _show_labelmap(self, labelmap, source: dict, stats: list, qc=None) -> None:
+        for w in labelmap.meta.get("warnings") or []:
+            if w not in (self.state.volume.meta.get("warnings") or []):
+                notify_info(str(w))
         self.last_compare = None
         self.segment_panel.clear_comparison()
         self.top_right.setCurrentWidget(self.view3d)
