@@ -68,6 +68,9 @@ def test_open_segment_table_and_3d_pipeline(qtbot, opened):
     assert scene.surface_visible(2)
     ws.view3d.opacity_slider.setValue(40)
     assert abs(scene.surfaces[2].GetProperty().GetOpacity() - 0.4) < 1e-6
+    ws.structures.surface_opacity_requested.emit(2, 0.5)  # the row's context menu: one structure only
+    assert abs(scene.surfaces[2].GetProperty().GetOpacity() - 0.2) < 1e-6
+    assert abs(scene.surfaces[1].GetProperty().GetOpacity() - 0.4) < 1e-6
     ws.view3d.preset_combo.setCurrentText("CT bone")
     assert scene.preset == "CT bone" and scene.volume.GetVisibility()
     ws.view3d.preset_combo.setCurrentText("Off")

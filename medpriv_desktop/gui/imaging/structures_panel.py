@@ -7,7 +7,7 @@ crosshair on the structure's centroid; the slider sets the overlay opacity.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPixmap, QIcon
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSlider, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -27,6 +27,7 @@ class StructuresPanel(QWidget):
     """Table of structures bound to the state, with statistics and QC from the last run."""
 
     structure_clicked = Signal(int)
+    surface_opacity_requested = Signal(int, float)  # label value, opacity of its 3D surface
 
     def __init__(self, state: ImagingState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,9 @@ class StructuresPanel(QWidget):
             hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         hdr.setStretchLastSection(True)
         self.table.itemChanged.connect(self._on_table_item_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.setToolTip("Tick to show or hide; click to centre the views; right-click for 3D opacity")
         self.table.cellClicked.connect(self._on_table_cell_clicked)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
@@ -166,6 +170,19 @@ class StructuresPanel(QWidget):
             idx = np.argwhere(self.state.labels == value)
             if len(idx):
                 self.state.set_cursor(tuple(int(c) for c in np.round(idx.mean(0))))
+
+    def _on_table_context_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        row = self.table.rowAt(pos.y())
+        if row < 0:
+            return
+        v = int(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        menu = QMenu(self)
+        for pct in (100, 75, 50, 25):
+            menu.addAction(f"3D surface opacity {pct}%",
+                           lambda _=False, o=pct / 100.0: self.surface_opacity_requested.emit(v, o))
+        menu.exec(self.table.viewport().mapToGlobal(pos))
 
     def _on_opacity_changed(self, value: int) -> None:
         self.state.set_opacity(value / 100.0)

@@ -150,7 +150,8 @@ def load_segmentation_job(path: Path, volume: Volume) -> Job[LabelMap]:
         pass
     if lm.shape != volume.shape:
         raise InputError(f"label map grid {' x '.join(map(str, lm.shape))} does not match the study's "
-                         f"{' x '.join(map(str, volume.shape))}", path=path, hint="open the label map made for this study")
+                         f"{' x '.join(map(str, volume.shape))}", path=path,
+                         hint="open the label map made for this study")
     warnings = []
     if not np.allclose(lm.affine, volume.affine, atol=1.0):
         warnings.append("the label map's position in space differs from the study's by more than 1 mm; "

@@ -34,6 +34,7 @@ class View3DWidget(QWidget):
         self.max_voxels = max_voxels
         self.scene = SceneView()
         self.surface_opacity = 1.0
+        self.structure_opacity: dict[int, float] = {}  # per-structure factor on top of the slider
         self.interactor = None
         self.preset_combo = QComboBox()
         self.preset_combo.addItems([NO_VOLUME, *VOLUME_PRESETS])
@@ -157,7 +158,7 @@ class View3DWidget(QWidget):
         if poly is None or poly.GetNumberOfPolys() == 0:
             self.scene.remove_surface(v)
         else:
-            self.scene.add_surface(v, poly, self.state.colors.get(v), self.surface_opacity,
+            self.scene.add_surface(v, poly, self.state.colors.get(v), self._opacity_of(v),
                                    self.state.visible.get(v, True) and self.surfaces_check.isChecked())
         if not self._pending:
             self._mesh_timer.stop()
@@ -173,10 +174,19 @@ class View3DWidget(QWidget):
         self.scene.surfaces_shown = shown
         self._on_state_overlay_changed()
 
+    def _opacity_of(self, value: int) -> float:
+        return self.surface_opacity * self.structure_opacity.get(value, 1.0)
+
     def _on_opacity_changed(self, value: int) -> None:
         self.surface_opacity = value / 100.0
         for v in self.scene.surfaces:
-            self.scene.set_surface_opacity(v, self.surface_opacity)
+            self.scene.set_surface_opacity(v, self._opacity_of(v))
+        self.render()
+
+    def set_structure_opacity(self, value: int, opacity: float) -> None:
+        """Opacity of one structure's surface (multiplied by the view's opacity slider)."""
+        self.structure_opacity[value] = float(opacity)
+        self.scene.set_surface_opacity(value, self._opacity_of(value))
         self.render()
 
     def reset_camera(self) -> None:

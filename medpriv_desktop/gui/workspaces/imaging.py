@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QMenu, QSplitter, QStackedWidget, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QMenu, QSplitter, QStackedWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
 from medpriv_desktop.core.models.card import Task
@@ -99,6 +99,7 @@ class ImagingWorkspace(WorkspacePanel):
         self.segment_panel.compare_requested.connect(self.run_comparison)
         self.segment_panel.overlay_mode_changed.connect(self._on_overlay_mode_changed)
         self.structures = StructuresPanel(self.state)
+        self.structures.surface_opacity_requested.connect(self.view3d.set_structure_opacity)
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
