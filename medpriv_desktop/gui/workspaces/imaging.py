@@ -12,16 +12,17 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QMenu, QSplitter, QStackedWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QMenu, QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
 from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.core.settings import Settings, load_settings
 from medpriv_desktop.gui.imaging import tasks
 from medpriv_desktop.gui.imaging.display import CT_PRESETS, MR_AUTO, auto_window
+from medpriv_desktop.gui.imaging.export_actions import ExportActionsMixin
 from medpriv_desktop.gui.imaging.segment_panel import SegmentPanel
+from medpriv_desktop.gui.imaging.series_picker import SeriesPickerDialog
 from medpriv_desktop.gui.imaging.state import ImagingState
 from medpriv_desktop.gui.imaging.structures_panel import StructuresPanel
 from medpriv_desktop.gui.imaging.view3d import View3DWidget
@@ -33,35 +34,7 @@ from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 load_study_job = tasks.load_study_job
 
 
-class SeriesPickerDialog(QDialog):
-    """Choose one series of a DICOM folder (description, modality, image count; no patient data)."""
-
-    def __init__(self, series: list[SeriesInfo], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Choose a series")
-        self.series = series
-        self.list = QListWidget()
-        for s in series:
-            num = f"#{s.series_number}  " if s.series_number is not None else ""
-            self.list.addItem(f"{num}{s.modality}  {s.n_slices} images  {s.rows}x{s.columns}  "
-                              f"{s.description or '(no description)'}")
-        self.list.setCurrentRow(0)
-        self.list.itemDoubleClicked.connect(self.accept)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("This folder holds several series. Which one should be opened?"))
-        lay.addWidget(self.list)
-        lay.addWidget(buttons)
-
-    def chosen_uid(self) -> str | None:
-        """UID of the selected series."""
-        row = self.list.currentRow()
-        return self.series[row].uid if 0 <= row < len(self.series) else None
-
-
-class ImagingWorkspace(WorkspacePanel):
+class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
     """Open, view, segment, check, correct and export CT/MR studies."""
 
     machine_name = "imaging"
@@ -415,70 +388,3 @@ class ImagingWorkspace(WorkspacePanel):
         if self.state.labels is not None and self.state.history.can_redo:
             self.state.notify_edited(self.state.history.redo(self.state.labels))
         self._update_undo_actions()
-
-    # -- export -----------------------------------------------------------------------------------------------
-
-    def _stem(self) -> str:
-        return tasks.study_stem(self.study_path) if self.study_path else "study"
-
-    def _ask_save(self, title: str, default: str, filt: str) -> Path | None:
-        fname, _ = QFileDialog.getSaveFileName(self, title, default, filt)
-        return Path(fname) if fname else None
-
-    def _ask_folder(self, title: str) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(self, title)
-        return Path(folder) if folder else None
-
-    def _export(self, title: str, factory) -> bool:
-        return self.runner.start(title, factory, on_success=lambda res: notify_info(f"{title}: done"),
-                                 on_error=lambda exc: notify_error(exc, title))
-
-    def export_labelmap(self, path: Path | None = None) -> bool:
-        """Write the current labels (with edits) on the study's grid."""
-        lm = self.state.labelmap()
-        path = path or self._ask_save("Export label map", f"{self._stem()}_seg.nii.gz",
-                                      "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;MetaImage (*.mha)")
-        return bool(lm is not None and path) and self._export("Exporting the label map",
-                                                              lambda: tasks.export_labelmap_job(lm, path))
-
-    def export_dicom_seg(self, path: Path | None = None) -> bool:
-        """Write a DICOM SEG referencing the open DICOM series."""
-        lm = self.state.labelmap()
-        entry = self.last_run.entry if self.last_run is not None else self.segment_panel.current_entry()
-        if lm is None or entry is None:
-            return False
-        path = path or self._ask_save("Export DICOM SEG", f"{self._stem()}_seg.dcm", "DICOM (*.dcm)")
-        return bool(path) and self._export("Exporting the DICOM SEG",
-                                           lambda: tasks.export_dicom_seg_job(lm, entry.card, path))
-
-    def export_meshes(self, outdir: Path | None = None, scene_only: bool = False) -> bool:
-        """Surface meshes per structure (STL) plus scene.vtp, or only the scene."""
-        lm = self.state.labelmap()
-        outdir = outdir or self._ask_folder("Export meshes to folder")
-        return bool(lm is not None and outdir) and self._export(
-            "Exporting meshes", lambda: tasks.export_meshes_job(lm, outdir, scene_only))
-
-    def export_stats(self, path: Path | None = None) -> bool:
-        """Statistics of the current labels as CSV (JSON beside it)."""
-        lm, vol = self.state.labelmap(), self.state.volume
-        path = path or self._ask_save("Export statistics", f"{self._stem()}_stats.csv", "CSV (*.csv)")
-        meta = {"model_id": self.state.source.get("model_id", "")}
-        return bool(lm is not None and path) and self._export(
-            "Exporting statistics", lambda: tasks.export_stats_job(lm, vol, path, meta))
-
-    def save_screenshots(self, outdir: Path | None = None) -> list[Path]:
-        """PNG of each slice view (and of the 3D view when it can render) into ``outdir``."""
-        outdir = outdir or self._ask_folder("Save screenshots to folder")
-        if not outdir:
-            return []
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, v in self.views.items():
-            p = outdir / f"{self._stem()}_{name}.png"
-            if v.image_label.grab().save(str(p), "PNG"):
-                written.append(p)
-        p3 = self.view3d.save_screenshot(outdir / f"{self._stem()}_3d.png")
-        if p3 is not None:
-            written.append(p3)
-        return written
