@@ -141,3 +141,20 @@ def test_cli_generate_and_teacher_fallback_to_one_process(tmp_path, monkeypatch)
     assert main(["seg", "train-teacher", "-c", str(cfg), "-q"]) == 0
     assert (tmp_path / "run" / "done.json").exists()
     assert main(["seg", "train-teacher", "-c", str(cfg), "--set", "optim.bogus=1", "-q"]) == 2
+
+
+def test_ablation_runs_each_arm_with_its_terms_and_resumes(phantom_dir, teacher, tmp_path):
+    from training.seg.ablation import run_ablation
+
+    cfg = _cfg(phantom_dir, tmp_path / "unused", **{"distill.teacher_checkpoint": str(teacher),
+                                                    "distill.context_levels": [0, 1], "optim.steps": 1})
+    out = tmp_path / "abl"
+    res = run_job(run_ablation(cfg, out, arms=["seg", "all"], n_cases=1))
+    assert set(res) == {"seg", "all"}
+    first = json.loads((out / "seg" / "log.jsonl").read_text().splitlines()[0])
+    every = json.loads((out / "all" / "log.jsonl").read_text().splitlines()[0])
+    assert set(first) & {"kd", "region", "context"} == set()
+    assert {"kd", "region", "context"} <= set(every)
+    assert "| all |" in (out / "ablation.md").read_text()
+    again = run_job(run_ablation(cfg, out, arms=["seg", "all"], n_cases=1))  # finished arms are not rerun
+    assert again == res

@@ -81,7 +81,8 @@ def _export(args: argparse.Namespace) -> int:
     cfg = _cfg(args)
     card = export_bundle(cfg, Path(args.checkpoint), args.model_id, Path(args.out), args.title,
                          eval_json=Path(args.eval_json) if args.eval_json else None, eval_name=args.eval_name,
-                         teacher_id=args.teacher_id, command=" ".join(["medpriv-train"] + sys.argv[1:]),
+                         teacher_id=args.teacher_id,
+                         command=args.training_command or " ".join(["medpriv-train"] + sys.argv[1:]),
                          fp16=args.fp16, reuse_onnx=args.reuse_onnx)
     print(f"bundle {card.id}: {args.out} ({card.size_bytes} bytes, sha256 {card.sha256[:12]}...)")
     return 0
@@ -135,6 +136,7 @@ def register(sub) -> None:
     p.add_argument("--eval-json", help="results.json from 'seg evaluate' to fill the card's metrics")
     p.add_argument("--eval-name", help="name of this model in the evaluation (default: the model id)")
     p.add_argument("--teacher-id", help="id of the teacher bundle (students)")
+    p.add_argument("--training-command", help="the command line(s) that trained the weights, for the card")
     p.add_argument("--fp16", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--reuse-onnx", action="store_true", help="keep the bundle's model.onnx, rewrite only the card")
     p.set_defaults(handler=_export)

@@ -178,7 +178,11 @@ def export_bundle(cfg: SegConfig, checkpoint: Path, model_id: str, out: Path, ti
         desc = (f"{'Teacher' if role == 'teacher' else 'Student'} of the phantom torso family: nnU-Net-like 3D "
                 f"U-Net, {net.cfg.n_stages} stages, channels {net.cfg.channels()}, 15 structures, one network for "
                 f"CT and MR-like images.")
-        n_train = cfg.data.n_phantoms - cfg.data.n_val_phantoms
+        from training.seg.data import phantom_path
+
+        # Count the phantoms that really existed (a run may use fewer than configured when generation was cut).
+        n_train = sum(phantom_path(cfg.data.phantom_dir, i).exists()
+                      for i in range(cfg.data.n_phantoms - cfg.data.n_val_phantoms))
         card = write_bundle(dict(
             model_id=model_id, title=title, role=role, width_fraction=wf, patch=patch,
             spacing=cfg.model.spacing_mm, divisible_by=net.cfg.divisible_by, metrics=metrics,
