@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from medpriv_desktop.core.imaging.qc import find_teacher
 from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
 from medpriv_desktop.gui.imaging.tasks import CompareRun, default_model
 
@@ -118,7 +117,15 @@ class SegmentPanel(QWidget):
         """The installed teacher of the chosen student, if any."""
         if entry is None or entry.card.role == "teacher":
             return None
-        return find_teacher(self.registry, entry)
+        # The same rule as core.imaging.qc.find_teacher, without importing the inference stack at start-up.
+        fam = entry.card.family
+        if not fam:
+            return None
+        for e in self.registry.entries("segmentation"):
+            if (e.card.family == fam and e.card.role == "teacher" and e.card.id != entry.card.id
+                    and set(e.card.modalities) & set(entry.card.modalities)):
+                return e
+        return None
 
     def set_study(self, modality: str | None) -> None:
         """A study is open (or none): filter models by modality, enable the buttons."""
