@@ -91,6 +91,14 @@ def test_render_copy_is_bounded():
 def test_compare_student_teacher_difference_and_side_by_side(qtbot, opened):
     ws, _hu = opened
     panel = ws.segment_panel
+    # QC with a second opinion grades agreement with the installed teacher.
+    panel.second_opinion_check.setChecked(True)
+    assert ws.run_segmentation(panel.current_entry())
+    wait_idle(qtbot, ws)
+    assert ws.last_run.qc.second_opinion == "teacher:seg-tiny-teacher"
+    assert any(it.check == "agreement" for it in ws.last_run.qc.items)
+    reasons = [ws.structures.table.item(r, 4).text() for r in range(ws.structures.table.rowCount())]
+    assert any("agreement" in t for t in reasons)
     student = panel.current_entry()
     teacher = panel.teacher_for(student)
     assert teacher is not None and teacher.card.id == "seg-tiny-teacher"

@@ -8,7 +8,7 @@ can then show the result or the difference, and the comparison can be seen side 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
@@ -54,6 +54,10 @@ class SegmentPanel(QWidget):
         row.addWidget(self.run_button)
         row.addWidget(self.compare_button)
         sl.addLayout(row)
+        self.second_opinion_check = QCheckBox("QC second opinion (teacher if installed, else flipped; slower)")
+        self.second_opinion_check.setToolTip("Segment again with the teacher (or the flipped image) and grade "
+                                             "each structure by their agreement")
+        sl.addWidget(self.second_opinion_check)
         self.compare_box = QGroupBox("Student vs teacher")
         cl = QVBoxLayout(self.compare_box)
         self.compare_label = QLabel("Run a comparison to see agreement and run times.")

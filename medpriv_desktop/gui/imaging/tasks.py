@@ -203,7 +203,7 @@ class SegmentationRun:
 
 
 def segment_job(volume: Volume, entry: ModelEntry, registry: ModelRegistry, threads: int | None = None,
-                second_opinion: str = "none") -> Job[SegmentationRun]:
+                second_opinion: str = "none", tta: bool = False) -> Job[SegmentationRun]:
     """Segment, then statistics and QC (plausibility and uncertainty; a second opinion only when asked)."""
     from medpriv_desktop.core.imaging.inference import segment_volume
     from medpriv_desktop.core.imaging.qc import run_qc
@@ -211,12 +211,14 @@ def segment_job(volume: Volume, entry: ModelEntry, registry: ModelRegistry, thre
 
     lower_worker_priority()
     t0 = time.perf_counter()
-    seg = yield from scaled(segment_volume(volume, entry, registry, threads=threads), 0.0, 0.88)
+    # With a second opinion (teacher or flipped re-run) QC costs about as much again as the segmentation.
+    end = 0.88 if second_opinion == "none" else 0.45
+    seg = yield from scaled(segment_volume(volume, entry, registry, threads=threads, tta=tta), 0.0, end)
     seconds = time.perf_counter() - t0
-    yield Progress(0.9, "statistics")
+    yield Progress(end + 0.02, "statistics")
     stats = structure_stats(seg.labelmap, volume)
     qc = yield from scaled(run_qc(volume, seg, entry, registry, stats, second_opinion=second_opinion,
-                                  threads=threads), 0.92, 1.0, "")
+                                  threads=threads), end + 0.04, 1.0, "")
     _audit(entry, volume, seg.labelmap)
     return SegmentationRun(entry, seg, stats, qc, seconds)
 

@@ -305,9 +305,11 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         volume = self.state.volume
         if volume is None:
             return False
-        threads = self._settings().inference_threads
+        settings = self._settings()
+        threads, tta = settings.inference_threads, settings.test_time_flips
+        second = "auto" if self.segment_panel.second_opinion_check.isChecked() else "none"
         return self.runner.start(f"Segmenting with {entry.card.id}",
-                                 lambda: tasks.segment_job(volume, entry, self.registry, threads),
+                                 lambda: tasks.segment_job(volume, entry, self.registry, threads, second, tta),
                                  on_success=self._on_segmented,
                                  on_error=lambda exc: notify_error(exc, "Segmentation"))
 
