@@ -42,6 +42,7 @@ def register_eval(eval_sub: Any) -> None:
     p.add_argument("--engine", default="template")
     p.add_argument("--limit", type=int, default=0, help="first N notes only")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-keywords", type=int, default=20)
     p.add_argument("--no-cosine", action="store_true", help="skip the embedding similarity")
     p.add_argument("--embedding-model", help="embedding bundle id (default: minilm-embedding)")
     p.add_argument("--utility", type=Path, help="utility.json from 'medpriv-train synth utility' to add to the table")
@@ -119,7 +120,8 @@ def _run_eval(args: argparse.Namespace) -> int:
     encoder = None if args.no_cosine else load_embedding_encoder(args.embedding_model)
     engine = _engine(args)
     result = drive(evaluate_synthesis(notes, engine, DeidEngine(), configs, encoder=encoder, seed=args.seed,
-                                      notes_dir=args.notes_dir), args)
+                                      notes_dir=args.notes_dir, max_keywords=args.max_keywords), args)
+    result["max_keywords"] = args.max_keywords
     files = write_report(result, args.output, utility)
     AuditLog().record("notes.eval_synth", engine=args.engine, n_notes=len(notes), n_configs=len(configs))
     for f in files:

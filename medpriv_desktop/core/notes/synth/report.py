@@ -40,7 +40,8 @@ def markdown(result: dict[str, Any], utility: dict[str, Any] | None = None, char
     lines = [f"# Synthetic notes: privacy, quality and utility\n",
              f"{result['n_notes']} source notes; engine `{result['engine'].get('engine')}`"
              f"{' (' + result['engine']['model_id'] + ')' if result['engine'].get('model_id') else ''}; "
-             f"seed {result.get('seed', 0)}.\n",
+             f"seed {result.get('seed', 0)}"
+             f"{'; at most ' + str(result['max_keywords']) + ' keywords a note' if result.get('max_keywords') else ''}.\n",
              "PHI columns: share of notes whose source has the category and whose synthetic note contains one of "
              "its values (names: first and last name together; dates by pattern). 8-gram: share of the synthetic "
              "note's 8-grams found verbatim in its source. Utility: F1 of a classifier trained on synthetic reports "
