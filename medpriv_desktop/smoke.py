@@ -8,10 +8,13 @@
    the label map and per-structure statistics;
 3. ``meshes``: surface meshes of the result with VTK (proves VTK works in the bundle; meshes the demo's reference
    labels when segmentation failed, so VTK is checked either way);
-4. ``deid``: de-identify the demo notes with ``medpriv deid DIR -o OUT`` (the notes engine's batch job) and check that
-   most of the PHI planted in them is gone (the count left is recorded);
-5. ``classify``: classify the demo chest X-ray reports with ``medpriv classify CSV ... -o OUT.csv`` using the bundled
-   chest X-ray report classifier and check one 0/1 column per label of its card.
+4. ``deid``: de-identify the demo notes with the notes engine's batch job (``notes.batch.deidentify_folder`` with a
+   ``DeidEngine``, tag operator) and check that most of the PHI planted in them is gone (the count left is recorded);
+5. ``classify``: classify the demo chest X-ray reports with the reports engine's batch job
+   (``reports.batch.classify_reports`` with the bundled chest X-ray ``ReportModel``) and check one 0/1 column per
+   supported label of its card.
+
+Every job is driven by ``core.jobs.run_job``.
 
 Each step records ok/failed, seconds and a one-line error naming what is missing (an engine that has not landed, a
 model that is not bundled). ``OUTDIR/smoke_report.json`` holds everything; the exit code is 0 only when every step
@@ -170,29 +173,31 @@ def step_meshes(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"files": len(written), "source": source}
 
 
-def _cli(argv: list[str], command: str, owner: str) -> None:
-    """Run a ``medpriv`` subcommand in-process; a missing command names the engine that has not landed."""
-    from medpriv_desktop import cli
+def _engine(module: str, names: tuple[str, ...], owner: str) -> tuple[Any, ...]:
+    """Import public names of an engine; a missing module or name is a step failure naming the engine."""
+    import importlib
 
-    parser = cli.build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")  # argparse keeps subcommands here
-    if command not in sub.choices:
-        raise SmokeStepError(f"the 'medpriv {command}' command is not installed ({owner} has not landed)")
     try:
-        code = cli.main([command, *argv])
-    except SystemExit as exc:  # argparse rejected the arguments
-        code = exc.code if isinstance(exc.code, int) else 2
-    if code != 0:
-        raise SmokeStepError(f"'medpriv {command}' exited with {code}")
+        mod = importlib.import_module(module)
+        return tuple(getattr(mod, n) for n in names)
+    except (ImportError, AttributeError) as exc:
+        raise SmokeStepError(f"{owner} is not installed: {module}.{'/'.join(names)} ({type(exc).__name__})") from None
 
 
 def step_deid(ctx: dict[str, Any]) -> dict[str, Any]:
-    """De-identify the demo notes and check the planted PHI is gone."""
+    """De-identify the demo notes with the notes engine's batch job and check the planted PHI is gone."""
     from medpriv_desktop.core.demo import demo_notes
+    from medpriv_desktop.core.jobs import run_job
 
+    (deidentify_folder,) = _engine("medpriv_desktop.core.notes.batch", ("deidentify_folder",),
+                                   "the de-identification engine")
+    deid_engine, engine_config = _engine("medpriv_desktop.core.notes.engine", ("DeidEngine", "EngineConfig"),
+                                         "the de-identification engine")
     src = ctx["demo"] / "notes"
     out = ctx["out"] / "deid"
-    _cli([str(src), "-o", str(out), "--quiet"], "deid", "the de-identification engine")
+    summary = run_job(deidentify_folder(src, out, lambda: deid_engine(engine_config()), "tag"))
+    if summary.failed:
+        raise SmokeStepError(f"{len(summary.failed)} notes failed: {summary.failed[:3]}")
     planted = {n.name: n for n in demo_notes()}
     left, total, files = 0, 0, 0
     for name, note in planted.items():
@@ -207,7 +212,8 @@ def step_deid(ctx: dict[str, Any]) -> dict[str, Any]:
                 left += v in text
     if total == 0 or (total - left) < MIN_PHI_REMOVED * total:
         raise SmokeStepError(f"{left} of {total} planted PHI values are still in the de-identified notes")
-    return {"notes": files, "planted_phi": total, "phi_left": left}
+    return {"notes": files, "planted_phi": total, "phi_left": left, "model": summary.model_id or "rules only",
+            "counts": dict(summary.counts)}
 
 
 def _is_chest_xray(entry: Any) -> bool:
@@ -216,13 +222,19 @@ def _is_chest_xray(entry: Any) -> bool:
 
 
 def step_classify(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Classify the demo chest X-ray reports with the bundled report classifier."""
-    _registry, entry = _bundled_entry("report-classification", prefer=_is_chest_xray)
+    """Classify the demo chest X-ray reports with the bundled report classifier (the engine's batch job)."""
+    from medpriv_desktop.core.jobs import run_job
+
+    read_reports, classify_reports = _engine("medpriv_desktop.core.reports.batch",
+                                             ("read_reports", "classify_reports"), "the report classification engine")
+    (report_model,) = _engine("medpriv_desktop.core.reports.classifier", ("ReportModel",),
+                              "the report classification engine")
+    registry, entry = _bundled_entry("report-classification", prefer=_is_chest_xray)
     src = ctx["demo"] / "reports.csv"
     out = ctx["out"] / "classify" / "labels.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    _cli([str(src), "--text-column", "text", "--id-column", "report_id", "--model", entry.card.id, "-o", str(out),
-          "--quiet"], "classify", "the report classification engine")
+    reports = read_reports(src, "text", "report_id")
+    summary = run_job(classify_reports(report_model.from_entry(entry, registry), reports, out))
     with open(src, encoding="utf-8", newline="") as fh:
         n_in = sum(1 for _ in csv.DictReader(fh))
     with open(out, encoding="utf-8", newline="") as fh:
@@ -231,11 +243,11 @@ def step_classify(ctx: dict[str, Any]) -> dict[str, Any]:
     missing = [lb for lb in labels if rows and lb not in rows[0]]
     if len(rows) != n_in or missing:
         raise SmokeStepError(f"classifier output has {len(rows)} rows for {n_in} reports; missing columns {missing}")
-    bad = [r["report_id"] for r in rows for lb in labels if r[lb] not in ("0", "1")]
+    bad = [r.get("report_id") for r in rows for lb in labels if r[lb] not in ("0", "1")]
     if bad:
-        raise SmokeStepError(f"non-0/1 decisions for reports {sorted(set(bad))[:5]}")
+        raise SmokeStepError(f"non-0/1 decisions for reports {sorted(set(map(str, bad)))[:5]}")
     return {"model": entry.card.id, "reports": len(rows), "labels": len(labels),
-            "positives": sum(int(r[lb]) for r in rows for lb in labels)}
+            "positives": sum(summary.positives.values())}
 
 
 STEPS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...] = (

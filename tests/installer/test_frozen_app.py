@@ -45,21 +45,21 @@ def _record(name: str, seconds: float) -> None:
 def missing_prerequisites() -> dict[str, str]:
     """Smoke step -> what it needs that the source tree does not have yet (empty when all has landed)."""
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-    from medpriv_desktop import cli
+    import importlib.util
+
     from medpriv_desktop.core.models.registry import ModelRegistry
 
     registry = ModelRegistry(bundled_dir=REPO / "resources" / "models", site_dir=None,
                              user_dir=OUT / "no-user-models")
-    commands = next(a for a in cli.build_parser()._actions if a.dest == "command").choices
     out: dict[str, str] = {}
     if not registry.entries("segmentation"):
         out["segment"] = "a segmentation bundle in resources/models"
-    if "deid" not in commands:
-        out["deid"] = "the 'medpriv deid' command (de-identification engine)"
+    if importlib.util.find_spec("medpriv_desktop.core.notes.batch") is None:
+        out["deid"] = "medpriv_desktop.core.notes.batch (de-identification engine)"
     if not registry.entries("report-classification"):
         out["classify"] = "a report-classification bundle in resources/models"
-    elif "classify" not in commands:
-        out["classify"] = "the 'medpriv classify' command (report classification engine)"
+    elif importlib.util.find_spec("medpriv_desktop.core.reports.batch") is None:
+        out["classify"] = "medpriv_desktop.core.reports.batch (report classification engine)"
     return out
 
 

@@ -80,10 +80,12 @@ def test_missing_model_fails_naming_it(tmp_path: Path, monkeypatch: pytest.Monke
     assert mesh["source"] == "demo reference labels" and mesh["files"] >= 10
 
 
-def test_missing_command_names_the_engine() -> None:
-    """A CLI command that has not landed is reported by name, not as a crash."""
-    with pytest.raises(smoke.SmokeStepError, match=r"'medpriv no-such' command is not installed \(the X engine"):
-        smoke._cli([], "no-such", "the X engine")
+def test_missing_engine_is_named() -> None:
+    """An engine module or function that has not landed is reported by name, not as a crash."""
+    with pytest.raises(smoke.SmokeStepError, match=r"the X engine is not installed: medpriv_desktop.no_such.run"):
+        smoke._engine("medpriv_desktop.no_such", ("run",), "the X engine")
+    with pytest.raises(smoke.SmokeStepError, match=r"AttributeError"):
+        smoke._engine("medpriv_desktop.core.jobs", ("no_such_job",), "the X engine")
 
 
 def test_report_and_exit_code(resources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
