@@ -31,6 +31,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="expected logical batch (Poisson) under DP")
     p.add_argument("--physical-batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--head-lr-mult", type=float, default=1.0, help="head learning rate = lr * this")
     p.add_argument("--max-grad-norm", type=float, default=1.0)
     p.add_argument("--accountant", choices=("prv", "rdp"), default="prv")
     p.add_argument("--delta", type=float, help="default 1/(10 N)")
@@ -79,7 +80,8 @@ def _base(args: argparse.Namespace):
     from training.reports.train import TrainConfig
 
     return TrainConfig(max_tokens=args.max_tokens, epochs=args.epochs, batch_size=args.batch_size,
-                       physical_batch_size=args.physical_batch_size, lr=args.lr, max_grad_norm=args.max_grad_norm,
+                       physical_batch_size=args.physical_batch_size, lr=args.lr, head_lr_mult=args.head_lr_mult,
+                       max_grad_norm=args.max_grad_norm,
                        accountant=args.accountant, delta=args.delta, backbone=args.backbone,
                        num_layers=args.num_layers, threads=args.threads)
 

@@ -172,6 +172,10 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
     ) if cfg["method"] == "dp-lora" and eps is not None else None
     lic = CTRATE_LICENSE if ds.label_set == "CT-RATE" else OPENI_LICENSE
     n_layers = meta.get("num_layers")
+    q_loss = scores["fp32"]["scores"]["weighted_f1"] - scores["int8"]["scores"]["weighted_f1"]
+    quant_note = [f"int8 quantisation costs {q_loss:.3f} weighted F1 against fp32 (more than the 0.01 allowed), but "
+                  f"the fp32 model ({scores['fp32']['size'] / 1e6:.0f} MB) exceeds the 25 MB bundle limit"
+                  ] if chosen == "int8" and q_loss > INT8_MAX_F1_LOSS else []
     return ModelCard(
         id=model_id, version=version, task=Task.REPORT_CLASSIFICATION,
         title=title or f"{ds.label_set} report classifier (DP-LoRA, {ds.name})",
@@ -200,7 +204,7 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
             f"Trained on {len(train)} public reports from one institution; expect lower accuracy on other sites.",
             "Unsupported labels are always 0: " + (", ".join(f"{k} ({v})" for k, v in support.items() if v) or "none"),
             "Thresholds were tuned on a small validation split; re-tune on local validated data where possible.",
-        ],
+        ] + quant_note,
     )
 
 

@@ -48,6 +48,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     noise_multiplier: float | None = None  # explicit DP noise instead of a target epsilon (tests, studies)
+    head_lr_mult: float = 1.0  # the head's learning rate = lr * this (mean-pooled features move it slowly)
 
 
 @dataclass
@@ -105,8 +106,12 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     total_steps = max(1, int(round(cfg.epochs * steps_per_epoch)))
     if max_steps is not None:
         total_steps = min(total_steps, max_steps)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    head = {id(p) for p in model.head.parameters()}
+    body = [p for p in model.parameters() if p.requires_grad and id(p) not in head]
+    groups = [{"params": list(model.head.parameters()), "lr": cfg.lr * cfg.head_lr_mult}]
+    if body:
+        groups.insert(0, {"params": body, "lr": cfg.lr})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
     delta = cfg.delta if cfg.delta is not None else default_delta(n)
     privacy: dict[str, Any] = {"epsilon": math.inf, "delta": delta, "n_train": n}
