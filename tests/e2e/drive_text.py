@@ -28,6 +28,12 @@ from medpriv_desktop.gui.notes.highlight import REJECTED_COLOUR
 from medpriv_desktop.gui.screenshot import grab_window
 
 
+CT_REPORT = ("FINDINGS: The heart is enlarged. There is a small right pleural effusion. Calcified atherosclerotic "
+             "plaques are seen in the aorta and the coronary arteries. No mediastinal lymphadenopathy. Mild "
+             "centrilobular emphysema in both upper lobes. No consolidation.\n"
+             "IMPRESSION: Cardiomegaly. Small right pleural effusion. Coronary artery calcification. Emphysema.\n")
+
+
 def _wait(app: QApplication, seconds: float, until=None) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -212,6 +218,22 @@ def drive_reports(app, win, out: Path, work: Path, checks: dict) -> bool:
         checks[f"report_{rid}"] = entry
         _wait(app, 0.4)
         grab_window(win, out / f"reports_{rid}.png")
+    if ws.model_combo.currentText().startswith("[Chest CT]"):
+        # A chest CT model reads CT reports: show it one (invented text) for the screenshot and the checks.
+        path = work / "ct_report.txt"
+        path.write_text(CT_REPORT, encoding="utf-8")
+        win.open_path(path, "reports")
+        ws.classify_button.click()
+        done = _wait(app, 120, lambda: ws.result is not None and not win.runner.busy)
+        ok &= done and len(ws.result_panel.bars.rows) == len(ws.result.labels)
+        if done:
+            checks["report_ct"] = {"positives": ws.result.prediction.positives,
+                                   "rules_positive": sorted(k for k, v in ws.result.rules.values.items() if v == 1),
+                                   "disagreements": ws.result.disagreements()}
+        _wait(app, 0.4)
+        grab_window(win, out / "reports_ct.png")
+    checks["window_width_after_reports"] = win.width()
+    ok &= win.width() <= 1440  # results never push the window past the screen
     r002 = checks.get("report_R002", {})
     # The rule labeler reads the planted finding; a CheXpert or ChestX-ray14 rule set both call it Cardiomegaly.
     ok &= "Cardiomegaly" in r002.get("rules_positive", [])

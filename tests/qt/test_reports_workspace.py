@@ -90,7 +90,7 @@ def build_tiny_report_bundle(root: Path, model_id: str = "cxr-tiny-gui") -> Path
 @pytest.fixture
 def workspace(qtbot, medpriv_home):
     build_tiny_report_bundle(medpriv_home / "site_models")
-    ws = ReportsWorkspace(ModelRegistry(), JobRunner())
+    ws = ReportsWorkspace(ModelRegistry(bundled_dir=medpriv_home / "no_bundled"), JobRunner())
     qtbot.addWidget(ws)
     ws.refresh_models()
     ws.resize(1300, 800)
@@ -204,7 +204,7 @@ def test_batch_csv_to_output_with_progress(qtbot, workspace, tmp_path):
 
 
 def test_no_model_installed(qtbot, medpriv_home):
-    ws = ReportsWorkspace(ModelRegistry(), JobRunner())
+    ws = ReportsWorkspace(ModelRegistry(bundled_dir=medpriv_home / "no_bundled"), JobRunner())
     qtbot.addWidget(ws)
     ws.refresh_models()
     assert not ws.banner.isHidden() and not ws.classify_button.isEnabled()
@@ -226,6 +226,8 @@ def test_privacy_line_and_modality_for_other_cards(medpriv_home):
     inf = Privacy(epsilon=None, delta=1e-5, accountant="rdp", noise_multiplier=0.0, max_grad_norm=1.0,
                   sampling_rate=0.1, epochs=1, n_train=10)
     assert "∞" in privacy_summary(SimpleNamespace(privacy=inf))[0]
+    small = inf.model_copy(update={"epsilon": 9.9583, "delta": 0.000168})
+    assert privacy_summary(SimpleNamespace(privacy=small))[0] == "ε = 9.96, δ = 1.7e-4"
     ct = SimpleNamespace(id="ctrate-dp-lora", outputs=SimpleNamespace(label_set="CT-RATE"))
     cxr = SimpleNamespace(id="cxr-dp-lora", outputs=SimpleNamespace(label_set="CheXpert"))
     assert modality_of(ct) == "Chest CT" and modality_of(cxr) == "Chest X-ray"

@@ -70,6 +70,7 @@ class NotesBatchPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)  # long paths wrap rather than widen the window
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["PHI category", "Spans", "HIPAA identifiers"])
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

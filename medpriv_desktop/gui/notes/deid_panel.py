@@ -87,6 +87,7 @@ class DeidPanel(QWidget):
             row2.addWidget(w)
         row2.addStretch(1)
         self.summary_label = QLabel("Open or paste a note, then press De-identify.")
+        self.summary_label.setWordWrap(True)  # long paths wrap rather than widen the window
 
         self.input_edit = PhiTextEdit()
         self.input_edit.setPlaceholderText("Paste a clinical note here, or open a .txt file (File > Open).")

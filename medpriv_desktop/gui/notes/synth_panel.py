@@ -132,6 +132,7 @@ class SynthPanel(QWidget):
         self.assess_button.clicked.connect(self._on_assess_clicked)
         self.write_button.clicked.connect(self._on_write_clicked)
         self.batch_status = QLabel("")
+        self.batch_status.setWordWrap(True)  # long paths wrap rather than widen the window
         lay.addWidget(self.batch_status)
         return box
 

@@ -65,6 +65,7 @@ class ReportsBatchPanel(QWidget):
         row.addWidget(self.cancel_button)
         row.addStretch(1)
         self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)  # long paths wrap rather than widen the window
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Label", "Positive reports"])
         self.table.verticalHeader().setVisible(False)

@@ -6,7 +6,11 @@ from typing import Any
 
 
 def _fmt_delta(delta: float) -> str:
-    return f"{delta:.0e}".replace("e-0", "e-") if delta else "0"
+    """Two significant digits in short scientific form: 1.68e-4 -> '1.7e-4', 1e-5 -> '1e-5'."""
+    if not delta:
+        return "0"
+    mant, exp = f"{delta:.1e}".split("e")
+    return f"{mant.removesuffix('.0')}e{int(exp)}"
 
 
 def privacy_summary(card: Any) -> tuple[str, str]:

@@ -57,6 +57,8 @@ class ReportResultPanel(QWidget):
         self.result: ReportResult | None = None
         self.model_label = QLabel("No report classified yet.")
         self.model_label.setStyleSheet("font-weight: 600;")
+        # Long label lists wrap instead of widening the window.
+        self.model_label.setWordWrap(True)
         self.privacy_label = QLabel("")
         self.privacy_label.setWordWrap(True)
         self.privacy_label.setStyleSheet("background: #eef6ee; border: 1px solid #9cc79c; border-radius: 4px;"
