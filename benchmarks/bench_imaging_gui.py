@@ -25,11 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO.parent / "shared" / "data" / "imaging" / "totalsegmentator" / "example_ct_sm.nii.gz"
 
 
-def _one_run(study: str) -> dict:
+def _one_run(study: str, nice: int) -> dict:
     home = Path(tempfile.mkdtemp(prefix="medpriv_bench_"))
     out = home / "out"
     env = dict(os.environ, MEDPRIV_HOME=str(home), MEDPRIV_SITE_MODELS=str(home / "site_models"),
-               PYTHONPATH=str(REPO))
+               PYTHONPATH=str(REPO), MEDPRIV_WORKER_NICE=str(nice))
     env.pop("QT_QPA_PLATFORM", None)
     load_before = os.getloadavg()[0]
     r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", sys.executable,
@@ -41,7 +41,7 @@ def _one_run(study: str) -> dict:
     res = json.loads(res_file.read_text())
     shutil.rmtree(home, ignore_errors=True)
     hb = res["heartbeat_during_segmentation"]
-    return {"model": res["timed_model"], "threads": res["inference_threads"],
+    return {"worker_nice": nice, "model": res["timed_model"], "threads": res["inference_threads"],
             "segment_s": res["segmentation_seconds"], "max_gap_while_running_ms": res["max_gap_while_job_ran_ms"],
             "p99_ms": hb["p99_ms"], "median_ms": hb["median_ms"], "ticks": hb["ticks"],
             "stalls_while_running": res["stalls_while_job_ran"], "stalls_showing_result": res["stalls_showing_result"],
@@ -57,16 +57,23 @@ def main() -> int:
     if shutil.which("xvfb-run") is None:
         print("xvfb-run is not installed; nothing measured")
         return 1
-    runs = [_one_run(args.study) for _ in range(args.runs)]
-    print(f"{'run':>3} {'model':>14} {'thr':>3} {'segment s':>9} {'max gap ms':>10} {'p99 ms':>7} {'median':>7} "
-          f"{'load':>5}")
+    # Alternate the two settings so both see the same background load: worker thread at nice +10 (the app's
+    # default) against the worker at the GUI's priority.
+    runs = [_one_run(args.study, nice) for _ in range(args.runs) for nice in (10, 0)]
+    print(f"{'run':>3} {'nice':>4} {'model':>14} {'thr':>3} {'segment s':>9} {'max gap ms':>10} {'p99 ms':>7} "
+          f"{'median':>7} {'load':>5}")
     for i, r in enumerate(runs):
-        print(f"{i:>3} {r['model']:>14} {r['threads']:>3} {r['segment_s']:>9.2f} {r['max_gap_while_running_ms']:>10.1f}"
-              f" {r['p99_ms']:>7.1f} {r['median_ms']:>7.1f} {r['load_avg_1min_before']:>5.1f}")
-    worst = max(r["max_gap_while_running_ms"] for r in runs)
-    print(f"worst GUI stall while segmenting: {worst:.1f} ms (goal: under 100 ms; heartbeat interval 10 ms)")
+        print(f"{i:>3} {r['worker_nice']:>4} {r['model']:>14} {r['threads']:>3} {r['segment_s']:>9.2f} "
+              f"{r['max_gap_while_running_ms']:>10.1f} {r['p99_ms']:>7.1f} {r['median_ms']:>7.1f} "
+              f"{r['load_avg_1min_before']:>5.1f}")
+    summary = {}
+    for nice in (10, 0):
+        gaps = [r["max_gap_while_running_ms"] for r in runs if r["worker_nice"] == nice]
+        summary[f"nice_{nice}"] = {"worst_max_gap_ms": max(gaps), "median_max_gap_ms": sorted(gaps)[len(gaps) // 2]}
+        print(f"worker nice +{nice}: worst GUI stall while segmenting {max(gaps):.1f} ms, median of runs "
+              f"{sorted(gaps)[len(gaps) // 2]:.1f} ms (goal: under 100 ms; heartbeat every 10 ms)")
     path = write_result("imaging_gui", {"study": Path(args.study).name if args.study else "phantom", "runs": runs,
-                                        "worst_gap_while_running_ms": worst, "goal_ms": 100})
+                                        "summary": summary, "goal_ms": 100})
     print(f"wrote {path}")
     return 0
 

@@ -77,6 +77,10 @@ def test_open_segment_table_and_3d_pipeline(qtbot, opened):
     assert not scene.volume.GetVisibility()
     ws.structures.opacity_slider.setValue(20)
     assert abs(st.opacity - 0.2) < 1e-6
+    ws.set_layout("Coronal")
+    assert ws.views["coronal"].isVisible() and not ws.view.isVisible() and not ws.top_right.isVisible()
+    ws.set_layout("Four-up")
+    assert ws.view.isVisible() and ws.top_right.isVisible()
 
 
 def test_render_copy_is_bounded():

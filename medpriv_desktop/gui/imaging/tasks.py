@@ -171,15 +171,21 @@ def load_segmentation_with_stats_job(path: Path, volume: Volume) -> Job[tuple[La
     return lm, structure_stats(lm, volume)
 
 
-def lower_worker_priority(step: int = 10) -> bool:
+def lower_worker_priority(step: int | None = None) -> bool:
     """Make the calling worker thread nicer than the GUI thread (Linux: per-thread nice); True when changed.
 
     Inference runs on the worker thread itself (and ONNX Runtime's pool threads inherit its niceness), so when the
-    CPU is busy the scheduler still gives the GUI thread its turn. The main thread is never touched.
+    CPU is busy the scheduler still gives the GUI thread its turn. The main thread is never touched. ``step``
+    defaults to ``MEDPRIV_WORKER_NICE`` or 10 (0 turns it off; the GUI benchmark compares both).
     """
     import os
     import threading
 
+    if step is None:
+        env = os.environ.get("MEDPRIV_WORKER_NICE", "")
+        step = int(env) if env.isdigit() else 10
+    if step <= 0:
+        return False
     if threading.current_thread() is threading.main_thread() or not hasattr(os, "setpriority"):
         return False
     try:

@@ -32,6 +32,15 @@ def to_display(slice_xy: np.ndarray, level: float, width: float) -> np.ndarray:
     return np.ascontiguousarray(window_to_uint8(slice_xy, level, width)[::-1, ::-1].T)
 
 
+def _shadow_text(p: QPainter, x: int, y: int, text: str, colour: QColor) -> None:
+    """Text with a dark outline, readable over bright bone as well as over black air."""
+    p.setPen(QColor(0, 0, 0, 200))
+    for dx, dy in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
+        p.drawText(x + dx, y + dy, text)
+    p.setPen(colour)
+    p.drawText(x, y, text)
+
+
 class SliceCanvas(QWidget):
     """The drawing surface of a slice view; :meth:`pixmap` gives the last composed slice (for tests and export)."""
 
@@ -419,25 +428,28 @@ class SliceViewWidget(QWidget):
         font.setPointSizeF(max(8.0, font.pointSizeF()))
         p.setFont(font)
         colour = _VIEW_COLOURS[self.orientation]
-        p.setPen(colour)
         n = self.array.shape[self.axis] if self.array is not None else 0
-        p.drawText(8, 16, f"{self.title}   {self.index + 1} / {n}")
-        p.setPen(QColor(220, 220, 220))
-        p.drawText(8, h - 8, f"W {self.state.width:.0f}  L {self.state.level:.0f}"
-                   + (f"   zoom {self.zoom:.1f}x" if abs(self.zoom - 1) > 1e-3 else ""))
+        where = ""
+        if self.state.volume_ras is not None:
+            # Slice position along the view's normal in patient mm (RAS+: R/A/S positive, L/P/I negative).
+            mm = float(self.state.world_at(tuple(self.state.cursor))[self.axis])
+            pos, neg = ("R", "L") if self.axis == 0 else (("A", "P") if self.axis == 1 else ("S", "I"))
+            where = f"   {pos if mm >= 0 else neg} {abs(mm):.1f} mm"
+        _shadow_text(p, 8, 16, f"{self.title}   {self.index + 1} / {n}{where}", colour)
+        _shadow_text(p, 8, h - 8, f"W {self.state.width:.0f}  L {self.state.level:.0f}"
+                     + (f"   zoom {self.zoom:.1f}x" if abs(self.zoom - 1) > 1e-3 else ""), QColor(220, 220, 220))
         left, right, top, bottom = EDGE_LABELS[self.orientation]
         bold = QFont(font)
         bold.setBold(True)
         p.setFont(bold)
-        p.setPen(QColor(240, 240, 160))
-        p.drawText(6, h // 2 + 5, left)
-        p.drawText(w - 16, h // 2 + 5, right)
-        p.drawText(w // 2 - 4, 32, top)
-        p.drawText(w // 2 - 4, h - 24, bottom)
+        letters = QColor(240, 240, 160)
+        _shadow_text(p, 6, h // 2 + 5, left, letters)
+        _shadow_text(p, w - 16, h // 2 + 5, right, letters)
+        _shadow_text(p, w // 2 - 4, 32, top, letters)
+        _shadow_text(p, w // 2 - 4, h - 24, bottom, letters)
         p.setFont(font)
         y = 16
         for name, rgb in self._legend:
             p.fillRect(w - 170, y - 10, 10, 10, QColor(*rgb))
-            p.setPen(QColor(230, 230, 230))
-            p.drawText(w - 154, y, name[:22])
+            _shadow_text(p, w - 154, y, name[:22], QColor(230, 230, 230))
             y += 14

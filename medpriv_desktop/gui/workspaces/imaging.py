@@ -30,6 +30,10 @@ from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.widgets.slice_view import SliceViewWidget
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 
+#: Which cells of the four-up grid each layout shows.
+LAYOUTS = {"Four-up": ("axial", "3d", "coronal", "sagittal"), "Axial": ("axial",), "Coronal": ("coronal",),
+           "Sagittal": ("sagittal",), "3D": ("3d",)}
+
 # Kept for callers of the foundation shell.
 load_study_job = tasks.load_study_job
 
@@ -162,6 +166,12 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.export_button.setMenu(menu)
         row.addWidget(self.info_label)
         row.addWidget(self.identity_label, 1)
+        self.layout_combo = QComboBox()
+        self.layout_combo.addItems(list(LAYOUTS))
+        self.layout_combo.setToolTip("View layout")
+        self.layout_combo.currentTextChanged.connect(self.set_layout)
+        row.addWidget(QLabel("Layout"))
+        row.addWidget(self.layout_combo)
         row.addWidget(QLabel("Window"))
         row.addWidget(self.preset_combo)
         row.addWidget(self.open_seg_button)
@@ -178,6 +188,16 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         undo_row.addWidget(redo_b)
         tl.addLayout(undo_row, 1, 3)
         self.outer.addWidget(bar)
+
+    def set_layout(self, name: str) -> None:
+        """Four-up, or one view filling the area."""
+        shown = LAYOUTS[name]
+        cells = {"axial": self.view, "3d": self.top_right, "coronal": self.views["coronal"],
+                 "sagittal": self.views["sagittal"]}
+        for key, widget in cells.items():
+            widget.setVisible(key in shown)
+        if self.layout_combo.currentText() != name:
+            self.layout_combo.setCurrentText(name)
 
     def _settings(self) -> Settings:
         win = self.window()
