@@ -74,9 +74,13 @@ class NoteReview:
             end -= 1
         if end <= start:
             return None
+        # Spans the new one overlaps are superseded by the reviewer's decision; the new span grows to cover them,
+        # so a partly detected value ("Mercy" of "Mercy Valley Hospital") ends up replaced as a whole.
+        hit = [x for x in self.items if x.span.start < end and start < x.span.end]
+        start = min([start] + [x.span.start for x in hit])
+        end = max([end] + [x.span.end for x in hit])
+        self.items = [x for x in self.items if x not in hit]
         it = ReviewedSpan(PhiSpan(start, end, category, 1.0, MANUAL_SOURCE), MANUAL)
-        # Detected spans fully inside the new one are superseded by the reviewer's decision.
-        self.items = [x for x in self.items if not (start <= x.span.start and x.span.end <= end)]
         self.items.append(it)
         self.items.sort(key=lambda x: x.span)
         return it
