@@ -36,7 +36,8 @@ def export_phi_bundle(model, tokenizer, out_dir: Path, cfg: TrainConfig, n_physi
         datasets.append({"name": "PhysioNet deid gold standard (development quarter)", "license": "ODC-By-1.0",
                          "n": n_physionet, "split": "development (all notes of ../shared/data)",
                          "citation": "Neamatullah et al. 2008, BMC Med Inform Decis Mak 8:32; Goldberger et al. 2000"})
-    labels = [{"value": i, "name": b} for i, b in enumerate(BIO)]
+    # threshold on 1 - P(O), read by the app (chosen on a held-out fold, see the module docstring of model_recognizer)
+    labels = [{"value": i, "name": b, **({"threshold": 0.75} if b != "O" else {})} for i, b in enumerate(BIO)]
     card = {
         "id": model_id, "title": f"PHI token classifier (MiniLM, {cfg.layers} layers, int8)", "version": "0.1.0",
         "task": "phi-ner",

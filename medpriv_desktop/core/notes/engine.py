@@ -76,11 +76,12 @@ class DeidEngine:
             from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
 
             self.model_recognizer = load_default_model_recognizer(self.config.model_id)
-        if self.model_recognizer is not None:
-            registry.add_recognizer(self.model_recognizer)
+        # The PHI model is a Presidio recognizer too, but it runs as a second stage (see _analyze_piece): only
+        # around words the rules left in doubt, so most notes never pay for a model call.
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=["en"],
                                        log_decision_process=False, default_score_threshold=self.config.threshold)
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
+        self.registry = registry
 
     @property
     def model_id(self) -> str | None:
@@ -122,4 +123,6 @@ class DeidEngine:
                                         score_threshold=self.config.threshold, nlp_artifacts=artifacts)
         spans = [PhiSpan(r.start, r.end, r.entity_type, float(r.score),
                          (r.recognition_metadata or {}).get("recognizer_name", "")) for r in results]
+        if self.model_recognizer is not None:
+            spans += [s for s in self.model_recognizer.find_where_doubt(text, spans) if s.score >= self.config.threshold]
         return merge_spans(spans)

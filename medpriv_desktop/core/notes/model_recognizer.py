@@ -3,6 +3,12 @@
 The bundle's ONNX model gives BIO logits per sub-word token (:mod:`medpriv_desktop.core.text.encoder` does the
 windowing). A token counts as PHI when ``1 - P(O)`` reaches the threshold; findings grow to whole words (the unit a
 reader and the evaluation see) and neighbouring words of one type join into one span.
+
+Gating (default on): the small model's own findings are noisy on drug names and misspellings, while the rules are
+strong on dates, numbers and cued names. So the model is used where the rules leave doubt: only its NAME and
+LOCATION words, and only words that look like proper nouns (capitalised inside a mixed-case note, or a census name)
+and are not ordinary English or clinical words. On a held-out fold this raised token recall 0.929 -> 0.961 at
+precision 0.980 -> 0.961 (see the bundle's card); ungated it cost far more precision than it gained recall.
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ class PhiModelRecognizer(MedPrivRecognizer):
     NAME = "phi-model"
     CATEGORIES = tuple(sorted(set(LABEL_TO_CATEGORY.values())))
 
-    def __init__(self, encoder: TextEncoder, labels: list[str], model_id: str = "phi-model", threshold: float = 0.5) -> None:
+    def __init__(self, encoder: TextEncoder, labels: list[str], model_id: str = "phi-model", threshold: float = 0.5,
+                 gate: bool = True) -> None:
         super().__init__()
+        self.gate = gate
         self.encoder = encoder
         self.labels = labels
         self.model_id = model_id
@@ -69,14 +77,91 @@ class PhiModelRecognizer(MedPrivRecognizer):
             if (ws, we) not in words or words[(ws, we)][0] < p:
                 words[(ws, we)] = (float(p), kind)
         out = []
+        mixed = None
         for (s, e), (p, kind) in sorted(words.items()):
             cat = LABEL_TO_CATEGORY.get(kind, "NAME")
+            if self.gate:
+                if mixed is None:
+                    letters = [c for c in text[:4000] if c.isalpha()]
+                    mixed = bool(letters) and sum(c.islower() for c in letters) > 0.5 * len(letters)
+                if not self._proper_noun_like(text[s:e], cat, mixed):
+                    continue
             if out and out[-1].category == cat and s - out[-1].end <= 1 and not text[out[-1].end: s].strip():
                 prev = out[-1]
                 out[-1] = self.span(prev.start, e, cat, max(prev.score, p))
             else:
                 out.append(self.span(s, e, cat, p))
         return out
+
+
+    def _proper_noun_like(self, word: str, category: str, mixed: bool) -> bool:
+        """The gate: NAME/LOCATION words that look like proper nouns and are not ordinary or clinical words."""
+        from medpriv_desktop.core.notes import lexicons as lx
+
+        up = word.upper()
+        if up.endswith("'S"):
+            up = up[:-2]
+        if category not in ("NAME", "LOCATION") or up in lx.clinical_words() or up in lx.common_words() \
+                or up in lx.NOT_NAMES:
+            return False
+        titled = word[:1].isupper() and word[1:].islower()
+        return (mixed and titled) or up in lx.first_names() or up in lx.surnames()
+
+
+    def candidates(self, text: str, covered: list[PhiSpan]) -> list[tuple[int, int]]:
+        """Words where the rules leave doubt: proper-noun-like words (see the gate) that no rule span covers."""
+        letters = [c for c in text[:4000] if c.isalpha()]
+        mixed = bool(letters) and sum(c.islower() for c in letters) > 0.5 * len(letters)
+        out = []
+        for m in _WORD.finditer(text):
+            w = m.group()
+            if len(w) < 3 or any(ch.isdigit() for ch in w) or ("'" in w and not w.upper().endswith("'S")) \
+                    or not self._proper_noun_like(w, "NAME", mixed):
+                continue
+            # section headers ("Resp:", "NEURO-") and words opening a line or a sentence are rarely names
+            # (a name found elsewhere in the note is still tagged there: see find_where_doubt)
+            before = text[: m.start()].rstrip(" \t")
+            if not before or before[-1] in "\n.!?;*" or text[m.end(): m.end() + 1] in (":", "-"):
+                continue
+            if any(m.start() < c.end and c.start < m.end() for c in covered):
+                continue
+            out.append(m.span())
+        return out
+
+    def find_where_doubt(self, text: str, covered: list[PhiSpan], context: int = 160) -> list[PhiSpan]:
+        """Run the model only around the doubtful words (none: no model call at all); keep findings on them."""
+        if not self.gate:
+            return self.find(text)
+        cands = self.candidates(text, covered)
+        if not cands:
+            return []
+        # one window of text around each group of nearby candidates, cut at whitespace
+        found: list[PhiSpan] = []
+        i = 0
+        while i < len(cands):
+            start = max(0, cands[i][0] - context)
+            end = min(len(text), cands[i][1] + context)
+            j = i
+            while j + 1 < len(cands) and cands[j + 1][0] < end:
+                j += 1
+                end = min(len(text), cands[j][1] + context)
+            while start > 0 and not text[start - 1].isspace():
+                start -= 1
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            for sp in self.find(text[start:end]):
+                s, e = sp.start + start, sp.end + start
+                if any(s < ce and cs < e for cs, ce in cands[i: j + 1]):
+                    found.append(self.span(s, e, sp.category, sp.score))
+            i = j + 1
+        # a word the model named is named everywhere in the note (also where it opens a sentence)
+        words = {text[f.start:f.end].upper(): f for f in found if " " not in text[f.start:f.end]}
+        if words:
+            for m in _WORD.finditer(text):
+                f = words.get(m.group().upper())
+                if f is not None and not any(m.start() < c.end and c.start < m.end() for c in covered + found):
+                    found.append(self.span(m.start(), m.end(), f.category, f.score))
+        return found
 
 
 def load_default_model_recognizer(model_id: str | None = None, threshold: float | None = None) -> Any:

@@ -52,15 +52,21 @@ def test_engine_uses_installed_phi_model(medpriv_home):
 
     make_bundle(medpriv_home / "site_models" / "phi-tiny-test")
     rec = load_default_model_recognizer("phi-tiny-test")
+    rec.gate = False
     text = "xx zorblewick aware on monday . " * 3  # longer than one 8-token window
     spans = rec.find(text)
     assert [(text[s.start:s.end], s.category) for s in spans] == [("zorblewick", "NAME"), ("monday", "DATE")] * 3
+    # gated (the default): only proper-noun-like NAME/LOCATION words pass
+    rec.gate = True
+    assert rec.find(text) == []  # lower case in a lower-case note, not a census name; monday is a DATE
+    mixed = "Then Zorblewick came on monday and we talked."
+    assert [mixed[s.start:s.end] for s in rec.find(mixed)] == ["Zorblewick"]
     engine = DeidEngine(EngineConfig(model_id="phi-tiny-test"))
     assert engine.model_id == "phi-tiny-test"
     # "zorblewick" has no rule cue here (no title): only the model finds it
-    short = "zorblewick came"
+    short = "Then Zorblewick came by."
     found = {short[s.start:s.end] for s in engine.analyze(short)}
-    assert "zorblewick" in found
+    assert "Zorblewick" in found
 
 
 def test_tampered_model_refuses_to_load(medpriv_home):
