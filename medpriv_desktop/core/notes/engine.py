@@ -1,7 +1,9 @@
 """The de-identification engine: Presidio's analyzer over a blank spaCy pipeline with the project's recognizers.
 
 ``DeidEngine()`` builds once (Presidio import, blank ``en`` pipeline, rule recognizers, and the bundled PHI model
-when one is installed) and then ``analyze(text) -> list[PhiSpan]`` per note. Offline by construction: no spaCy model
+when one is installed) and then ``analyze(text) -> list[PhiSpan]`` per note. Stage 1 is Presidio's analyzer over the
+rule recognizers (patterns, context and lexicons); stage 2 runs the PHI model (also a Presidio recognizer) only
+around words the rules left in doubt (:meth:`PhiModelRecognizer.find_where_doubt`); overlapping spans are merged. Offline by construction: no spaCy model
 is loaded or downloaded (``spacy.blank("en")``), tldextract's suffix-list download is switched off before Presidio is
 imported, Presidio's ``log_decision_process`` stays off (it would log note tokens), and no torch is needed.
 """
