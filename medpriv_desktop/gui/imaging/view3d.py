@@ -154,7 +154,7 @@ class View3DWidget(QWidget):
             self._mesh_timer.stop()
             return
         v = self._pending.pop(0)
-        poly = structure_mesh(self._labels_small, v, smoothing_iterations=10)
+        poly = structure_mesh(self._labels_small, v, smoothing_iterations=16)
         if poly is None or poly.GetNumberOfPolys() == 0:
             self.scene.remove_surface(v)
         else:

@@ -187,7 +187,7 @@ class SliceViewWidget(QWidget):
         rgb, alpha = overlay_lut(colors, visible, self.state.opacity, n)
         present = [int(v) for v in np.unique(lab2d) if v and alpha[int(v)] > 0]
         names = DIFF_NAMES if labels is self.state.diff_labels else self.state.names
-        self._legend = [(names.get(v, f"label {v}"), tuple(int(c) for c in rgb[v])) for v in present][:12]
+        self._legend = [(names.get(v, f"label {v}"), tuple(int(c) for c in rgb[v])) for v in present]
         return compose(gray, lab2d, rgb, alpha)
 
     def refresh(self, *_args) -> None:
@@ -449,7 +449,11 @@ class SliceViewWidget(QWidget):
         _shadow_text(p, w // 2 - 4, h - 24, bottom, letters)
         p.setFont(font)
         y = 16
-        for name, rgb in self._legend:
+        # A short legend: the structures in this slice, at most eight (the table lists them all).
+        shown = self._legend[:8]
+        if len(self._legend) > 8:
+            shown = self._legend[:7] + [(f"+{len(self._legend) - 7} more", (90, 90, 90))]
+        for name, rgb in shown:
             p.fillRect(w - 170, y - 10, 10, 10, QColor(*rgb))
             _shadow_text(p, w - 154, y, name[:22], QColor(230, 230, 230))
             y += 14
