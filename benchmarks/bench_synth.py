@@ -65,8 +65,9 @@ def main() -> int:
     cold_gate = KeywordGate(det)
     rows["keyword_notes_per_s_cold_gate"] = _rate(
         lambda x: eng.generate(prepare_request(x, "keyword", det, gate=cold_gate).request), notes)
+    # same notes again through the same gate: its keyword decisions are memoised
     rows["keyword_notes_per_s_warm_gate"] = _rate(
-        lambda x: eng.generate(prepare_request(x, "keyword", det, gate=gate).request), notes)
+        lambda x: eng.generate(prepare_request(x, "keyword", det, gate=cold_gate).request), notes)
     rows["one_shot_raw_notes_per_s"] = _rate(
         lambda x: eng.generate(prepare_request(x, "one-shot", det, source_mode="raw").request), notes)
     rows["one_shot_tagged_notes_per_s"] = _rate(
@@ -116,7 +117,8 @@ def _lm_rate(n_tokens: int) -> dict:
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
     tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="w0", eos_token="w1")
     torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=2000, n_positions=256, n_embd=256, n_layer=6, n_head=4)).eval()
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=2000, n_positions=256, n_embd=256, n_layer=6, n_head=4,
+                                       bos_token_id=1, eos_token_id=1)).eval()
     with tempfile.TemporaryDirectory() as d:
         export_causal_lm(model, tok, d)
         eng = OnnxCausalLMEngine.from_files(Path(d) / "model.onnx", Path(d) / "tokenizer.json", max_context=256)
