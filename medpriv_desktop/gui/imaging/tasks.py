@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,9 @@ def load_segmentation_with_stats_job(path: Path, volume: Volume) -> Job[tuple[La
     return lm, structure_stats(lm, volume)
 
 
+_worker_state = threading.local()
+
+
 def lower_worker_priority(step: int | None = None) -> bool:
     """Make the calling worker thread nicer than the GUI thread (Linux: per-thread nice); True when changed.
 
@@ -179,7 +183,6 @@ def lower_worker_priority(step: int | None = None) -> bool:
     defaults to ``MEDPRIV_WORKER_NICE`` or 10 (0 turns it off; the GUI benchmark compares both).
     """
     import os
-    import threading
 
     if step is None:
         env = os.environ.get("MEDPRIV_WORKER_NICE", "")
@@ -188,10 +191,13 @@ def lower_worker_priority(step: int | None = None) -> bool:
         return False
     if threading.current_thread() is threading.main_thread() or not hasattr(os, "setpriority"):
         return False
+    if getattr(_worker_state, "niced", False):
+        return False  # once per thread: a comparison runs two segmentations on the same worker
     try:
         tid = threading.get_native_id()
         cur = os.getpriority(os.PRIO_PROCESS, tid)
         os.setpriority(os.PRIO_PROCESS, tid, min(19, cur + step))
+        _worker_state.niced = True
         return True
     except (OSError, AttributeError):
         return False
