@@ -22,8 +22,9 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (resumable)")
     p.add_argument("--method", default="keyword", choices=["keyword", "one-shot", "normalized"])
     p.add_argument("--engine", default="template", help="'template' (default, no model) or a causal-lm model id")
-    p.add_argument("--source", default="tagged", choices=["tagged", "raw"],
-                   help="tagged: run the de-identifier first (default); raw: use the text as given")
+    p.add_argument("--source", default="tagged", choices=["tagged", "surrogate", "raw"],
+                   help="tagged: de-identify first, PHI as tags (default); surrogate: de-identify first, PHI as "
+                        "realistic surrogates; raw: use the text as given")
     p.add_argument("--note-type", choices=["nursing", "radiology", "discharge"], help="default: guessed per note")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-keywords", type=int, default=20)
@@ -38,7 +39,7 @@ def register_eval(eval_sub: Any) -> None:
     p.add_argument("corpus", type=Path, help="PhysioNet deid folder (id.text + id-phi.phrase) or a .jsonl corpus")
     p.add_argument("-o", "--output", type=Path, required=True, help="report folder (report.md, report.json, PNG)")
     p.add_argument("--configs", default="keyword/tagged,keyword/raw,one-shot/raw,normalized/raw",
-                   help="comma list of METHOD/SOURCE (SOURCE: tagged or raw)")
+                   help="comma list of METHOD/SOURCE (SOURCE: tagged, surrogate or raw)")
     p.add_argument("--engine", default="template")
     p.add_argument("--limit", type=int, default=0, help="first N notes only")
     p.add_argument("--seed", type=int, default=0)

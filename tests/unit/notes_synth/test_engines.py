@@ -89,3 +89,15 @@ def test_onnx_engine_bad_files_give_model_errors(tmp_path):
     (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(ModelError):
         OnnxCausalLMEngine.from_files(tmp_path / "model.onnx", tmp_path / "tokenizer.json")
+
+
+def test_surrogate_source_replaces_phi_with_realistic_values():
+    det = ListDetector({"ada lovelace": "CLINICIAN", "4/2": "DATE"})
+    prep = prepare_request(SOURCE, "one-shot", det, source_mode="surrogate")
+    ctx = prep.request.context
+    assert "Lovelace" not in ctx and "4/2" not in ctx and "[" not in ctx
+    assert prep.counts["phi_spans_removed"] == 2
+    again = prepare_request(SOURCE, "one-shot", det, source_mode="surrogate").request.context
+    assert again == ctx, "keyed surrogates are reproducible"
+    kw = prepare_request(SOURCE, "keyword", det, source_mode="surrogate")
+    assert kw.request.context is None and kw.request.keywords
