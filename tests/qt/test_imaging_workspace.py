@@ -77,6 +77,9 @@ def test_open_segment_table_and_3d_pipeline(qtbot, opened):
     assert not scene.volume.GetVisibility()
     ws.structures.opacity_slider.setValue(20)
     assert abs(st.opacity - 0.2) < 1e-6
+    ws.crosshair_check.setChecked(False)
+    assert not ws.view.show_crosshair and not ws.views["sagittal"].show_crosshair
+    ws.crosshair_check.setChecked(True)
     ws.set_layout("Coronal")
     assert ws.views["coronal"].isVisible() and not ws.view.isVisible() and not ws.top_right.isVisible()
     ws.set_layout("Four-up")
@@ -141,6 +144,14 @@ def test_brush_edit_marks_table_and_exports_follow_edits(qtbot, opened, tmp_path
     after = int((st.labels > 0).sum())
     assert after < before and ws.undo_action.isEnabled()
     assert any("edited" in ws.structures.table.item(r, 3).text() for r in range(ws.structures.table.rowCount()))
+    assert ws.structures.recompute_button.isEnabled()
+    ws.structures.recompute_button.click()
+    wait_idle(qtbot, ws)
+    vox_ml = 3 * 3 * 4 / 1000
+    tbl = ws.structures.table
+    vols = {tbl.item(r, 0).text(): float(tbl.item(r, 1).text()) for r in range(tbl.rowCount())}
+    assert abs(sum(vols.values()) - after * vox_ml) < 0.1 * len(vols)
+    assert any("before edits" in tbl.item(r, 3).text() for r in range(tbl.rowCount()))
     out = tmp_path / "out"
     assert ws.export_labelmap(out / "edited_seg.nii.gz")
     wait_idle(qtbot, ws)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QSlider, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSlider,
+                               QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from medpriv_desktop.gui.imaging.state import ImagingState
@@ -28,6 +29,7 @@ class StructuresPanel(QWidget):
 
     structure_clicked = Signal(int)
     surface_opacity_requested = Signal(int, float)  # label value, opacity of its 3D surface
+    recompute_requested = Signal()  # statistics of the hand-corrected labels
 
     def __init__(self, state: ImagingState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,9 +59,14 @@ class StructuresPanel(QWidget):
         self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
         self.summary_label = QLabel("No segmentation")
         self.summary_label.setWordWrap(True)
+        self.recompute_button = QPushButton("Recompute")
+        self.recompute_button.setToolTip("Statistics of the labels as corrected by hand")
+        self.recompute_button.setEnabled(False)
+        self.recompute_button.clicked.connect(self.recompute_requested)
         row = QHBoxLayout()
         row.addWidget(QLabel("Overlay opacity"))
         row.addWidget(self.opacity_slider, 1)
+        row.addWidget(self.recompute_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.summary_label)
@@ -85,6 +92,7 @@ class StructuresPanel(QWidget):
                 if name in worst:
                     self.qc[v] = (worst[name], "; ".join(reasons.get(name, [])))
         self.edited.clear()
+        self.recompute_button.setEnabled(False)
         self.rebuild()
 
     def values(self) -> list[int]:
@@ -133,6 +141,18 @@ class StructuresPanel(QWidget):
 
     def _on_state_labels_edited(self, values: set[int]) -> None:
         self.edited |= set(values)
+        self.recompute_button.setEnabled(bool(self.edited))
+        self.rebuild()
+
+    def set_recomputed(self, stats: list) -> None:
+        """New statistics of the edited labels; QC from the model run stays, marked as before the edits."""
+        self.stats = {int(s.value): s for s in stats}
+        for v in self.edited:
+            if v in self.qc:
+                status, reason = self.qc[v]
+                self.qc[v] = (f"{status} (before edits)", reason)
+        self.edited.clear()
+        self.recompute_button.setEnabled(False)
         self.rebuild()
 
     def _on_state_overlay_changed(self) -> None:

@@ -311,6 +311,14 @@ def export_dicom_seg_job(labelmap: LabelMap, card, path: Path) -> Job[Path]:
     return export_dicom_seg(labelmap, card, Path(path))
 
 
+def statistics_job(labelmap: LabelMap, volume: Volume) -> Job[list]:
+    """Statistics of every structure of ``labelmap`` on ``volume``."""
+    from medpriv_desktop.core.imaging.stats import structure_stats
+
+    yield Progress(None, "computing statistics")
+    return structure_stats(labelmap, volume)
+
+
 def export_stats_job(labelmap: LabelMap, volume: Volume, path: Path, meta: dict | None = None) -> Job[Path]:
     """Statistics of the current (possibly edited) labels as CSV (and JSON beside it)."""
     from medpriv_desktop.core.imaging.stats import structure_stats, write_stats

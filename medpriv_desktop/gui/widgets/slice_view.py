@@ -110,6 +110,7 @@ class SliceViewWidget(QWidget):
         self.zoom = 1.0
         self.pan = QPointF(0, 0)
         self.tool = "navigate"
+        self.show_crosshair = True
         self.brush_radius_mm = 5.0
         self.paint_value = 1
         self.measurements: list[tuple[int, tuple[float, float], tuple[float, float]]] = []
@@ -383,7 +384,8 @@ class SliceViewWidget(QWidget):
         rect = self.image_rect()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 3)
         p.drawImage(rect, self._image)
-        self._paint_crosshair(p)
+        if self.show_crosshair:
+            self._paint_crosshair(p)
         self._paint_measurements(p)
         self._paint_text(p, canvas)
         p.end()

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QMenu, QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QMenu, QSplitter, QStackedWidget, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
 from medpriv_desktop.core.models.card import Task
@@ -77,6 +78,7 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.segment_panel.overlay_mode_changed.connect(self._on_overlay_mode_changed)
         self.structures = StructuresPanel(self.state)
         self.structures.surface_opacity_requested.connect(self.view3d.set_structure_opacity)
+        self.structures.recompute_requested.connect(self.recompute_statistics)
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
@@ -170,6 +172,10 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.layout_combo.addItems(list(LAYOUTS))
         self.layout_combo.setToolTip("View layout")
         self.layout_combo.currentTextChanged.connect(self.set_layout)
+        self.crosshair_check = QCheckBox("Crosshair")
+        self.crosshair_check.setChecked(True)
+        self.crosshair_check.toggled.connect(self.set_crosshair_visible)
+        row.addWidget(self.crosshair_check)
         row.addWidget(QLabel("Layout"))
         row.addWidget(self.layout_combo)
         row.addWidget(QLabel("Window"))
@@ -188,6 +194,12 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         undo_row.addWidget(redo_b)
         tl.addLayout(undo_row, 1, 3)
         self.outer.addWidget(bar)
+
+    def set_crosshair_visible(self, shown: bool) -> None:
+        """Show or hide the crosshair lines in every slice view (it still links the views)."""
+        for v in (*self.views.values(), self.compare_view):
+            v.show_crosshair = bool(shown)
+            v.image_label.update()
 
     def set_layout(self, name: str) -> None:
         """Four-up, or one view filling the area."""
@@ -363,6 +375,15 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.last_run, self.last_compare = run.student, run
         self.state.set_comparison(run.teacher.result.labelmap)
         self.segment_panel.show_comparison(run)
+
+    def recompute_statistics(self) -> bool:
+        """Statistics of the hand-corrected labels, as a job."""
+        lm, vol = self.state.labelmap(), self.state.volume
+        if lm is None or vol is None:
+            return False
+        return self.runner.start("Recomputing statistics", lambda: tasks.statistics_job(lm, vol),
+                                 on_success=self.structures.set_recomputed,
+                                 on_error=lambda exc: notify_error(exc, "Statistics"))
 
     def _on_overlay_mode_changed(self, mode: str) -> None:
         self.state.set_overlay_mode("difference" if mode == "difference" else "result")
