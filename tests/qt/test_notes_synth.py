@@ -114,3 +114,17 @@ def test_write_batch_of_synthetic_notes(qtbot, tmp_path):
     assert written == ["n0.txt", "n1.txt"]
     assert all("Anna Berg" not in (out / n).read_text() for n in written)
     assert "2 synthetic notes written" in ws.synth.batch_status.text()
+
+
+def test_surrogate_source_mode(qtbot):
+    ws = _workspace(qtbot)
+    ws.deid.set_text(LONG_NOTE)
+    synth = ws.synth
+    synth.source_combo.setCurrentIndex(synth.source_combo.findData("surrogate"))
+    synth.method_combo.setCurrentIndex(synth.method_combo.findData("one-shot"))
+    with qtbot.waitSignal(synth.synthesized, timeout=20000) as sig:
+        assert synth.generate()
+    res = sig.args[0]
+    # One-shot copies its context; the context held surrogates, so the real name and phone cannot appear.
+    assert "Anna Berg" not in res.synthetic and "555-201-3344" not in res.synthetic
+    assert not res.leaked.get("NAME") and not res.leaked.get("PHONE")

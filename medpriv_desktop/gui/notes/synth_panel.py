@@ -23,7 +23,8 @@ from medpriv_desktop.gui.notify import notify_error, notify_info
 METHOD_LABELS = (("keyword", "Keywords only (the engine never sees the note)"),
                  ("one-shot", "One-shot (the note is the context)"),
                  ("normalized", "Normalized one-shot (lower case, letters only)"))
-SOURCES = (("original", "Current note, de-identified by the engine first"),
+SOURCES = (("original", "Current note, de-identified to tags by the engine first"),
+           ("surrogate", "Current note, PHI replaced by keyed surrogates first"),
            ("reviewed", "Current de-identified note as reviewed (right pane)"))
 
 
@@ -168,7 +169,8 @@ class SynthPanel(QWidget):
                 return False
             source, mode = self.deid.output_text, "raw"
         else:
-            source, mode = original, "tagged"
+            # "original" -> tags, "surrogate" -> realistic fake values: the engine's own source modes.
+            source, mode = original, "tagged" if self.source_combo.currentData() == "original" else "surrogate"
         method, engine, factory, reg = (self.method_combo.currentData(), self.engine_combo.currentText(),
                                         self.engine_factory, self.registry)
         started = self.runner.start(
