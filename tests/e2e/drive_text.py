@@ -218,8 +218,11 @@ def drive_reports(app, win, out: Path, work: Path, checks: dict) -> bool:
         checks[f"report_{rid}"] = entry
         _wait(app, 0.4)
         grab_window(win, out / f"reports_{rid}.png")
-    if ws.model_combo.currentText().startswith("[Chest CT]"):
-        # A chest CT model reads CT reports: show it one (invented text) for the screenshot and the checks.
+    ct = [i for i in range(ws.model_combo.count()) if ws.model_combo.itemText(i).startswith("[Chest CT]")]
+    if ct:
+        # Switch to the chest CT model and give it a CT report (invented text) for the checks and a screenshot.
+        ws.model_combo.setCurrentIndex(ct[0])
+        checks["report_ct_model"] = ws.model_combo.currentData()
         path = work / "ct_report.txt"
         path.write_text(CT_REPORT, encoding="utf-8")
         win.open_path(path, "reports")
@@ -227,7 +230,8 @@ def drive_reports(app, win, out: Path, work: Path, checks: dict) -> bool:
         done = _wait(app, 120, lambda: ws.result is not None and not win.runner.busy)
         ok &= done and len(ws.result_panel.bars.rows) == len(ws.result.labels)
         if done:
-            checks["report_ct"] = {"positives": ws.result.prediction.positives,
+            checks["report_ct"] = {"labels": len(ws.result.labels), "privacy": ws.result_panel.privacy_label.text(),
+                                   "positives": ws.result.prediction.positives,
                                    "rules_positive": sorted(k for k, v in ws.result.rules.values.items() if v == 1),
                                    "disagreements": ws.result.disagreements()}
         _wait(app, 0.4)

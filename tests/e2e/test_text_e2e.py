@@ -46,6 +46,8 @@ def test_notes_and_reports_in_the_real_window(xvfb_run, artifacts_dir, medpriv_h
     assert r002["done"] and r002["bars"] == r002["labels"] > 0
     assert "Cardiomegaly" in r002["rules_positive"]
     assert "Privacy of the model" in r002["privacy"]
+    if "report_ct" in res:  # a chest CT model is installed too: switching models shows its own result and privacy
+        assert res["report_ct"]["labels"] > 0 and "ε =" in res["report_ct"]["privacy"]
     assert res["report_batch_done"] and res["report_batch_rows"] == 10
     assert not res["errors_shown"], detail
     from PySide6.QtGui import QImage
