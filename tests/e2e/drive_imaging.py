@@ -54,7 +54,7 @@ def _study(arg: str) -> Path:
 def _ensure_models(win: MainWindow) -> dict:
     """Use an installed segmentation model; else write a tiny one (and a conv cost stand-in) to the site folder."""
     entries = win.registry.entries("segmentation")
-    if entries:
+    if entries and os.environ.get("MEDPRIV_E2E_MODELS") != "tiny":
         return {"made_models": False}
     from tests.unit.imaging._imaging_fixtures import build_conv_model, make_bundle
 
@@ -138,6 +138,9 @@ def main(out_dir: str, study_arg: str = "") -> int:
     marks: list[tuple[float, str]] = []
     win.runner.progressed.connect(lambda p: progress.append(p.fraction or 0.0))
     win.runner.progressed.connect(lambda p: marks.append((round(time.perf_counter() - t0, 3), p.message)))
+    tiny = next((e for e in entries if e.card.id == "seg-e2e-tiny"), None)
+    if tiny is not None:  # the made models, even when other bundles are installed
+        ws.segment_panel.model_combo.setCurrentIndex(entries.index(tiny))
     timing_entry = load or ws.segment_panel.current_entry()
     res["timed_model"] = timing_entry.card.id
     res["inference_threads"] = win.settings.inference_threads
@@ -158,14 +161,13 @@ def main(out_dir: str, study_arg: str = "") -> int:
     # Stalls that began before the result reached the window happened while the job ran; later ones are the
     # display of the result (label maps, tables, a 3D frame).
     shown = getattr(ws, "result_shown_at", time.perf_counter()) - beat._t0
-    running = [(start, g) for (start, g) in beat.stalls if start < shown]
+    # A stall that ends after the result arrived is the display of the result (the callback runs inside it).
+    running = [(start, g) for (start, g) in beat.stalls if start + g / 1000.0 <= shown]
     res["max_gap_while_job_ran_ms"] = round(max([g for g in beat.gaps_ms[: _ticks_before(beat, shown)]] or [0]), 1)
     res["stalls_while_job_ran"] = running
-    res["stalls_showing_result"] = [(s_, g) for (s_, g) in beat.stalls if s_ >= shown]
+    res["stalls_showing_result"] = [(s_, g) for (s_, g) in beat.stalls if s_ + g / 1000.0 > shown]
     res["progress_marks"] = marks[:8] + marks[-4:]
-    if load is not None:  # now the meaningful (tiny) model for the pictures
-        tiny = next(e for e in entries if e.card.id == "seg-e2e-tiny")
-        ws.segment_panel.model_combo.setCurrentIndex(entries.index(tiny))
+    if load is not None and tiny is not None:  # now the meaningful (tiny) model for the pictures
         ws.run_segmentation(tiny)
         _wait(app, 200, lambda: not win.runner.busy and ws.state.source.get("model_id") == tiny.card.id)
     _wait(app, 0.5)
@@ -184,6 +186,12 @@ def main(out_dir: str, study_arg: str = "") -> int:
     view = ws.view
     from medpriv_desktop.gui.imaging.display import slice_2d
 
+    if target is not None and not (slice_2d(st.labels, 2, view.index) == target).any():
+        # The centroid of a hollow or segmented structure (a vertebral column) may fall between its parts:
+        # go to the axial slice holding most of it.
+        per_k = (st.labels == target).sum(axis=(0, 1))
+        st.set_cursor((st.cursor[0], st.cursor[1], int(np.argmax(per_k))))
+        _wait(app, 0.4)
     lab2d = slice_2d(st.labels, 2, view.index)
     # Probe inside the structure (all 3x3 neighbours labelled, so smoothing does not mix in grey) and away from
     # the crosshair lines drawn through the cursor.
@@ -199,8 +207,13 @@ def main(out_dir: str, study_arg: str = "") -> int:
         return [(r, c) for r, c in np.argwhere(mask) if abs(c + 0.5 - ccol) > 3 and abs(r + 0.5 - crow) > 3]
 
     hits = away(core) or away(inside)
+    if not hits:  # a small structure under the crosshair: hide the crosshair lines for the probe
+        ws.crosshair_check.setChecked(False)
+        _wait(app, 0.3)
+        hits = [tuple(x) for x in np.argwhere(core)] or [tuple(x) for x in np.argwhere(inside)]
     res["overlay_target"] = st.names.get(target)
     shot = QGuiApplication.primaryScreen().grabWindow(win.winId()).toImage()
+    ws.crosshair_check.setChecked(True)
     if len(hits):
         r, c = hits[len(hits) // 2]
         p = view.image_label.mapTo(win, view.pixel_to_canvas(c + 0.5, r + 0.5).toPoint())
