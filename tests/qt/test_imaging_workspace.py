@@ -291,3 +291,25 @@ def test_dropping_a_dicom_folder_on_the_window_opens_it_and_recent_files_reopen(
     act.trigger()
     qtbot.waitUntil(lambda: ws.study_path == folder.resolve() and not win.runner.busy, timeout=30000)
     assert ws.state.volume.shape == (24, 20, 8)
+
+
+def test_structures_the_model_did_not_find_are_listed_greyed(qtbot, tmp_path):
+    from tests.unit.imaging._imaging_fixtures import make_bundle
+    from medpriv_desktop.core.models.registry import ModelRegistry
+
+    make_bundle(tmp_path / "m", "seg-four", spacing=(3.0, 3.0, 4.0), labels=("background", "soft_tissue", "bone",
+                                                                            "implant"),
+                builder_kwargs={"centres": (-0.95, 0.05, 0.7, 3.0)})  # no voxel is near 3000 HU: never found
+    ws = make_workspace(qtbot, ModelRegistry(bundled_dir=tmp_path / "m", user_dir=tmp_path / "u", site_dir=None))
+    path, _hu = write_phantom(tmp_path)
+    ws.open_path(path)
+    wait_idle(qtbot, ws)
+    ws.run_segmentation(ws.segment_panel.current_entry())
+    wait_idle(qtbot, ws)
+    tbl = ws.structures.table
+    rows = {tbl.item(r, 0).text(): r for r in range(tbl.rowCount())}
+    assert "implant" in rows and rows["implant"] == tbl.rowCount() - 1
+    r = rows["implant"]
+    assert tbl.item(r, 1).text() == "0" and "not found" in tbl.item(r, 4).text()
+    assert not (tbl.item(r, 0).flags() & Qt.ItemFlag.ItemIsUserCheckable)
+    assert "1 not found" in ws.structures.summary_label.text()

@@ -129,6 +129,23 @@ class StructuresPanel(QWidget):
             rs = QTableWidgetItem(reason)
             rs.setToolTip(reason)
             self.table.setItem(r, 4, rs)
+        # A model's structures that it did not find are listed too (greyed): a missing organ is a finding for QC.
+        absent = ([v for v in names if v in self.stats and self.stats[v].voxels == 0]
+                  if self.state.source.get("model_id") else [])
+        grey = QBrush(QColor(150, 150, 150))
+        for v in absent:
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            item = QTableWidgetItem(names[v])
+            item.setData(Qt.ItemDataRole.UserRole, v)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)  # nothing to show or hide
+            status, reason = self.qc.get(v, ("", ""))
+            cells = [item, QTableWidgetItem("0"), QTableWidgetItem(""), QTableWidgetItem(status or "not found"),
+                     QTableWidgetItem(reason or "not found by the model")]
+            for c, cell in enumerate(cells):
+                cell.setForeground(grey if c != 3 or status not in QC_COLOURS else QBrush(QC_COLOURS[status]))
+                cell.setToolTip(reason or "not found by the model")
+                self.table.setItem(r, c, cell)
         self.table.blockSignals(False)
         n = len(present)
         if not names:
@@ -137,7 +154,8 @@ class StructuresPanel(QWidget):
             counts = {k: sum(1 for v in present if self.qc.get(v, ("",))[0] == k) for k in QC_COLOURS}
             src = self.state.source.get("title") or self.state.source.get("file") or ""
             qc_text = f" · QC: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail" if self.qc else ""
-            self.summary_label.setText(f"{n} structures{qc_text}" + (f" · {src}" if src else ""))
+            missing = f", {len(absent)} not found" if absent else ""
+            self.summary_label.setText(f"{n} structures{missing}{qc_text}" + (f" · {src}" if src else ""))
 
     def _on_state_labels_edited(self, values: set[int]) -> None:
         self.edited |= set(values)
