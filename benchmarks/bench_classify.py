@@ -44,7 +44,10 @@ def _reports(kind: str, n: int) -> tuple[list[str], str]:
     return [" ".join(rng.choice(words) for _ in range(k)) + "." for _ in range(n)], "synthetic"
 
 
-def _cli(model_id: str, texts: list[str], threads: int) -> float:
+def _cli(model_id: str, texts: list[str], threads: int) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one ``medpriv classify`` child process."""
+    import resource
+
     with tempfile.TemporaryDirectory() as d:
         src, out = Path(d) / "in.csv", Path(d) / "out.csv"
         with open(src, "w", newline="", encoding="utf-8") as fh:
@@ -52,14 +55,17 @@ def _cli(model_id: str, texts: list[str], threads: int) -> float:
             w.writerow(["id", "report"])
             w.writerows((str(i), t) for i, t in enumerate(texts))
         env = dict(os.environ, MEDPRIV_ORT_THREADS=str(threads))
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "medpriv_desktop.cli", "classify", str(src), "--text-column", "report",
                         "--id-column", "id", "--model", model_id, "-o", str(out), "--quiet"], check=True, env=env,
                        cwd=REPO, stdout=subprocess.DEVNULL)
         dt = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         rows = sum(1 for _ in open(out, encoding="utf-8")) - 1
         assert rows == len(texts), "CLI wrote a different number of rows"
-        return dt
+        return dt, cpu
 
 
 def _engines(entry, texts: list[str], threads: int) -> dict:
@@ -120,15 +126,18 @@ def main() -> int:
             continue
         n = args.n_openi if kind == "openi" else args.n_ctrate
         texts, source = _reports(kind, n)
-        cli_s = _cli(model_id, texts, args.threads)
+        cli_s, cli_cpu = _cli(model_id, texts, args.threads)
         eng = _engines(entry, texts, args.threads)
         rows.append({"model": model_id, "reports": n, "source": source, "cli_s": cli_s, "cli_reports_per_s": n / cli_s,
+                     "cli_cpu_s": cli_cpu, "reports_per_cpu_s": n / cli_cpu,
                      "target_reports_per_s": target, "meets_target": n / cli_s >= target, **eng,
                      "meets_3x": eng["onnx_speedup"] >= 3.0, "threads": args.threads})
-    print(f"{'model':22s} {'reports':>7s} {'windows':>7s} {'CLI rep/s':>9s} {'target':>6s} {'onnx s':>7s} "
-          f"{'torch s':>7s} {'speedup':>7s}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")
+    print(f"{'model':22s} {'reports':>7s} {'windows':>7s} {'CLI rep/s':>9s} {'rep/CPU-s':>9s} {'target':>6s} "
+          f"{'onnx s':>7s} {'torch s':>7s} {'speedup':>7s}")
     for r in rows:
         print(f"{r['model']:22s} {r['reports']:7d} {r['windows']:7d} {r['cli_reports_per_s']:9.1f} "
+              f"{r['reports_per_cpu_s']:9.1f} "
               f"{r['target_reports_per_s']:6.0f} {r['onnx_s']:7.2f} {r['torch_s']:7.2f} {r['onnx_speedup']:6.1f}x")
     path = write_result("classify", {"rows": rows, "load_average": os.getloadavg()})
     print(f"wrote {path}")
