@@ -177,7 +177,7 @@ def main(out_dir: str, study_arg: str = "") -> int:
     # Centre on the largest structure other than the body and probe one of its voxels in the axial view.
     counts = {v: int((st.labels == v).sum()) for v in st.names}
     target = max(counts, key=counts.get) if counts else None
-    rows = ws.structures.values()
+    rows = [v for v in ws.structures.values() if counts.get(v, 0) > 0]  # greyed rows: structures not found
     bony = [v for v in rows if st.names[v] in ("bone", "vertebrae")] or rows
     if bony:
         ws.structures._on_table_cell_clicked(rows.index(bony[0]), 0)
