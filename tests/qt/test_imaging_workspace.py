@@ -312,4 +312,6 @@ def test_structures_the_model_did_not_find_are_listed_greyed(qtbot, tmp_path):
     r = rows["implant"]
     assert tbl.item(r, 1).text() == "0" and "not found" in tbl.item(r, 4).text()
     assert not (tbl.item(r, 0).flags() & Qt.ItemFlag.ItemIsUserCheckable)
+    ws.structures.opacity_slider.setValue(30)  # an overlay change must not give the row a checkbox
+    assert tbl.item(r, 0).data(Qt.ItemDataRole.CheckStateRole) is None
     assert "1 not found" in ws.structures.summary_label.text()

@@ -155,7 +155,8 @@ class StructuresPanel(QWidget):
             src = self.state.source.get("title") or self.state.source.get("file") or ""
             qc_text = f" · QC: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail" if self.qc else ""
             missing = f", {len(absent)} not found" if absent else ""
-            self.summary_label.setText(f"{n} structures{missing}{qc_text}" + (f" · {src}" if src else ""))
+            noun = "structure" if n == 1 else "structures"
+            self.summary_label.setText(f"{n} {noun}{missing}{qc_text}" + (f" · {src}" if src else ""))
 
     def _on_state_labels_edited(self, values: set[int]) -> None:
         self.edited |= set(values)
@@ -177,6 +178,8 @@ class StructuresPanel(QWidget):
         self.table.blockSignals(True)
         for r in range(self.table.rowCount()):
             item = self.table.item(r, 0)
+            if not item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+                continue  # a structure the model did not find has nothing to show
             v = int(item.data(Qt.ItemDataRole.UserRole))
             item.setCheckState(Qt.CheckState.Checked if self.state.visible.get(v, True) else Qt.CheckState.Unchecked)
         self.table.blockSignals(False)
