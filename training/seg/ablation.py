@@ -46,12 +46,15 @@ def run_ablation(cfg: SegConfig, out_dir: Path, arms: list[str] | None = None, n
         t0 = time.monotonic()
         ck = yield from scaled(distill_student(arm_cfg), k / len(arms), (k + 0.8) / len(arms), f"{arm}: ")
         minutes = (time.monotonic() - t0) / 60
+        from training.seg.train import load_checkpoint
+
+        steps_done = int(load_checkpoint(ck)["step"])  # may be below optim.steps if the safety stop hit
         net = model_from_checkpoint(ck)
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = export_onnx(net, Path(tmp) / "m.onnx", tuple(cfg.model.patch))
             ev = run_job(evaluate_phantoms(onnx_predictor(onnx_path), tuple(cfg.model.patch), cases))
         results[arm] = {"weights": dict(zip(("seg", "kd", "region", "context"), w)), "minutes": round(minutes, 1),
-                        "steps": cfg.optim.steps, **{s: ev[s] for s in ("all", "CT", "MR") if s in ev}}
+                        "steps": steps_done, **{s: ev[s] for s in ("all", "CT", "MR") if s in ev}}
         atomic_write_text(res_path, json.dumps(results, indent=1))
         yield Progress((k + 1) / len(arms), f"{arm}: mean Dice {ev['all']['mean_dice']:.3f}")
     atomic_write_text(out_dir / "ablation.md", to_markdown(results, val))
@@ -65,12 +68,12 @@ def to_markdown(results: dict, val: list[int]) -> str:
     """One row per arm: mean Dice (all, CT, MR), mean Dice of the small structures, mean HD95, minutes."""
     lines = [f"Held-out phantoms {val} as CT and MR-like; student width 1/4.", "",
              "| arm | seg | kd | region | context | Dice all | Dice CT | Dice MR | Dice small structures | "
-             "HD95 mm | minutes |", "|" + "---|" * 11]
+             "HD95 mm | steps | minutes |", "|" + "---|" * 12]
     for arm, r in results.items():
         w = r["weights"]
         small = [r["all"]["dice"][s] for s in SMALL if s in r["all"]["dice"]]
         lines.append(f"| {arm} | {w['seg']:g} | {w['kd']:g} | {w['region']:g} | {w['context']:g} | "
                      f"{r['all']['mean_dice']:.3f} | {r.get('CT', {}).get('mean_dice', 0):.3f} | "
                      f"{r.get('MR', {}).get('mean_dice', 0):.3f} | {sum(small) / max(len(small), 1):.3f} | "
-                     f"{r['all']['mean_hd95']:.1f} | {r['minutes']} |")
+                     f"{r['all']['mean_hd95']:.1f} | {r['steps']} | {r['minutes']} |")
     return "\n".join(lines) + "\n"
