@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
@@ -12,7 +13,9 @@ from tests.qt.test_notes_deid import NOTE, RegexDetector
 
 def _workspace(qtbot, det):
     ws = NotesWorkspace(ModelRegistry(), JobRunner(), engine_factory=lambda: det)
-    qtbot.addWidget(ws)
+    # Keep the workspace (and its runner) alive until teardown, which waits for the job thread to end.
+    qtbot.__dict__.setdefault("medpriv_keep", []).append(ws)
+    qtbot.addWidget(ws, before_close_func=lambda w: (w.runner.wait(10000), gc.collect()))
     return ws
 
 

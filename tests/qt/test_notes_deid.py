@@ -3,6 +3,7 @@ save. A small regex detector stands in for the Presidio engine (the real engine 
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 
@@ -43,7 +44,9 @@ def workspace(qtbot):
     det = RegexDetector()
     runner = JobRunner()
     ws = NotesWorkspace(ModelRegistry(), runner, engine_factory=lambda: det)
-    qtbot.addWidget(ws)
+    # Keep the workspace (and its runner) alive until teardown, which waits for the job thread to end.
+    qtbot.__dict__.setdefault("medpriv_keep", []).append(ws)
+    qtbot.addWidget(ws, before_close_func=lambda w: (w.runner.wait(10000), gc.collect()))
     ws.detector = det
     return ws
 
@@ -168,7 +171,9 @@ def test_engine_error_reaches_the_user(qtbot, tmp_path):
         raise ModelError("PHI model failed its integrity check", hint="re-import it")
 
     ws = NotesWorkspace(ModelRegistry(), JobRunner(), engine_factory=broken)
-    qtbot.addWidget(ws)
+    # Keep the workspace (and its runner) alive until teardown, which waits for the job thread to end.
+    qtbot.__dict__.setdefault("medpriv_keep", []).append(ws)
+    qtbot.addWidget(ws, before_close_func=lambda w: (w.runner.wait(10000), gc.collect()))
     before = len(notifications().history)
     ws.deid.set_text(NOTE)
     ws.deid.run_detection()

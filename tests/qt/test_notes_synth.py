@@ -3,6 +3,8 @@ assessment with its occurrence chart. The template engine (no model) and a regex
 
 from __future__ import annotations
 
+import gc
+
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.chart import METHOD_COLOURS
@@ -17,7 +19,9 @@ LONG_NOTE = NOTE + ("Patient Anna Berg reports shortness of breath and chest pai
 def _workspace(qtbot):
     det = RegexDetector()
     ws = NotesWorkspace(ModelRegistry(), JobRunner(), engine_factory=lambda: det)
-    qtbot.addWidget(ws)
+    # Keep the workspace (and its runner) alive until teardown, which waits for the job thread to end.
+    qtbot.__dict__.setdefault("medpriv_keep", []).append(ws)
+    qtbot.addWidget(ws, before_close_func=lambda w: (w.runner.wait(10000), gc.collect()))
     ws.resize(1200, 800)
     return ws
 

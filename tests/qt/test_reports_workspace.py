@@ -5,6 +5,7 @@ rule labeler as a second opinion with disagreements, batch to CSV, errors. A tin
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from pathlib import Path
 
@@ -91,7 +92,9 @@ def build_tiny_report_bundle(root: Path, model_id: str = "cxr-tiny-gui") -> Path
 def workspace(qtbot, medpriv_home):
     build_tiny_report_bundle(medpriv_home / "site_models")
     ws = ReportsWorkspace(ModelRegistry(bundled_dir=medpriv_home / "no_bundled"), JobRunner())
-    qtbot.addWidget(ws)
+    # Keep the workspace (and its runner) alive until teardown, which waits for the job thread to end.
+    qtbot.__dict__.setdefault("medpriv_keep", []).append(ws)
+    qtbot.addWidget(ws, before_close_func=lambda w: (w.runner.wait(10000), gc.collect()))
     ws.refresh_models()
     ws.resize(1300, 800)
     return ws
@@ -205,7 +208,9 @@ def test_batch_csv_to_output_with_progress(qtbot, workspace, tmp_path):
 
 def test_no_model_installed(qtbot, medpriv_home):
     ws = ReportsWorkspace(ModelRegistry(bundled_dir=medpriv_home / "no_bundled"), JobRunner())
-    qtbot.addWidget(ws)
+    # Keep the workspace (and its runner) alive until teardown, which waits for the job thread to end.
+    qtbot.__dict__.setdefault("medpriv_keep", []).append(ws)
+    qtbot.addWidget(ws, before_close_func=lambda w: (w.runner.wait(10000), gc.collect()))
     ws.refresh_models()
     assert not ws.banner.isHidden() and not ws.classify_button.isEnabled()
     before = len(notifications().history)

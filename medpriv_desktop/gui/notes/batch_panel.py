@@ -19,6 +19,7 @@ from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine, deidentify_batch
 from medpriv_desktop.gui.notes.operators import BATCH_OPERATORS, OPERATOR_CHOICES
+from medpriv_desktop.gui.notes.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
@@ -132,7 +133,8 @@ class NotesBatchPanel(QWidget):
         started = self.runner.start(
             f"De-identifying {source.name}",
             lambda: deidentify_batch(source, output, op, text_column=column, engine_factory=factory),
-            on_success=self._on_batch_done, on_error=lambda exc: notify_error(exc, "Batch de-identification"))
+            on_success=weak_callback(self._on_batch_done),
+            on_error=lambda exc: notify_error(exc, "Batch de-identification"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
             return False

@@ -22,6 +22,7 @@ from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, def
 from medpriv_desktop.gui.notes.highlight import LegendWidget, PhiTextEdit
 from medpriv_desktop.gui.notes.operators import DEFAULT_SHIFT_DAYS, OPERATOR_CHOICES, render
 from medpriv_desktop.gui.notes.review import DETECTED, REJECTED, NoteReview
+from medpriv_desktop.gui.notes.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
 #: Categories offered for "mark as PHI", most common first.
@@ -161,7 +162,7 @@ class DeidPanel(QWidget):
             notify_error(InputError("the note is empty", hint="paste a note or open a .txt file first"))
             return False
         started = self.runner.start("Finding PHI", lambda: detect_phi(text, self.engine_factory),
-                                    on_success=lambda res: self._on_detected(text, res),
+                                    on_success=weak_callback(self._on_detected, text),
                                     on_error=lambda exc: notify_error(exc, "De-identification"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")

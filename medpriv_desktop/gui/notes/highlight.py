@@ -7,8 +7,8 @@ the reviewer can still see (and undo) them; hand-marked spans get an underline.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
-from PySide6.QtGui import QColor, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
 from medpriv_desktop.core.notes.spans import CATEGORIES, PhiSpan
@@ -81,6 +81,25 @@ def _selection(edit: QPlainTextEdit, start: int, end: int, fmt: QTextCharFormat)
     return sel
 
 
+class _HoverFilter(QObject):
+    """Shows the tooltip of the span under the mouse of a :class:`PhiTextEdit`'s viewport."""
+
+    def __init__(self, edit: PhiTextEdit) -> None:
+        super().__init__(edit)  # the edit is reached through parent(): no Python reference cycle with it
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API name
+        """Answer ToolTip events; let everything else through."""
+        if ev.type() != QEvent.Type.ToolTip:
+            return False
+        edit = self.parent()
+        text = edit.tooltip_at(edit.cursorForPosition(ev.pos()).position())
+        if text:
+            QToolTip.showText(ev.globalPos(), text, edit)
+        else:
+            QToolTip.hideText()
+        return True
+
+
 class PhiTextEdit(QPlainTextEdit):
     """A plain-text pane that colours PHI spans and shows what each one is on hover.
 
@@ -92,7 +111,10 @@ class PhiTextEdit(QPlainTextEdit):
         super().__init__(parent)
         self.review: NoteReview | None = None
         self.regions: list[tuple[PhiSpan, int, int]] = []
-        self.setMouseTracking(True)
+        # Hover help comes from an event filter on the viewport rather than a Python override of viewportEvent,
+        # which PySide calls for every paint and resize event (and for events that reach a widget being torn down).
+        self._hover = _HoverFilter(self)
+        self.viewport().installEventFilter(self._hover)
 
     def clear_highlights(self) -> None:
         """Remove every highlight."""
@@ -148,18 +170,6 @@ class PhiTextEdit(QPlainTextEdit):
             if a <= offset < b:
                 return f"replaced {span.category} [{span.tag}] · score {span.score:.2f} · {span.source or 'reviewer'}"
         return ""
-
-    def viewportEvent(self, ev: QEvent) -> bool:  # noqa: N802 - Qt override: hover tooltips over spans
-        """Show the span under the mouse as a tooltip."""
-        if ev.type() == QEvent.Type.ToolTip and isinstance(ev, QHelpEvent):
-            text = self.tooltip_at(self.cursorForPosition(ev.pos()).position())
-            if text:
-                QToolTip.showText(ev.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                ev.ignore()
-            return True
-        return super().viewportEvent(ev)
 
     def offset_at_cursor(self) -> int:
         """Character offset of the text cursor."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+import weakref
 
 from PySide6.QtCore import QObject, Signal
 
@@ -47,3 +48,20 @@ def guard_bool_refcounts() -> bool:
     _done = True
     log.info("PySide6 emit() reference leak detected; True/False reference counts padded")
     return True
+
+
+def weak_callback(method, *args):
+    """``method(*args, result)`` through a weak reference to its widget.
+
+    The JobRunner keeps a job's callbacks after the job ends; a strong reference from there back to the widget
+    makes a reference cycle, and Python may then collect that cycle on the worker thread, deleting a QWidget off
+    the GUI thread (a crash). A weak reference keeps the widget out of any cycle with the runner.
+    """
+    ref = weakref.WeakMethod(method)
+
+    def call(result):
+        m = ref()
+        if m is not None:
+            m(*args, result)
+
+    return call

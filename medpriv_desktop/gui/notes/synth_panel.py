@@ -18,6 +18,7 @@ from medpriv_desktop.gui.notes.chart import OccurrenceChart
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
 from medpriv_desktop.gui.notes.synth_jobs import (SynthResult, assess_batch, generate_batch, occurrence_table,
                                                   synthesize_one)
+from medpriv_desktop.gui.notes.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
 METHOD_LABELS = (("keyword", "Keywords only (the engine never sees the note)"),
@@ -177,7 +178,7 @@ class SynthPanel(QWidget):
             f"Synthesizing ({method})",
             lambda: synthesize_one(source, method, engine, factory, gold, source_mode=mode, original=original,
                                    registry=reg),
-            on_success=self._on_synthesized, on_error=lambda exc: notify_error(exc, "Synthesis"))
+            on_success=weak_callback(self._on_synthesized), on_error=lambda exc: notify_error(exc, "Synthesis"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
         return started
@@ -233,7 +234,7 @@ class SynthPanel(QWidget):
         engine, factory, reg = self.engine_combo.currentText(), self.engine_factory, self.registry
         started = self.runner.start(f"Assessing synthesis on {Path(folder).name}",
                                     lambda: assess_batch(Path(folder), methods, engine, factory, registry=reg),
-                                    on_success=self._on_assessed,
+                                    on_success=weak_callback(self._on_assessed),
                                     on_error=lambda exc: notify_error(exc, "Synthesis assessment"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
@@ -256,7 +257,7 @@ class SynthPanel(QWidget):
         started = self.runner.start(f"Synthesizing {Path(folder).name}",
                                     lambda: generate_batch(Path(folder), Path(output), method, engine, factory,
                                                            registry=reg),
-                                    on_success=self._on_batch_written,
+                                    on_success=weak_callback(self._on_batch_written),
                                     on_error=lambda exc: notify_error(exc, "Batch synthesis"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")

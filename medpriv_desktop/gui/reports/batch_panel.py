@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.reports.jobs import classify_batch
+from medpriv_desktop.gui.notes.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
@@ -144,7 +145,8 @@ class ReportsBatchPanel(QWidget):
             f"Classifying {source.name}",
             lambda: classify_batch(source, output, entry, reg, text_column=text_col, id_column=id_col,
                                    probabilities=probs),
-            on_success=self._on_batch_done, on_error=lambda exc: notify_error(exc, "Batch classification"))
+            on_success=weak_callback(self._on_batch_done),
+            on_error=lambda exc: notify_error(exc, "Batch classification"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
             return False

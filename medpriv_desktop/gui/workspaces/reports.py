@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPlain
 
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.core.models.card import Task
-from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts
+from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts, weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.reports.batch_panel import ReportsBatchPanel
 from medpriv_desktop.gui.reports.jobs import ReportResult, classify_report, modality_of
@@ -134,7 +134,7 @@ class ReportsWorkspace(WorkspacePanel):
         second, reg = self.rules_check.isChecked(), self.registry
         started = self.runner.start(f"Classifying with {entry.card.id}",
                                     lambda: classify_report(text, entry, reg, second),
-                                    on_success=lambda res: self._on_classified(text, res),
+                                    on_success=weak_callback(self._on_classified, text),
                                     on_error=lambda exc: notify_error(exc, "Classifying the report"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
