@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from medpriv_desktop.core.errors import JobCancelled
 from medpriv_desktop.core.jobs import CancelToken, Job, Progress, run_job
+from medpriv_desktop.gui.qt_compat import guard_bool_refcounts
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class JobRunner(QObject):
         self.title = ""
         self.started_at = 0.0
         self._callbacks: tuple[Callable | None, Callable | None] = (None, None)
+        guard_bool_refcounts()  # every progress step emits a signal; see gui/qt_compat
 
     @property
     def busy(self) -> bool:
@@ -141,6 +143,9 @@ class JobRunner(QObject):
         self._thread = None
         self._worker = None
         self._token = None
+        # Drop the callbacks: kept past the job, they would tie widgets to this runner in reference cycles that
+        # the garbage collector may later break on a worker thread.
+        self._callbacks = (None, None)
         if thread is not None:
             thread.quit()
             thread.wait(5000)

@@ -73,3 +73,24 @@ def test_notification_manager_keeps_history(qtbot):
     with qtbot.waitSignal(mgr.notified):
         mgr.error(InputError("bad", path="x"))
     assert mgr.history[-1].level == "error" and mgr.history[-1].text == "x: bad"
+
+
+def test_runner_lets_go_of_callbacks_when_the_job_ends(qtbot):
+    """Callbacks kept past the job would tie widgets to the runner (cycles collected on a worker thread)."""
+    import weakref
+
+    class Target:
+        def __init__(self):
+            self.got = []
+
+        def on_done(self, result):
+            self.got.append(result)
+
+    runner = JobRunner()
+    target = Target()
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start("Counting", lambda: slow_job(2, [], []), on_success=target.on_done)
+    assert target.got == ["finished"]
+    ref = weakref.ref(target)
+    del target
+    assert ref() is None, "the runner still holds the job's callback"

@@ -108,7 +108,7 @@ def test_long_batch_signal_emits_do_not_crash_the_process():
     import sys
 
     code = ("from PySide6.QtCore import QCoreApplication, QObject, Signal\n"
-            "from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts\n"
+            "from medpriv_desktop.gui.qt_compat import guard_bool_refcounts\n"
             "app = QCoreApplication([])\n"
             "class A(QObject):\n    s = Signal(object)\n"
             "guard_bool_refcounts()\n"

@@ -19,7 +19,7 @@ from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine, deidentify_batch
 from medpriv_desktop.gui.notes.operators import BATCH_OPERATORS, OPERATOR_CHOICES
-from medpriv_desktop.gui.notes.qt_compat import weak_callback
+from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 

@@ -22,7 +22,7 @@ from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, def
 from medpriv_desktop.gui.notes.highlight import LegendWidget, PhiTextEdit
 from medpriv_desktop.gui.notes.operators import DEFAULT_SHIFT_DAYS, OPERATOR_CHOICES, render
 from medpriv_desktop.gui.notes.review import DETECTED, REJECTED, NoteReview
-from medpriv_desktop.gui.notes.qt_compat import weak_callback
+from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
 #: Categories offered for "mark as PHI", most common first.

@@ -18,7 +18,7 @@ from medpriv_desktop.gui.notes.chart import OccurrenceChart
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
 from medpriv_desktop.gui.notes.synth_jobs import (SynthResult, assess_batch, generate_batch, occurrence_table,
                                                   synthesize_one)
-from medpriv_desktop.gui.notes.qt_compat import weak_callback
+from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
 METHOD_LABELS = (("keyword", "Keywords only (the engine never sees the note)"),

@@ -15,7 +15,7 @@ from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine, reset_default_engine
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
-from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts
+from medpriv_desktop.gui.qt_compat import guard_bool_refcounts
 from medpriv_desktop.gui.notes.synth_panel import SynthPanel
 from medpriv_desktop.gui.notify import notify_error
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPlain
 
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.core.models.card import Task
-from medpriv_desktop.gui.notes.qt_compat import guard_bool_refcounts, weak_callback
+from medpriv_desktop.gui.qt_compat import guard_bool_refcounts, weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.reports.batch_panel import ReportsBatchPanel
 from medpriv_desktop.gui.reports.jobs import ReportResult, classify_report, modality_of
@@ -38,7 +38,7 @@ class ReportsWorkspace(WorkspacePanel):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        guard_bool_refcounts()  # batch progress emits many signals (see gui/notes/qt_compat)
+        guard_bool_refcounts()  # batch progress emits many signals (see gui/qt_compat)
         row = QWidget()
         lay = QHBoxLayout(row)
         lay.setContentsMargins(0, 0, 0, 0)
