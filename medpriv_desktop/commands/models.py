@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
         for e in entries:
             try:
                 reg.verified_model_path(e)
-                print(f"ok      {e.card.id} {e.card.version}")
+                print(f"ok      {e.card.id} {e.card.version}  sha256 {e.card.sha256}")
             except Exception as exc:  # report every model, then fail
                 bad += 1
                 print(f"FAILED  {e.card.id} {e.card.version}: {getattr(exc, 'message', exc)}")

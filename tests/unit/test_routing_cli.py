@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,9 @@ def test_cli_models_commands(tmp_path, capsys, medpriv_home):
     assert main(["models", "show", "seg-cli"]) == 0
     assert '"intended_use"' in capsys.readouterr().out
     assert main(["models", "verify"]) == 0
+    verified = capsys.readouterr().out  # IT builds the allow-list from these hashes
+    card = json.loads((bundle / "model_card.json").read_text())
+    assert f"seg-cli {card['version']}  sha256 {card['sha256']}" in verified
     assert main(["models", "show", "seg-clj"]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'seg-cli'" in err and "Traceback" not in err
