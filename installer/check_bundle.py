@@ -1,5 +1,8 @@
 """Check a finished one-folder build: nothing of the training stack, and every piece the app needs is there.
 
+Besides the training stack (:mod:`forbidden`), a few big packages the app has replaced must not come back into the
+bundle through a stray import: SimpleITK (about 270 MB; NRRD and MetaImage are read by the app's own code).
+
 Usage: ``python installer/check_bundle.py dist/MedPriv`` (``build.sh`` runs it and fails when it fails).
 Prints the size and the largest parts. Exit 0 when the bundle is clean and complete, 1 otherwise.
 """
@@ -25,6 +28,18 @@ REQUIRED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Qt platform plugin", ("PySide6/Qt/plugins/platforms/*", "PySide6/plugins/platforms/*")),
 )
 
+#: Packages the app does not use at run time although a developer environment has them (first path part, lower case).
+NOT_BUNDLED = ("simpleitk",)
+
+
+def unwanted_path(rel: str | Path) -> bool:
+    """True when a path inside the bundle belongs to a package of :data:`NOT_BUNDLED` (folder, metadata, library)."""
+    parts = Path(rel).parts
+    top = parts[0].lower() if parts else ""
+    name = parts[-1].lower() if parts else ""
+    return any(top == pkg or top.startswith(pkg + "-") or name.startswith(("_" + pkg, "lib" + pkg))
+               for pkg in NOT_BUNDLED)
+
 
 def packages_dir(bundle: Path) -> Path:
     """The folder PyInstaller 6 puts everything but the executable in (``_internal``), or the bundle itself."""
@@ -48,10 +63,10 @@ def sizes(bundle: Path, depth: int = 1) -> dict[str, int]:
 
 
 def check(bundle: Path) -> tuple[list[str], list[str]]:
-    """(forbidden paths found, required pieces missing)."""
+    """(forbidden or unwanted paths found, required pieces missing)."""
     root = packages_dir(bundle)
     rels = [p.relative_to(root) for p in root.rglob("*")]
-    bad = forbidden_paths(rels)
+    bad = forbidden_paths(rels) + sorted(str(r) for r in rels if unwanted_path(r))
     missing = [what for what, pats in REQUIRED if not any(next(root.glob(pat), None) for pat in pats)]
     return bad, missing
 
@@ -76,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"total_bytes": total, "parts": parts, "forbidden": bad, "missing": missing},
                                         indent=2))
     if bad:
-        print("FORBIDDEN in bundle (training stack): " + ", ".join(bad[:20]), file=sys.stderr)
+        print("FORBIDDEN in bundle (training stack, or a package the app does not use such as SimpleITK): "
+              + ", ".join(bad[:20]), file=sys.stderr)
     if missing:
         print("MISSING from bundle: " + ", ".join(missing), file=sys.stderr)
     return 1 if bad or missing else 0

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from medpriv_desktop.core import paths
-from medpriv_desktop.core.fileio import atomic_path, atomic_write_text
+from medpriv_desktop.core.fileio import atomic_write_text
 
 DEMO_VERSION = 2
 
@@ -162,18 +162,14 @@ def make_demo(out: Path | None = None, seed: int = 0, force: bool = False) -> Pa
         except ValueError:
             pass
     out.mkdir(parents=True, exist_ok=True)
-    import SimpleITK as sitk
+    from medpriv_desktop.core.imaging.io import write_volume
+    from medpriv_desktop.core.imaging.volume import Volume
 
     hu, lab, names = phantom_ct(seed=seed)
     spacing = (4.0, 4.0, 5.0)
     for arr, fname in ((hu, "demo_ct.nii.gz"), (lab, "demo_ct_reference_labels.nii.gz")):
-        # SimpleITK arrays are [z, y, x]; its physical frame is LPS, so flip x and y of our RAS voxel grid.
-        img = sitk.GetImageFromArray(np.ascontiguousarray(arr.transpose(2, 1, 0)))
-        img.SetSpacing(spacing)
-        img.SetDirection((-1, 0, 0, 0, -1, 0, 0, 0, 1))
-        img.SetOrigin((0.0, 0.0, 0.0))
-        with atomic_path(out / fname) as tmp:
-            sitk.WriteImage(img, str(tmp), True)
+        # The phantom's voxel grid is RAS-ordered with its first voxel at the world origin.
+        write_volume(Volume(arr, spacing, (0.0, 0.0, 0.0), np.eye(3)), out / fname)
     atomic_write_text(out / "demo_ct_reference_labels.json", json.dumps(names, indent=2))
     notes_dir = out / "notes"
     notes_dir.mkdir(exist_ok=True)

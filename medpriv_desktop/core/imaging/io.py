@@ -1,7 +1,8 @@
 """Reading any study into a :class:`Volume` and writing volumes / label maps, all in RAS+ (see :mod:`.volume`).
 
 Readers: a DICOM series from a folder (:mod:`.dicom`), NIfTI (.nii, .nii.gz) through nibabel, NRRD and MHA/MHD
-through SimpleITK (LPS+ converted to RAS+ here). Every failure becomes one :class:`InputError` naming the file.
+through the project's own :mod:`.itk_formats` (ITK's LPS+ converted to RAS+ here; the app does not ship SimpleITK).
+Every failure becomes one :class:`InputError` naming the file.
 Writers are atomic (temporary file, then rename).
 
 A NIfTI or NRRD file does not say what modality it holds; :func:`guess_modality` looks at the intensities (CT holds
@@ -104,40 +105,42 @@ def _compact(data: np.ndarray) -> np.ndarray:
 
 
 def _read_itk(path: Path) -> Volume:
-    import SimpleITK as sitk
+    from medpriv_desktop.core.imaging import itk_formats
 
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
     try:
-        reader.ReadImageInformation()
-    except Exception:
-        raise InputError("not a readable image file (header damaged or unknown format)", path=path) from None
-    size = reader.GetSize()
-    if reader.GetNumberOfComponents() > 1:
-        raise InputError(f"image has {reader.GetNumberOfComponents()} components per voxel (colour, vector or "
-                         "4D); a scalar 3D volume is needed", path=path)
-    _check_shape(tuple(size), path)
+        header = itk_formats.read_header(path)
+    except OSError:
+        raise InputError("cannot read the file", path=path) from None
+    except itk_formats.ItkHeaderError as exc:
+        raise InputError(f"not a readable image file (header damaged or unknown format: {exc})", path=path) from None
+    if header.components > 1:
+        raise InputError(f"image has {header.components} components per voxel (colour, vector or 4D); a scalar 3D "
+                         "volume is needed", path=path)
+    dims = _check_shape(header.dims, path)
     try:
-        img = reader.Execute()
-    except Exception:
-        raise InputError("the image data is truncated or damaged", path=path) from None
-    return volume_from_sitk(img, {"source_format": _suffix(path).lstrip("."), "source_path": str(path)})
+        img = itk_formats.read_data(header)
+    except (itk_formats.ItkDataError, OSError) as exc:
+        raise InputError(f"the image data is truncated or damaged ({exc})", path=path) from None
+    img.array = img.array.reshape(dims)  # trailing singleton axes dropped by _check_shape
+    return volume_from_itk(img, {"source_format": _suffix(path).lstrip("."), "source_path": str(path)})
 
 
-def volume_from_sitk(img, meta: dict | None = None) -> Volume:
-    """Convert a SimpleITK image (LPS+) into a RAS+ :class:`Volume`. SimpleITK arrays are [k, j, i]."""
-    import SimpleITK as sitk
+def volume_from_itk(img, meta: dict | None = None) -> Volume:
+    """Convert an :class:`~.itk_formats.ItkImage` (LPS+, array [i, j, k]) into a RAS+ :class:`Volume`."""
+    direction = LPS_TO_RAS @ np.asarray(img.direction, float).reshape(3, 3)
+    origin = LPS_TO_RAS @ np.asarray(img.origin, float)
+    return Volume(_compact(img.array), img.spacing, tuple(origin), direction, "OT", dict(meta or {}))
 
-    if img.GetDimension() != 3:
-        raise ValueError("volume_from_sitk needs a 3D image")
-    arr = np.ascontiguousarray(np.transpose(sitk.GetArrayFromImage(img), (2, 1, 0)))
-    direction = LPS_TO_RAS @ np.array(img.GetDirection()).reshape(3, 3)
-    origin = LPS_TO_RAS @ np.array(img.GetOrigin())
-    return Volume(_compact(arr), img.GetSpacing(), tuple(origin), direction, "OT", dict(meta or {}))
+
+def volume_to_itk(volume: Volume):
+    """Convert a :class:`Volume` to an :class:`~.itk_formats.ItkImage` (LPS+ geometry)."""
+    from medpriv_desktop.core.imaging.itk_formats import ItkImage
+
+    return ItkImage(volume.array, volume.spacing, LPS_TO_RAS @ np.asarray(volume.origin), LPS_TO_RAS @ volume.direction)
 
 
 def volume_to_sitk(volume: Volume):
-    """Convert a :class:`Volume` to a SimpleITK image (LPS+ geometry)."""
+    """Convert a :class:`Volume` to a SimpleITK image (LPS+ geometry); for interoperability and tests only."""
     import SimpleITK as sitk
 
     img = sitk.GetImageFromArray(np.ascontiguousarray(np.transpose(volume.array, (2, 1, 0))))
@@ -229,25 +232,10 @@ def write_volume(volume: Volume, path: str | Path) -> Path:
         with atomic_path(path) as tmp:
             nib.save(img, str(tmp))
     elif suffix in (".nrrd", ".mha", ".mhd"):
-        import SimpleITK as sitk
+        from medpriv_desktop.core.imaging.itk_formats import write_image
 
-        if suffix == ".mhd":
-            # .mhd names its companion .zraw inside the header: write both in a temporary folder beside the target
-            # with their final names, then move the data file first and the header last.
-            import shutil
-            import tempfile
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmpdir = Path(tempfile.mkdtemp(prefix=".mhd-", dir=path.parent))
-            try:
-                sitk.WriteImage(volume_to_sitk(volume), str(tmpdir / path.name), True)
-                for f in sorted(tmpdir.iterdir(), key=lambda f: f.suffix == ".mhd"):
-                    os.replace(f, path.parent / f.name)
-            finally:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-        else:
-            with atomic_path(path) as tmp:
-                sitk.WriteImage(volume_to_sitk(volume), str(tmp), True)
+        # Atomic inside: a .mhd writes its .zraw first and the header last.
+        write_image(path, volume_to_itk(volume))
     else:
         raise InputError(f"cannot write '{suffix}' files", path=path, hint="use .nii.gz, .nii, .nrrd or .mha")
     return path
