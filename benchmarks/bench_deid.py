@@ -3,6 +3,12 @@ shared harness (``../shared/tools/deid_eval.py``) on the PhysioNet deid notes: t
 and notes/s of the whole CLI (start-up included).
 
 Usage: python benchmarks/bench_deid.py [--runs 1] [--skip-presidio] [--extra-args "--rules-only"]
+                                       [--presidio-spacy-model PATH_OR_PACKAGE]
+Presidio's default configuration needs a spaCy NER model, which is not a dependency of the project: pass one with
+``--presidio-spacy-model`` (or ``MEDPRIV_PRESIDIO_SPACY_MODEL``), e.g. an unpacked ``en_core_web_sm`` 3.8 folder;
+the column is then ``presidio-default-<model>``. Without one the column is ``presidio-default-blank`` (Presidio's
+default recognizers on a blank pipeline, no NER), which is not the out-of-the-box configuration.
+The machine's load average before and after the runs is recorded (other processes share the 2 cores).
 Prints a table and writes ``benchmarks/results/deid.json``. Skips with a message when the shared data is absent.
 """
 
@@ -28,11 +34,11 @@ def shared_dir() -> Path | None:
     return p if (p / "notes" / "physionet-deid").is_dir() else None
 
 
-def run_harness(data: Path, binary: str, extra: str = "") -> dict:
+def run_harness(data: Path, binary: str, extra: str = "", env: dict | None = None) -> dict:
     """Run the harness once; parse its per-category lines and summary."""
     tool = data.parent / "tools" / "deid_eval.py"
     cmd = [sys.executable, str(tool), str(data), binary] + ([f"--extra-args={extra}"] if extra else [])
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO))
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO), env=env)
     out = r.stdout
     res: dict = {"raw": out.strip().splitlines()[-4:], "categories": {}}
     for m in re.finditer(r"^\s+(\S+)\s+token recall ([\d.]+) \((\d+)/(\d+)\)", out, re.M):
@@ -56,13 +62,17 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=1, help="repeat our run for a speed median")
     ap.add_argument("--skip-presidio", action="store_true")
     ap.add_argument("--extra-args", default="", help="extra arguments for medpriv deid")
+    ap.add_argument("--presidio-spacy-model", default=os.environ.get("MEDPRIV_PRESIDIO_SPACY_MODEL"),
+                    help="spaCy model (folder or package) for Presidio's default configuration")
     a = ap.parse_args()
     data = shared_dir()
     if data is None:
         print("skipped: ../shared/data/notes/physionet-deid (or MEDPRIV_DATA) not present")
         return 0
     ours_bin = str(Path(sys.executable).parent / "medpriv")
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     runs = [run_harness(data, ours_bin, a.extra_args) for _ in range(a.runs)]
+    load_after_ours = os.getloadavg() if hasattr(os, "getloadavg") else None
     ours = runs[-1]
     speeds = sorted(r["notes_per_s"] for r in runs if r.get("notes_per_s"))
     ours["notes_per_s_median"] = speeds[len(speeds) // 2] if speeds else None
@@ -72,7 +82,14 @@ def main() -> int:
             shim = Path(td) / "presidio-default"
             shim.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'benchmarks' / 'presidio_default_deid.py'} \"$@\"\n")
             shim.chmod(0o755)
-            systems["presidio-default-blank"] = run_harness(data, str(shim))
+            env = dict(os.environ)
+            env.pop("MEDPRIV_PRESIDIO_SPACY_MODEL", None)
+            label = "presidio-default-blank"
+            if a.presidio_spacy_model:
+                env["MEDPRIV_PRESIDIO_SPACY_MODEL"] = a.presidio_spacy_model
+                stem = Path(a.presidio_spacy_model).name.lower()
+                label = "presidio-default-" + ("sm" if "_sm" in stem else "lg" if "_lg" in stem else "md" if "_md" in stem else stem)
+            systems[label] = run_harness(data, str(shim), env=env)
     cats = sorted({c for s in systems.values() for c in s["categories"]})
     names = list(systems)
     print(f"{'category':20s}" + "".join(f"{n:>26s}" for n in names))
@@ -83,16 +100,19 @@ def main() -> int:
             cell = f"{d['recall']:.3f} ({d['hit']}/{d['total']})" if d else "-"
             row += f"{cell:>26s}"
         print(f"{c:20s}{row}")
-    for key in ("recall", "precision", "span_recall", "notes_per_s"):
+    for key in ("recall", "precision", "span_recall", "notes_per_s", "notes_per_s_median"):
         print(f"{key:20s}" + "".join(f"{str(systems[n].get(key)):>26s}" for n in names))
     result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None},
+                          "load_avg_before": load_before, "load_avg_after_medpriv": load_after_ours,
+                          "load_avg_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
+              "presidio_spacy_model": a.presidio_spacy_model,
               "reference": {"deid.pl": {"recall": 0.974, "precision": 0.738, "notes_per_s": 18.8},
                             "presidio-default-sm (published)": {"recall": 0.582, "precision": 0.058, "notes_per_s": 26}},
               "systems": systems}
     out = REPO / "benchmarks" / "results" / "deid.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"load average before {load_before}, after medpriv runs {load_after_ours}")
     print(f"wrote {out}")
     return 0
 

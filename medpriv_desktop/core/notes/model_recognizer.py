@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer
+from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer, cased_note
 from medpriv_desktop.core.notes.spans import PhiSpan
 from medpriv_desktop.core.text.encoder import TextEncoder, merge_token_scores
 
@@ -82,8 +82,7 @@ class PhiModelRecognizer(MedPrivRecognizer):
             cat = LABEL_TO_CATEGORY.get(kind, "NAME")
             if self.gate:
                 if mixed is None:
-                    letters = [c for c in text[:4000] if c.isalpha()]
-                    mixed = bool(letters) and sum(c.islower() for c in letters) > 0.5 * len(letters)
+                    mixed = cased_note(text)
                 if not self._proper_noun_like(text[s:e], cat, mixed):
                     continue
             if out and out[-1].category == cat and s - out[-1].end <= 1 and not text[out[-1].end: s].strip():
@@ -110,8 +109,7 @@ class PhiModelRecognizer(MedPrivRecognizer):
 
     def candidates(self, text: str, covered: list[PhiSpan]) -> list[tuple[int, int]]:
         """Words where the rules leave doubt: proper-noun-like words (see the gate) that no rule span covers."""
-        letters = [c for c in text[:4000] if c.isalpha()]
-        mixed = bool(letters) and sum(c.islower() for c in letters) > 0.5 * len(letters)
+        mixed = cased_note(text)
         out = []
         for m in _WORD.finditer(text):
             w = m.group()

@@ -52,6 +52,22 @@ POSITIVE = [
     ("locations", "PLAN: TRANSFER TO QUARTERMAIN 2 WHEN BED AVAILABLE", {"QUARTERMAIN": "WARD"}),
     ("locations", "SON LIVES IN PIKESVILLE", {"PIKESVILLE": "CITY"}),
     ("locations", "lives at 42 Elm Street, Boston, MA 02114", {"42 Elm Street": "STREET", "02114": "ZIP"}),
+    # cues added for the cross-validation misses (texts invented here)
+    ("names", "Team has spoken at length with Oscar Brandvold about goals of care.",
+     {"Oscar": "NAME", "Brandvold": "NAME"}),
+    ("names", "Plan discussed with Dr Will Kowalczyk (attending) and the family.",
+     {"Will": "CLINICIAN", "Kowalczyk": "CLINICIAN"}),
+    ("names", "LASIX GIVEN. K JOHNSON ORDERED REPEAT LYTES.", {"K": "NAME", "JOHNSON": "NAME"}),
+    ("names", "pt slept well. woke once Natalie came in at 0300.", {"Natalie": "NAME"}),
+    ("locations", "TRANSFERRED FROM UNIVERSITY OF MD MEDICAL CENTER, THEN U OF MD MED CENTER",
+     {"UNIVERSITY": "HOSPITAL", "OF": "HOSPITAL", "MD": "HOSPITAL", "U": "HOSPITAL"}),
+    ("locations", "Pt accepted in transfer from Brightwater Medical Center today.", {"Brightwater": "HOSPITAL"}),
+    ("locations", 'He says he is at the Lindqvist Building, then ("LindqvistBuilding").',
+     {"Lindqvist": "LOCATION", "LindqvistBuilding": "LOCATION"}),
+    ("locations", "pt confused, says he is at marla petrosyan's house.", {"marla": "LOCATION", "petrosyan": "LOCATION"}),
+    ("locations", "pt stable. c/o to harkness if stable overnight.", {"harkness": "WARD"}),
+    ("locations", "plan: wean o2, oob, harkness 3\n", {"harkness": "WARD"}),
+    ("date", "family meeting 041523\n", {"041523": "DATE"}),
 ]
 
 # (recognizer, text, surfaces that must NOT be found)
@@ -65,6 +81,14 @@ NEGATIVE = [
     ("names", "GIVEN BOLUS, TEMP 99.1, ALINE FLUSHED", ["BOLUS", "TEMP", "ALINE"]),
     ("locations", "CONT MED AS ORDERED, HEART HEALTHY DIET, DSD CDI, CA GLUCONATE", ["CONT", "HEART", "CDI", "DSD"]),
     ("locations", "RECEIVED 40 MG LASIX. TO CHAIR X 2", ["CHAIR"]),
+    ("date", "CPAP 5/10/40%, SIMV 700 12/5 and 50% 8/5, AC/600X12/40%", ["5/10/40", "12/5", "8/5", "12/40"]),
+    ("names", "Pupils equal. Corneal reflex absent to l. unresponsive to voice.", ["l", "unresponsive"]),
+    ("names", "NEURO: MS, RESP UNLABORED", ["RESP"]),
+    ("names", "GIRLFRIEND MAY VISIT. SON WILL CALL.", ["MAY", "WILL"]),
+    ("locations", "Tolerated heart health diet. Pt resting.", ["heart"]),
+    ("locations", "ENDO: RECIEVD 3 UNITS REG INSULIN", ["RECIEVD"]),
+    ("locations", "Pt transfered to commode/chair with assist.", ["commode"]),
+    ("locations", "pt stayed at her daughter's house, then the patient's home", ["daughter", "patient"]),
 ]
 
 

@@ -8,8 +8,8 @@ to Presidio's ``RecognizerResult`` so the recognizers plug into Presidio's regis
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
@@ -19,25 +19,34 @@ from medpriv_desktop.core.notes.spans import PhiSpan
 WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|\S")
 
 
-@dataclass(frozen=True)
-class Tok:
-    """A token of the note: upper-cased text, offsets, and whether it is a word (letters)."""
+class Tok(NamedTuple):
+    """A token of the note: upper-cased text, offsets, the raw text, and whether it is a word (letters)."""
 
     up: str
     start: int
     end: int
     raw: str
-
-    @property
-    def is_word(self) -> bool:
-        """True for alphabetic tokens."""
-        return self.raw[:1].isalpha()
+    is_word: bool
 
 
 @lru_cache(maxsize=4)
 def tokens(text: str) -> tuple[Tok, ...]:
     """Tokens of ``text`` (cached for the few recognizers that share one note)."""
-    return tuple(Tok(m.group().upper(), m.start(), m.end(), m.group()) for m in WORD_RE.finditer(text))
+    return tuple(Tok(g.upper(), m.start(), m.end(), g, g[:1].isalpha()) for m in WORD_RE.finditer(text)
+                 for g in (m.group(),))
+
+
+_LOWER = re.compile(r"[a-z]")
+_UPPER = re.compile(r"[A-Z]")
+
+
+@lru_cache(maxsize=4)
+def cased_note(text: str) -> bool:
+    """True when capitals carry information: most letters (ASCII, first 4,000 characters) are lower case and at
+    least one is a capital. In a note typed all in capitals, or all in lower case, capitals say nothing."""
+    head = text[:4000]
+    lower, upper = len(_LOWER.findall(head)), len(_UPPER.findall(head))
+    return lower > upper and upper > 0
 
 
 class MedPrivRecognizer(EntityRecognizer):

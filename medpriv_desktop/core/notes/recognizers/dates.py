@@ -20,13 +20,17 @@ class DateRecognizer(MedPrivRecognizer):
     NAME = "date"
     CATEGORIES = ("DATE", "YEAR", "HOLIDAY")
 
-    FULL_NUMERIC = re.compile(r"(?<![\w/.])(?:0?[1-9]|1[0-2])([/\-.])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/])")
+    FULL_NUMERIC = re.compile(r"(?<![\w/.])(?:0?[1-9]|1[0-2])([/\-.])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/%])")
+    #: Run-together dates: MMDDYY or MMDDYYYY standing alone ("family meeting 041523").
+    COMPACT = re.compile(r"(?<![\w/.\-:])(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\d\d|(?:19|20)\d\d)(?![\w/.\-:])")
+    #: Ventilator and pressure settings written as slash chains ("5/10/40%", "simv 900 10/25").
+    SETTINGS_CHAIN = re.compile(r"(?:%|\d\s*X\s*\d+|\b(?:SIMV|IMV|AC|PS|PSV|CPAP|BIPAP|PEEP|VENT\w*|SETTINGS?)\s*\d{2,4})\s*/?\s*$", re.I)
     ISO = re.compile(r"(?<![\w/])(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?![\w/])")
     MONTH_DAY = re.compile(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/]|\.\d)")
     WRITTEN = re.compile(
         rf"\b(?:{_DAY}\s*(?:OF\s+)?{_MON}\.?(?:,?\s*(?:\d{{4}}|'?\d\d\b))?|{_MON}\.?\s*{_DAY}(?:,?\s*\d{{4}})?(?!\s*(?:MG|ML|CC|UNITS?)\b)"
         rf"|{_MON}\.?,?\s*{_YEAR})\b", re.I)
-    MONTH_YEAR = re.compile(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9]\d|0\d|(?:19|20)\d\d)(?![\w/]|\.\d)")
+    MONTH_YEAR = re.compile(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9]\d|0\d|(?:19|20)\d\d)(?![\w/%]|\.\d)")
     YEAR_APOSTROPHE = re.compile(r"(?<![\w/.'])\d\d'(?=[\s.,;)]|$)")
     MONTH_ALONE = re.compile(r"\b(?:JANUARY|FEBRUARY|APRIL|JUNE|JULY|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\b", re.I)
     YEAR = re.compile(rf"(?<![\w/.\-])(?:'?{_YEAR})(?![\w/]|\.\d)|(?<![\d/.\-'])'\d\d(?![\w/']|\.\d)")
@@ -50,6 +54,8 @@ class DateRecognizer(MedPrivRecognizer):
             add(m.start(), m.end(), "DATE", 0.95)
         for m in self.ISO.finditer(text):
             add(m.start(), m.end(), "DATE", 0.95)
+        for m in self.COMPACT.finditer(text):
+            add(m.start(), m.end(), "DATE", 0.6)
         for m in self.WRITTEN.finditer(text):
             word = re.match(r"\D+", m.group().strip())
             if word and word.group().strip(" .,").upper() in ("MAY", "MAR", "MARCH") and not re.search(r"\d", m.group()):
@@ -61,6 +67,8 @@ class DateRecognizer(MedPrivRecognizer):
             before, after = text[max(0, m.start() - 12): m.start()], text[m.end(): m.end() + 16]
             a, b = (int(x) for x in m.group().split("/"))
             if self.NOT_DATE_BEFORE.search(before) or self.NOT_DATE_AFTER.search(after):
+                continue
+            if self.SETTINGS_CHAIN.search(text[max(0, m.start() - 16): m.start()]) or re.match(r"/\d+\s*%", after):
                 continue
             ctx = text[max(0, m.start() - 14): m.start()]
             if re.search(r"(?:CPAP|PS|BIPAP|IPAP|EPAP|PEEP|VENT|IMV|SIMV|AC|MASK|VENTILATION|SETTINGS|PRESSURE|\bX|&|%,|PERRLA?|WEANED TO|WEANING ON)\W{0,3}$", ctx, re.I):

@@ -9,7 +9,7 @@ tagged everywhere else in the same note. Words on the clinical list (drugs, devi
 from __future__ import annotations
 
 from medpriv_desktop.core.notes import lexicons as lx
-from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer, Tok, tokens
+from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer, Tok, cased_note, tokens
 from medpriv_desktop.core.notes.spans import PhiSpan
 
 _LEAD_TITLES = frozenset("DR DRS DOCTOR HO MD NURSE ATTENDING RESIDENT INTERN FELLOW PCP SURGEON PROVIDER".split())
@@ -20,7 +20,14 @@ _AFTER_NAME = frozenset("AWARE NOTIFIED NOTIFED INFORMED MD NP PA RN RRT , ) CAL
 _AFTER_CREDENTIAL = frozenset("SPOKE IN HERE ORDERED SAID STATES STATED WAS CAME SAW TO AT ON FOLLOWING".split())
 _CLERGY = frozenset("RABBI PRIEST CHAPLAIN PASTOR REV REVEREND FR".split())
 _TITLECASE_WORDS = frozenset("""AM PM ICU CCU MICU SICU I IV PO CT MRI EKG ECG ABG BP HR RR""".split())
-_VERBAL_CUES = frozenset("SPOKE SPOKEN TALKED MET CALLED PAGED".split())
+_VERBAL_CUES = frozenset("SPOKE SPOKEN SPEAKING TALKED TALKING MET MEETING CALLED PAGED DISCUSSED".split())
+#: Verbs after "INITIAL SURNAME" without a period ("J SMITH ORDERED ...").
+_AFTER_BARE_INITIAL = frozenset("AWARE NOTIFIED NOTIFED INFORMED ORDERED CALLED PAGED SAID STATES STATED "
+                                "RECOMMENDS RECOMMENDED".split())
+
+
+def _titled(t: Tok) -> bool:
+    return t.raw[:1].isupper() and t.raw[1:].islower()
 
 
 class NameRecognizer(MedPrivRecognizer):
@@ -55,6 +62,8 @@ class NameRecognizer(MedPrivRecognizer):
     def _initial(self, toks: tuple[Tok, ...], i: int, text: str = "") -> bool:
         if not (0 <= i < len(toks) and toks[i].is_word and len(toks[i].up) == 1 and toks[i].up not in ("A", "I", "X")):
             return False
+        if self._cased and not toks[i].raw.isupper():
+            return False  # "absent to l." in a note written in mixed case
         # "80's" ends in a one-letter token too: an initial starts a word
         return not text or toks[i].start == 0 or text[toks[i].start - 1] in " \t\n(\"-,>"
 
@@ -122,9 +131,12 @@ class NameRecognizer(MedPrivRecognizer):
             return back
         return []
 
+    _cased = False
+
     def find(self, text: str) -> list[PhiSpan]:
         toks = tokens(text)
         n = len(toks)
+        self._cased = cased = cased_note(text)
         hits: dict[int, tuple[str, float]] = {}
 
         def mark(idx: list[int], cat: str, score: float) -> None:
@@ -142,10 +154,14 @@ class NameRecognizer(MedPrivRecognizer):
                     follow = toks[j + 1].up if j + 1 < n else ""
                     strict = True if follow in _AFTER_NAME else "rare"
                 got = self._take_after(toks, j, strict=strict) if same_line else []
+                if not got and same_line and cased and up in _LEAD_TITLES and j + 1 < n and _titled(toks[j]) \
+                        and toks[j].up in self.first and _titled(toks[j + 1]) and self._namey(toks[j + 1]) \
+                        and toks[j + 1].start - toks[j].end == 1 and toks[j + 1].up in self.last:
+                    got = [j, j + 1]  # "Dr Will Cole": a capitalised first name that is also an English word
                 if got:
                     mark(got + self._coordinated(toks, got[-1]), "CLINICIAN", 0.9 if up not in _WEAK_LEAD else 0.7)
-            if up in lx.HONORIFICS and i + 1 < n and toks[i + 1].up != ":":
-                j = self._next_word(toks, i + 1)
+            if up in lx.HONORIFICS and i + 1 < n and toks[i + 1].up not in (":", ",", "-", "("):
+                j = i + 2 if toks[i + 1].up == "." else i + 1
                 if j < n and "\n" not in text[t.end: toks[j].start]:
                     mark(self._take_after(toks, j, strict=True), "PATIENT", 0.85)
             if up in lx.RELATIONS or (up == "PERSON" and i > 0 and toks[i - 1].up == "CONTACT"):
@@ -157,9 +173,16 @@ class NameRecognizer(MedPrivRecognizer):
                     got = self._take_after(toks, j, strict=True)
                     if got:
                         mark(got + self._coordinated(toks, got[-1]), "RELATIVE", 0.8)
-            if up in _VERBAL_CUES and i + 2 < n and toks[i + 1].up in ("WITH", "TO"):
-                j = i + 2
-                if self._namey(toks[j]) and self._rare(toks[j]) and toks[j].raw[:1].isupper():
+            if up in _VERBAL_CUES:
+                # "spoke with X", "spoken extensively with X", "talked at length to X"
+                k = i + 1
+                while k < n and k - i <= 3 and toks[k].is_word and toks[k].up not in ("WITH", "TO") \
+                        and toks[k].up in self.common and "\n" not in text[toks[k - 1].end: toks[k].start]:
+                    k += 1
+                j = k + 1
+                if k < n and toks[k].up in ("WITH", "TO") and j < n and "\n" not in text[t.end: toks[j].start] \
+                        and self._namey(toks[j]) and (self._rare(toks[j]) or toks[j].up in self.first) \
+                        and toks[j].raw[:1].isupper():
                     mark(self._take_after(toks, j, strict=True), "NAME", 0.7)
             if up in _TRAIL_CREDENTIALS and i > 0:
                 nxt = toks[i + 1] if i + 1 < n else None
@@ -173,6 +196,11 @@ class NameRecognizer(MedPrivRecognizer):
                        or (i > 0 and toks[i - 1].up in ("PER", "BY", "WITH", "TO", "DR", "CALLED", "PAGED")))
                 if self._namey(toks[k]) and self._rare(toks[k]) and toks[k].start == toks[i + 1].end + 1 and cue:
                     mark([i] + self._with_hyphen_part(toks, k), "NAME", 0.7)
+            # "J SMITH ORDERED": a capital initial without a period, a census surname, then a verb of the chart
+            if len(up) == 1 and t.raw.isupper() and i + 2 < n and toks[i + 2].up in _AFTER_BARE_INITIAL \
+                    and self._initial(toks, i, text) and toks[i + 1].start == t.end + 1 \
+                    and self._namey(toks[i + 1]) and toks[i + 1].up in self.last:
+                mark([i, i + 1], "NAME", 0.7)
         # "URSLA MORETTI (DAUGHTER)": a name right before a relation in parentheses.
         for i in range(2, n - 1):
             if toks[i].up == "(" and toks[i + 1].up in lx.RELATIONS:
@@ -186,8 +214,7 @@ class NameRecognizer(MedPrivRecognizer):
                     and b.start - a.end <= 1 and (self._rare(a) or self._rare(b))):
                 mark([i, i + 1], "NAME", 0.6)
         # Mixed-case notes: a capitalised census first name inside a sentence ("once Natalie woke up").
-        letters = [c for c in text[:4000] if c.isalpha()]
-        if letters and sum(c.islower() for c in letters) > 0.5 * len(letters):
+        if cased:
             for i, t in enumerate(toks):
                 if (i not in hits and i > 0 and t.raw[:1].isupper() and t.raw[1:].islower() and len(t.up) >= 3
                         and t.up in self.first and self._namey(t) and toks[i - 1].up not in (".", ":", "!", "?", "-", "*")
