@@ -11,6 +11,7 @@ from medpriv_desktop.core.models.card import ModelCard
 from training.phi.train import BIO, TrainConfig
 from training.text.export import export_encoder
 
+PHI_THRESHOLD = 0.9
 PARITY_TEXTS = [
     "DR. SMITH AWARE. PT SEEN ON 8/18 AT GENERAL HOSPITAL, CALL 410-555-1234.",
     "pt's daughter mary called for update. cpap 5/5, strength 5/5 bilat.",
@@ -36,8 +37,9 @@ def export_phi_bundle(model, tokenizer, out_dir: Path, cfg: TrainConfig, n_physi
         datasets.append({"name": "PhysioNet deid gold standard (development quarter)", "license": "ODC-By-1.0",
                          "n": n_physionet, "split": "development (all notes of ../shared/data)",
                          "citation": "Neamatullah et al. 2008, BMC Med Inform Decis Mak 8:32; Goldberger et al. 2000"})
-    # threshold on 1 - P(O), read by the app (chosen on a held-out fold, see the module docstring of model_recognizer)
-    labels = [{"value": i, "name": b, **({"threshold": 0.75} if b != "O" else {})} for i, b in enumerate(BIO)]
+    # threshold on 1 - P(O), read by the app: 0.9, chosen on held-out folds 0 and 3 of the cross-validation (the
+    # gated model added no recall over the rules there at 0.75 or 0.9, and 0.9 halved its false positives)
+    labels = [{"value": i, "name": b, **({"threshold": PHI_THRESHOLD} if b != "O" else {})} for i, b in enumerate(BIO)]
     card = {
         "id": model_id, "title": f"PHI token classifier (MiniLM, {cfg.layers} layers, int8)", "version": "0.1.0",
         "task": "phi-ner",

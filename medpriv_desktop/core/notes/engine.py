@@ -44,6 +44,24 @@ def blank_nlp_engine() -> Any:
     return engine
 
 
+def _recognizers_own_context() -> Any:
+    """A Presidio context enhancer that leaves scores as they are: the project's recognizers apply their own context
+    rules, and with empty NLP artifacts Presidio's lemma enhancer has nothing to read (it only costs time)."""
+    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+
+    class OwnContext(ContextAwareEnhancer):
+        """No-op enhancer (see the function docstring)."""
+
+        def __init__(self) -> None:
+            super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                             context_prefix_count=0, context_suffix_count=0)
+
+        def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: D102
+            return raw_results
+
+    return OwnContext()
+
+
 @dataclass
 class EngineConfig:
     """Knobs of the engine: score threshold and whether to use the PHI model."""
@@ -80,8 +98,10 @@ class DeidEngine:
             self.model_recognizer = load_default_model_recognizer(self.config.model_id)
         # The PHI model is a Presidio recognizer too, but it runs as a second stage (see _analyze_piece): only
         # around words the rules left in doubt, so most notes never pay for a model call.
+        enhancer = None if self.config.spacy_tokens else _recognizers_own_context()
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=["en"],
-                                       log_decision_process=False, default_score_threshold=self.config.threshold)
+                                       log_decision_process=False, default_score_threshold=self.config.threshold,
+                                       context_aware_enhancer=enhancer)
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
         self.registry = registry
 

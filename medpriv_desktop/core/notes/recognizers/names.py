@@ -20,6 +20,9 @@ _AFTER_NAME = frozenset("AWARE NOTIFIED NOTIFED INFORMED MD NP PA RN RRT , ) CAL
 _AFTER_CREDENTIAL = frozenset("SPOKE IN HERE ORDERED SAID STATES STATED WAS CAME SAW TO AT ON FOLLOWING".split())
 _CLERGY = frozenset("RABBI PRIEST CHAPLAIN PASTOR REV REVEREND FR".split())
 _TITLECASE_WORDS = frozenset("""AM PM ICU CCU MICU SICU I IV PO CT MRI EKG ECG ABG BP HR RR""".split())
+#: First names that are also chart words (evening, months): names only right after a relation word. Not MAY or
+#: WILL, which follow relations as verbs ("DAUGHTER MAY VISIT").
+_NOUN_FIRST_NAMES = frozenset("EVE JUNE APRIL AUGUST".split())
 _VERBAL_CUES = frozenset("SPOKE SPOKEN SPEAKING TALKED TALKING MET MEETING CALLED PAGED DISCUSSED".split())
 #: Verbs after "INITIAL SURNAME" without a period ("J SMITH ORDERED ...").
 _AFTER_BARE_INITIAL = frozenset("AWARE NOTIFIED NOTIFED INFORMED ORDERED CALLED PAGED SAID STATES STATED "
@@ -173,6 +176,9 @@ class NameRecognizer(MedPrivRecognizer):
                     got = self._take_after(toks, j, strict=True)
                     if got:
                         mark(got + self._coordinated(toks, got[-1]), "RELATIVE", 0.8)
+                elif j < n and toks[j].up in _NOUN_FIRST_NAMES and "\n" not in text[t.end: toks[j].start] \
+                        and not (j + 1 < n and toks[j + 1].up.isdigit()):
+                    mark([j], "RELATIVE", 0.75)  # "GIRLFRIEND EVE IN ALL DAY" (but "DAUGHTER JUNE 5" is a date)
             if up in _VERBAL_CUES:
                 # "spoke with X", "spoken extensively with X", "talked at length to X"
                 k = i + 1
