@@ -8,7 +8,8 @@ Presidio's default configuration needs a spaCy NER model, which is not a depende
 ``--presidio-spacy-model`` (or ``MEDPRIV_PRESIDIO_SPACY_MODEL``), e.g. an unpacked ``en_core_web_sm`` 3.8 folder;
 the column is then ``presidio-default-<model>``. Without one the column is ``presidio-default-blank`` (Presidio's
 default recognizers on a blank pipeline, no NER), which is not the out-of-the-box configuration.
-The machine's load average before and after the runs is recorded (other processes share the 2 cores).
+The machine's load average is recorded (other processes share the 2 cores), and `medpriv deid` is also timed
+alone on the same notes: wall clock and CPU seconds (start-up included).
 Prints a table and writes ``benchmarks/results/deid.json``. Skips with a message when the shared data is absent.
 """
 
@@ -56,6 +57,38 @@ def run_harness(data: Path, binary: str, extra: str = "", env: dict | None = Non
     return res
 
 
+def time_cli(data: Path, binary: str, extra: str = "", runs: int = 1) -> list[dict]:
+    """Wall-clock and CPU seconds (user + system, from the child's rusage) of ``medpriv deid IN -o OUT`` on the 591
+    notes, start-up included. On a shared machine the wall clock depends on the other processes; the CPU seconds say
+    what one free core would take."""
+    import resource
+    import time
+
+    text = (data / "notes" / "physionet-deid" / "id.text").read_text(encoding="latin-1")
+    recs = re.findall(r"START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", text, re.S)
+    out = []
+    with tempfile.TemporaryDirectory() as td:
+        src = Path(td) / "in"
+        src.mkdir()
+        for p, n, body in recs:
+            (src / f"p{int(p):04d}_n{int(n):04d}.txt").write_text(body, encoding="utf-8")
+        chars = sum(len(b) for _, _, b in recs)
+        for k in range(runs):
+            dst = Path(td) / f"out{k}"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+            t0 = time.perf_counter()
+            r = subprocess.run([binary, "deid", str(src), "-o", str(dst), "-q"] + extra.split(), capture_output=True)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            out.append({"notes": len(recs), "mean_chars": round(chars / max(len(recs), 1)), "wall_s": round(wall, 2),
+                        "cpu_s": round(cpu, 2), "notes_per_s_wall": round(len(recs) / wall, 1),
+                        "notes_per_cpu_s": round(len(recs) / max(cpu, 1e-9), 1), "load_avg_1min_before": load,
+                        "returncode": r.returncode})
+    return out
+
+
 def main() -> int:
     """Run both systems and print the comparison."""
     ap = argparse.ArgumentParser()
@@ -76,6 +109,7 @@ def main() -> int:
     ours = runs[-1]
     speeds = sorted(r["notes_per_s"] for r in runs if r.get("notes_per_s"))
     ours["notes_per_s_median"] = speeds[len(speeds) // 2] if speeds else None
+    ours["cli_timing"] = time_cli(data, ours_bin, a.extra_args, max(a.runs, 1))
     systems = {"medpriv": ours}
     if not a.skip_presidio:
         with tempfile.TemporaryDirectory() as td:
@@ -112,6 +146,10 @@ def main() -> int:
     out = REPO / "benchmarks" / "results" / "deid.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    for t in ours["cli_timing"]:
+        print(f"medpriv deid alone: {t['notes']} notes of ~{t['mean_chars']} chars, wall {t['wall_s']} s "
+              f"({t['notes_per_s_wall']} notes/s), CPU {t['cpu_s']} s ({t['notes_per_cpu_s']} notes per CPU second), "
+              f"1-min load before {t['load_avg_1min_before']}")
     print(f"load average before {load_before}, after medpriv runs {load_after_ours}")
     print(f"wrote {out}")
     return 0
