@@ -129,3 +129,50 @@ def test_msd_reader_refuses_a_folder_without_dataset_json(tmp_path):
 
     with pytest.raises(InputError, match="dataset.json"):
         list(iter_msd_cases(tmp_path))
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_synthesis_at_a_coarser_factor_keeps_image_and_labels_aligned(phantoms, factor):
+    # 4 mm phantoms pooled by 2 and by 4 (8 and 16 mm voxels): labels at the block centres must still sit on their
+    # tissue, e.g. dark lungs and bright vertebrae, and the shapes must agree.
+    img, seg = synthesize(phantoms[0], "CT", np.random.default_rng(1), fine_spacing=SMALL.spacing, crop=False,
+                          factor=factor)
+    assert img.shape == seg.shape == tuple(s // factor for s in phantoms[0].shape)
+    lung = np.median(img[seg == SEG_BY_NAME["lung_right"]])
+    body = np.median(img[seg == SEG_BY_NAME["body"]])
+    assert lung < -400 and body > -200
+    # The bone labels sit on the bright voxels: shifting them by one voxel along any axis lowers their mean HU.
+    bone = np.isin(seg, [SEG_BY_NAME["vertebrae"], SEG_BY_NAME["ribs"]])
+    here = img[bone].mean()
+    for axis in range(3):
+        for shift in (-1, 1):
+            assert img[np.roll(bone, shift, axis)].mean() < here
+
+
+def test_cropped_synthesis_spans_whole_blocks(phantoms):
+    for seed in range(4):
+        img, seg = synthesize(phantoms[0], "MR", np.random.default_rng(seed), fine_spacing=SMALL.spacing, factor=4)
+        assert img.shape == seg.shape and min(img.shape) >= 1
+
+
+def test_foreground_sampling_finds_a_structure_of_one_voxel():
+    # A one-voxel structure at odd coordinates: the sampler used to look for structures on a stride-2 grid and
+    # never centred a patch on it (at 6 mm an adrenal gland is only a few voxels).
+    from training.seg.data import sample_patches
+
+    img = np.zeros((40, 40, 40), np.float32)
+    lab = np.ones((40, 40, 40), np.uint8)
+    lab[21, 23, 25] = 11
+    x, y = sample_patches(img, lab, (8, 8, 8), 40, np.random.default_rng(0), fg_fraction=1.0)
+    assert (y == 11).any(axis=(1, 2, 3)).sum() >= 10
+
+
+def test_phantom_grid_mismatch_is_refused(tmp_path):
+    from medpriv_desktop.core.errors import ConfigError
+    from medpriv_desktop.core.jobs import run_job
+    from training.seg.data import check_phantom_spacing, generate_phantoms
+
+    run_job(generate_phantoms(tmp_path, 1, seed=3, spec=PhantomSpec(spacing=12.0)))
+    check_phantom_spacing(tmp_path, 12.0)
+    with pytest.raises(ConfigError, match="12 mm grid"):
+        check_phantom_spacing(tmp_path, 1.5)

@@ -93,3 +93,39 @@ def test_zero_weight_switches_a_term_off():
     _, terms = crit(s, [torch.randn(1, 4, 8, 8, 8)], s, [torch.randn(1, 8, 8, 8, 8)],
                     torch.zeros(1, 8, 8, 8, dtype=torch.long))
     assert set(terms) == {"seg", "region"}
+
+
+def test_a_small_unet_overfits_one_synthetic_volume():
+    # End-to-end sanity check of the training recipe (synthesis -> normalisation -> Dice+CE -> AdamW -> argmax):
+    # a small U-Net must be able to memorise one coarse CT phantom. A misaligned label map, a wrong softmax axis or
+    # a broken loss keeps the big structures far below this.
+    import numpy as np
+
+    from training.seg.data import prepare_volume
+    from training.seg.labels import SEG_BY_NAME
+    from training.seg.networks import NetConfig, UNet3D
+    from training.seg.phantom import PhantomSpec, generate_phantom
+    from training.seg.synth import synthesize
+
+    torch.manual_seed(0)
+    gen, _ = generate_phantom(3, PhantomSpec(spacing=6.0))
+    img, seg = synthesize(gen, "CT", np.random.default_rng(0), fine_spacing=6.0, crop=False, factor=2)
+    img = prepare_volume(img, "CT")
+    crop = tuple(slice(0, s // 4 * 4) for s in img.shape)
+    x = torch.from_numpy(np.ascontiguousarray(img[crop]))[None, None]
+    y = torch.from_numpy(seg[crop].astype(np.int64))[None]
+    net = UNet3D(NetConfig(n_classes=16, n_stages=3, base=8))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-2)
+    crit = DiceCELoss(16)
+    for _ in range(120):
+        loss = crit(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        pred = net(x).argmax(1)
+    dice = {}
+    for name in ("body", "lung_left", "lung_right", "liver"):  # 12 mm voxels: thin bone is left out
+        v = SEG_BY_NAME[name]
+        dice[name] = float(2 * ((pred == v) & (y == v)).sum() / ((pred == v).sum() + (y == v).sum()))
+    assert min(dice.values()) > 0.85, dice

@@ -18,7 +18,7 @@ from training.seg.phantom import PhantomSpec  # noqa: E402
 
 TINY = {"model.n_stages": 3, "model.base": 4, "model.patch": [16, 16, 16], "optim.batch_size": 1,
         "optim.steps": 3, "optim.ckpt_every": 2, "optim.log_every": 1, "data.n_phantoms": 3,
-        "data.n_val_phantoms": 1, "data.patches_per_volume": 1}
+        "data.n_val_phantoms": 1, "data.patches_per_volume": 1, "data.phantom_spacing_mm": 6.0}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,23 @@ def test_teacher_run_is_deterministic_and_resumes(phantom_dir, teacher, tmp_path
     run_job(train_teacher(_cfg(phantom_dir, teacher.parent, **{"optim.steps": 5})))
     assert len(_losses(teacher.parent)) == 5
     assert torch.load(teacher, weights_only=False)["step"] == 5
+
+
+def test_interrupted_run_resumes_the_data_stream(phantom_dir, tmp_path):
+    # An interrupted run resumed from its checkpoint must give the same losses as an uninterrupted one. Before the
+    # data generator's state was checkpointed, a resumed run replayed the data stream from its first batch.
+    from training.seg.train import train_teacher
+
+    extra = {"optim.steps": 4, "optim.warmup": 1}
+    straight = run_job(train_teacher(_cfg(phantom_dir, tmp_path / "straight", **extra)))
+    job = train_teacher(_cfg(phantom_dir, tmp_path / "cut", **extra))
+    for p in job:
+        if "step 2/4" in p.message:  # the checkpoint of step 2 is on disk: stop here (a killed run)
+            break
+    job.close()
+    assert len(_losses(tmp_path / "cut")) == 2
+    run_job(train_teacher(_cfg(phantom_dir, tmp_path / "cut", **extra)))
+    assert _losses(tmp_path / "cut") == pytest.approx(_losses(straight.parent), rel=1e-5)
 
 
 @pytest.mark.parametrize("pseudo", [False, True])
@@ -134,9 +151,9 @@ def test_cli_generate_and_teacher_fallback_to_one_process(tmp_path, monkeypatch)
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model: {n_stages: 2, base: 2, patch: [8, 8, 8]}\noptim: {steps: 1, batch_size: 1}\n"
-                   f"data: {{phantom_dir: {tmp_path / 'ph'}, n_phantoms: 2, n_val_phantoms: 1}}\n"
+                   f"data: {{phantom_dir: {tmp_path / 'ph'}, n_phantoms: 2, n_val_phantoms: 1, "
+                   "phantom_spacing_mm: 8.0}\n"
                    f"run_dir: {tmp_path / 'run'}\n")
-    monkeypatch.setattr("training.seg.phantom.PhantomSpec.__init__.__defaults__", (8.0, 384.0, 288.0, 576.0))
     assert main(["seg", "generate", "-c", str(cfg), "-q"]) == 0
     assert main(["seg", "train-teacher", "-c", str(cfg), "-q"]) == 0
     assert (tmp_path / "run" / "done.json").exists()

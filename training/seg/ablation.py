@@ -36,7 +36,8 @@ def run_ablation(cfg: SegConfig, out_dir: Path, arms: list[str] | None = None, n
     results = json.loads(res_path.read_text()) if res_path.exists() else {}
     d = cfg.data
     val = list(range(d.n_phantoms - d.n_val_phantoms, d.n_phantoms))[:n_cases]
-    cases = list(heldout_cases(d.phantom_dir, val))
+    cases = list(heldout_cases(d.phantom_dir, val, spacing=cfg.model.spacing_mm,
+                               phantom_spacing=d.phantom_spacing_mm))
     for k, arm in enumerate(arms):
         if arm in results:
             continue  # resumable: finished arms are kept
@@ -52,7 +53,8 @@ def run_ablation(cfg: SegConfig, out_dir: Path, arms: list[str] | None = None, n
         net = model_from_checkpoint(ck)
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = export_onnx(net, Path(tmp) / "m.onnx", tuple(cfg.model.patch))
-            ev = run_job(evaluate_phantoms(onnx_predictor(onnx_path), tuple(cfg.model.patch), cases))
+            ev = run_job(evaluate_phantoms(onnx_predictor(onnx_path), tuple(cfg.model.patch), cases,
+                                           cfg.model.spacing_mm))
         results[arm] = {"weights": dict(zip(("seg", "kd", "region", "context"), w)), "minutes": round(minutes, 1),
                         "steps": steps_done, **{s: ev[s] for s in ("all", "CT", "MR") if s in ev}}
         atomic_write_text(res_path, json.dumps(results, indent=1))

@@ -1,7 +1,7 @@
 """Bundle writer: ``model.onnx`` + a filled ``model_card.json`` + ``LICENSE`` + ``README.md`` in one folder.
 
 The card carries the label table (colours, TotalSegmentator names, reference volumes from published adult norms,
-connected-component hints), the input contract (CT and MR normalisation, 3 mm RAS, patch), the measured metrics,
+connected-component hints), the input contract (CT and MR normalisation, spacing, RAS, patch), the measured metrics,
 the training data and the command that produced the weights, and the sha256 of ``model.onnx``.
 """
 
@@ -34,9 +34,15 @@ LIMITATIONS = [
     "implants; expect errors on real scans, especially for small structures (adrenal glands, gallbladder).",
     "'body' means all other tissue inside the skin; TotalSegmentator has no such class, so it is not compared.",
     "'vertebrae' and 'ribs' are single classes (no per-level numbering).",
-    "Expects a torso scan (abdomen and/or chest) at any resolution; the app resamples to 3 mm.",
+    "Expects a torso scan (abdomen and/or chest) at any resolution; the app resamples to the card's spacing "
+    "({spacing:g} mm), so label maps are coarse on finer scans (a {spacing:g} mm block per model voxel).",
     "Not for diagnostic use.",
 ]
+
+
+def limitations(spacing: float) -> list[str]:
+    """The card's limitations for a model working at ``spacing`` mm."""
+    return [x.format(spacing=spacing) for x in LIMITATIONS]
 
 
 def sha256_file(path: str | Path) -> str:
@@ -95,7 +101,7 @@ def build_card(*, model_id: str, title: str, onnx_path: Path, role: str, width_f
         training=training,
         metrics=Metrics(values=metrics, parameters=parameters, flops=flops, cpu_latency_ms=latency_ms,
                         latency_note=latency_note),
-        limitations=LIMITATIONS)
+        limitations=limitations(spacing))
 
 
 def _readme(card: ModelCard) -> str:

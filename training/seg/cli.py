@@ -42,9 +42,11 @@ def _drive(job, args):
 
 def _generate(args: argparse.Namespace) -> int:
     from training.seg.data import generate_phantoms
+    from training.seg.phantom import PhantomSpec
 
     cfg = _cfg(args)
-    paths = _drive(generate_phantoms(cfg.data.phantom_dir, cfg.data.n_phantoms, cfg.data.seed), args)
+    spec = PhantomSpec(spacing=cfg.data.phantom_spacing_mm)
+    paths = _drive(generate_phantoms(cfg.data.phantom_dir, cfg.data.n_phantoms, cfg.data.seed, spec), args)
     print(f"{len(paths)} phantoms in {cfg.data.phantom_dir}")
     return 0
 

@@ -26,6 +26,7 @@ class DataConfig:
 
     source: str = "phantom"  # phantom | msd
     phantom_dir: str = "runs/seg/phantoms"
+    phantom_spacing_mm: float = 1.5  # fine grid of the stored phantoms; the model spacing must be a multiple of it
     n_phantoms: int = 48
     n_val_phantoms: int = 6
     seed: int = 1234
@@ -57,6 +58,9 @@ class OptimConfig:
     weight_decay: float = 1e-5
     warmup: int = 50
     max_minutes: float | None = None  # stop early (and keep the checkpoint) after this wall time
+    # With max_minutes: the poly schedule runs on max(step / steps, minutes / max_minutes), counting the minutes
+    # of earlier phases of a resumed run, so a time-capped CPU run still ends at a learning rate near zero.
+    time_schedule: bool = False
     ckpt_every: int = 100
     log_every: int = 10
     threads: int = 1

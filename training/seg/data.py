@@ -20,7 +20,7 @@ from medpriv_desktop.core.jobs import Job, Progress
 from training.seg.config import CT_NORM, MR_NORM, SegConfig
 from training.seg.msd import Case
 from training.seg.phantom import PhantomSpec, generate_phantom
-from training.seg.synth import synthesize
+from training.seg.synth import pool_factor, synthesize
 
 NORMS = {"CT": CT_NORM, "MR": MR_NORM}
 
@@ -30,12 +30,33 @@ def phantom_path(folder: str | Path, index: int) -> Path:
     return Path(folder) / f"phantom_{index:04d}.npy"
 
 
+def check_phantom_spacing(folder: str | Path, spacing: float) -> None:
+    """Refuse phantoms stored on another fine grid than ``spacing`` (``spec.json`` written by ``generate``)."""
+    import json
+
+    spec = Path(folder) / "spec.json"
+    if spec.exists():
+        stored = float(json.loads(spec.read_text())["spacing_mm"])
+        if abs(stored - spacing) > 1e-6:
+            from medpriv_desktop.core.errors import ConfigError
+
+            raise ConfigError(f"phantoms in {folder} are on a {stored:g} mm grid but data.phantom_spacing_mm is "
+                              f"{spacing:g}", path=spec, hint="set data.phantom_spacing_mm or use another phantom_dir")
+
+
 def generate_phantoms(folder: str | Path, n: int, seed: int, spec: PhantomSpec = PhantomSpec()) -> Job[list[Path]]:
-    """Write phantoms 0..n-1 (seed + index) that are not there yet; resumable, each file written atomically."""
-    from medpriv_desktop.core.fileio import atomic_path
+    """Write phantoms 0..n-1 (seed + index) that are not there yet; resumable, each file written atomically.
+
+    ``spec.json`` records the fine grid so that readers can refuse a mismatched ``data.phantom_spacing_mm``.
+    """
+    import json
+
+    from medpriv_desktop.core.fileio import atomic_path, atomic_write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    check_phantom_spacing(folder, spec.spacing)
+    atomic_write_text(folder / "spec.json", json.dumps({"spacing_mm": spec.spacing}))
     out = []
     for i in range(n):
         path = phantom_path(folder, i)
@@ -80,12 +101,13 @@ def sample_patches(image: np.ndarray, labels: np.ndarray, patch: tuple[int, int,
         widths = [(d // 2, d - d // 2) for d in need]
         image = np.pad(image, widths, constant_values=pad)
         labels = np.pad(labels, widths, constant_values=0)
-    present = [v for v in np.unique(labels[::2, ::2, ::2]) if v > 0]
+    # Structures present (at full resolution: at 6 mm an adrenal gland is a handful of voxels a stride would miss).
+    present = [v for v in np.unique(labels) if v > 0]
     imgs, labs = [], []
     for _ in range(n):
         if present and rng.random() < fg_fraction:
             cls = present[int(rng.integers(len(present)))]
-            pts = np.argwhere(labels[::2, ::2, ::2] == cls) * 2
+            pts = np.argwhere(labels == cls)
             centre = pts[int(rng.integers(len(pts)))] + rng.integers(-patch[0] // 4, patch[0] // 4 + 1, 3)
             start = [int(np.clip(c - p // 2, 0, s - p)) for c, p, s in zip(centre, patch, image.shape)]
         else:
@@ -106,6 +128,8 @@ class PhantomStream:
         n_train = cfg.data.n_phantoms - cfg.data.n_val_phantoms
         self.paths = [phantom_path(folder, i) for i in (indices if indices is not None else range(n_train))]
         self._all = self.paths
+        check_phantom_spacing(folder, cfg.data.phantom_spacing_mm)
+        self.factor = pool_factor(cfg.model.spacing_mm, cfg.data.phantom_spacing_mm)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -124,7 +148,8 @@ class PhantomStream:
         gen = np.load(self.paths[int(self.rng.integers(len(self.paths)))], mmap_mode="r")
         mods = d.modalities
         modality = "MR" if ("MR" in mods and (len(mods) == 1 or self.rng.random() < d.mr_fraction)) else "CT"
-        img, seg = synthesize(np.asarray(gen), modality, self.rng)
+        img, seg = synthesize(np.asarray(gen), modality, self.rng, fine_spacing=d.phantom_spacing_mm,
+                              factor=self.factor)
         return prepare_volume(img, modality), seg, modality
 
     def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:

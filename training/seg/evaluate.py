@@ -20,7 +20,7 @@ from medpriv_desktop.core.imaging.sliding_window import sliding_window
 from medpriv_desktop.core.jobs import Job, Progress, run_job
 from training.seg.data import phantom_path, prepare_volume
 from training.seg.labels import N_SEG, SEG_LABELS, totalseg_lookup
-from training.seg.synth import synthesize
+from training.seg.synth import pool_factor, synthesize
 
 EVAL_SEED = 777
 
@@ -53,13 +53,18 @@ def onnx_predictor(path: str | Path, threads: int = 1):
     return lambda x: sess.run(None, {name: x})[0]
 
 
-def heldout_cases(phantom_dir: str | Path, indices: list[int], modalities=("CT", "MR")):
-    """Fixed synthetic evaluation volumes: (name, normalised image, labels, modality)."""
+def heldout_cases(phantom_dir: str | Path, indices: list[int], modalities=("CT", "MR"), spacing: float = 3.0,
+                  phantom_spacing: float = 1.5):
+    """Fixed synthetic evaluation volumes at the model ``spacing``: (name, normalised image, labels, modality)."""
+    from training.seg.data import check_phantom_spacing
+
+    check_phantom_spacing(phantom_dir, phantom_spacing)
     for i in indices:
         gen = np.load(phantom_path(phantom_dir, i))
         for m in modalities:
             rng = np.random.default_rng(EVAL_SEED + 10 * i + (m == "MR"))
-            img, seg = synthesize(gen, m, rng, crop=False)
+            img, seg = synthesize(gen, m, rng, phantom_spacing, crop=False,
+                                  factor=pool_factor(spacing, phantom_spacing))
             yield f"phantom{i:04d}-{m}", prepare_volume(img, m), seg, m
 
 

@@ -61,14 +61,16 @@ def evaluate_models(cfg: SegConfig, models: dict[str, str], out_dir: Path, real_
     if data_dir is not None and not (data_dir / "imaging" / "totalsegmentator").is_dir():
         data_dir = None  # no shared data here: phantoms only
     patch = tuple(cfg.model.patch)
-    cases = list(heldout_cases(d.phantom_dir, val))
+    cases = list(heldout_cases(d.phantom_dir, val, spacing=cfg.model.spacing_mm,
+                               phantom_spacing=d.phantom_spacing_mm))
     results: dict = {"held_out_phantoms": val, "patch": list(patch), "models": {}}
     with tempfile.TemporaryDirectory() as tmpd:
         for k, (name, p) in enumerate(models.items()):
             onnx_path, params, flops, wf = _resolve(Path(p), Path(tmpd), patch)
             lo, hi = k / len(models), (k + 1) / len(models)
             predict = onnx_predictor(onnx_path, threads=latency_threads)
-            ph = yield from scaled(evaluate_phantoms(predict, patch, cases), lo, lo + 0.8 * (hi - lo), f"{name}: ")
+            ph = yield from scaled(evaluate_phantoms(predict, patch, cases, cfg.model.spacing_mm), lo,
+                                   lo + 0.8 * (hi - lo), f"{name}: ")
             real = None
             if data_dir is not None:
                 real = yield from scaled(

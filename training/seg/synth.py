@@ -3,18 +3,18 @@
 The network must learn shape, not one intensity profile, so every training volume is drawn afresh:
 
 CT (values in HU):
-    I = N_ct( B_sigma( Pool_2( mu[L_fine] ) + T ) ) clipped to the reconstruction circle,
-    where ``mu[t] ~ U(hu_lo[t], hu_hi[t])`` per tissue and volume, ``Pool_2`` averages 2x2x2 fine voxels (partial
-    volume: a 3 mm voxel on an organ boundary gets the mix of both tissues), ``T`` is smooth tissue texture
+    I = N_ct( B_sigma( Pool_f( mu[L_fine] ) + T ) ) clipped to the reconstruction circle,
+    where ``mu[t] ~ U(hu_lo[t], hu_hi[t])`` per tissue and volume, ``Pool_f`` averages f x f x f fine voxels (partial
+    volume: a 3 mm or 6 mm voxel on an organ boundary gets the mix of both tissues), ``T`` is smooth tissue texture
     (low-frequency noise scaled per tissue), ``B_sigma`` a Gaussian point-spread with a random anisotropic width
     (in-plane resolution and slice thickness: the varying acquisition spacing), ``N_ct`` additive Gaussian noise
     (5-30 HU). Outside a random reconstruction field of view the value is -1024 (what scanners write).
 MR-like (arbitrary units):
-    I = Rician( (B_sigma(Pool_2(c[L_fine]) + T) * exp(b(x)))^gamma ),
+    I = Rician( (B_sigma(Pool_f(c[L_fine]) + T) * exp(b(x)))^gamma ),
     with ``c[t] ~ U(0.05, 1)`` per tissue (air and gas near 0): random contrast, ``b`` a smooth random bias field,
     gamma in [0.7, 1.4], Rician noise.
 
-The segmentation target is the fine label map at the centre of each 2x2x2 block, mapped to segmentation labels.
+The segmentation target is the fine label map at the centre of each f x f x f block, mapped to segmentation labels.
 A random crop along z and in-plane (field of view) is applied before synthesis.
 """
 
@@ -32,8 +32,8 @@ from training.seg.labels import GEN_BY_NAME, N_GEN, TISSUES, seg_from_gen
 class SynthConfig:
     """Ranges of the random acquisition."""
 
-    min_fov_z_mm: float = 150.0
-    psf_inplane: tuple[float, float] = (0.2, 0.8)  # Gaussian sigma in 3 mm voxels
+    min_fov_z_mm: float = 60.0  # thin slabs too (the shared real examples cover 60-90 mm)
+    psf_inplane: tuple[float, float] = (0.2, 0.8)  # Gaussian sigma in model voxels
     psf_z: tuple[float, float] = (0.2, 1.3)
     ct_noise_hu: tuple[float, float] = (5.0, 30.0)
     mr_noise: tuple[float, float] = (0.005, 0.04)
@@ -48,24 +48,33 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], cell: int = 
     return up[: shape[0], : shape[1], : shape[2]] if up.shape >= shape else np.resize(up, shape)
 
 
-def _crop_fov(gen: np.ndarray, rng: np.random.Generator, spacing: float, cfg: SynthConfig) -> np.ndarray:
-    """A random z range (the scanned region) and sometimes a narrower in-plane box, in whole 2x2x2 blocks."""
+def _crop_fov(gen: np.ndarray, rng: np.random.Generator, spacing: float, cfg: SynthConfig, f: int = 2) -> np.ndarray:
+    """A random z range (the scanned region) and sometimes a narrower in-plane box, in whole f x f x f blocks."""
     nz = gen.shape[2]
     min_n = min(nz, int(cfg.min_fov_z_mm / spacing))
-    length = int(rng.integers(min_n, nz + 1)) // 2 * 2
-    z0 = int(rng.integers(0, nz - length + 1)) // 2 * 2
+    length = max(f, int(rng.integers(min_n, nz + 1)) // f * f)
+    z0 = int(rng.integers(0, nz - length + 1)) // f * f
     x0, x1, y0, y1 = 0, gen.shape[0], 0, gen.shape[1]
     if rng.random() < 0.3:
-        cut = int(rng.integers(0, gen.shape[0] // 6)) // 2 * 2
+        cut = int(rng.integers(0, gen.shape[0] // 6)) // f * f
         x0, x1 = cut, gen.shape[0] - cut
-    out = gen[x0:x1, y0:y1, z0:z0 + length]
-    return out[: out.shape[0] // 2 * 2, : out.shape[1] // 2 * 2, : out.shape[2] // 2 * 2]
+    return _whole_blocks(gen[x0:x1, y0:y1, z0:z0 + length], f)
 
 
-def _pool2(a: np.ndarray) -> np.ndarray:
-    """Mean over 2x2x2 blocks."""
+def _whole_blocks(a: np.ndarray, f: int) -> np.ndarray:
+    """``a`` cut to a multiple of ``f`` along every axis."""
+    return a[: a.shape[0] // f * f, : a.shape[1] // f * f, : a.shape[2] // f * f]
+
+
+def _pool(a: np.ndarray, f: int = 2) -> np.ndarray:
+    """Mean over f x f x f blocks (partial volume)."""
     s = a.shape
-    return a.reshape(s[0] // 2, 2, s[1] // 2, 2, s[2] // 2, 2).mean(axis=(1, 3, 5), dtype=np.float32)
+    return a.reshape(s[0] // f, f, s[1] // f, f, s[2] // f, f).mean(axis=(1, 3, 5), dtype=np.float32)
+
+
+def pool_factor(model_spacing: float, fine_spacing: float = 1.5) -> int:
+    """Whole number of fine voxels per model voxel (at least 1): 2 for 3 mm, 4 for 6 mm from 1.5 mm phantoms."""
+    return max(1, int(round(model_spacing / fine_spacing)))
 
 
 def tissue_means(modality: str, rng: np.random.Generator) -> np.ndarray:
@@ -81,18 +90,21 @@ def tissue_means(modality: str, rng: np.random.Generator) -> np.ndarray:
 
 
 def synthesize(gen_fine: np.ndarray, modality: str, rng: np.random.Generator, fine_spacing: float = 1.5,
-               cfg: SynthConfig = SynthConfig(), crop: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(image float32, segmentation uint8)`` at twice the fine spacing (3 mm from 1.5 mm).
+               cfg: SynthConfig = SynthConfig(), crop: bool = True, factor: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(image float32, segmentation uint8)`` at ``factor`` times the fine spacing (3 mm from 1.5 mm with
+    the default 2; 6 mm with 4).
 
-    ``modality`` is "CT" (image in HU) or "MR" (arbitrary positive units).
+    ``modality`` is "CT" (image in HU) or "MR" (arbitrary positive units). The segmentation of a coarse voxel is the
+    fine label at its centre (the fine voxel just past the centre for an even ``factor``).
     """
     if modality not in ("CT", "MR"):
         raise ValueError(f"unknown modality {modality!r}")
-    gen = _crop_fov(gen_fine, rng, fine_spacing, cfg) if crop else gen_fine[
-        : gen_fine.shape[0] // 2 * 2, : gen_fine.shape[1] // 2 * 2, : gen_fine.shape[2] // 2 * 2]
+    f = int(factor)
+    gen = _crop_fov(gen_fine, rng, fine_spacing, cfg, f) if crop else _whole_blocks(gen_fine, f)
     mu = tissue_means(modality, rng)
-    img = _pool2(mu[gen])  # partial volume
-    gen_c = gen[1::2, 1::2, 1::2]
+    img = _pool(mu[gen], f)  # partial volume
+    c = f // 2
+    gen_c = gen[c::f, c::f, c::f]
     tex_amp = np.array([t.texture_hu for t in TISSUES], np.float32)
     if modality == "MR":
         tex_amp = tex_amp / 400.0  # texture relative to a 0..1 contrast range

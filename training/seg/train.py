@@ -82,10 +82,16 @@ class DistributedContext:
             dist.destroy_process_group()
 
 
-def _lr(step: int, total: int, base: float, warmup: int) -> float:
+def _lr(step: int, total: int, base: float, warmup: int, time_fraction: float = 0.0) -> float:
+    """Linear warm-up, then nnU-Net's poly decay ``base * (1 - progress)^0.9``.
+
+    ``progress`` is the larger of the step fraction and ``time_fraction`` (elapsed / ``optim.max_minutes`` when
+    ``optim.time_schedule`` is on), so a run cut by its time budget still ends with a decayed learning rate.
+    """
     if step < warmup:
         return base * (step + 1) / warmup
-    return base * (1 - (step - warmup) / max(1, total - warmup)) ** 0.9  # nnU-Net's poly schedule
+    progress = max((step - warmup) / max(1, total - warmup), time_fraction)
+    return base * max(0.0, 1 - progress) ** 0.9
 
 
 def _save(path: Path, state: dict) -> None:
@@ -107,21 +113,31 @@ def model_from_checkpoint(path: str | Path) -> UNet3D:
 
 
 def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | None, step_fn, batches,
-          ctx: DistributedContext, kind: str, net_cfg: NetConfig, meta: dict) -> Job[Path]:
-    """Shared optimisation loop; ``step_fn(x, y) -> (loss, terms)``."""
+          ctx: DistributedContext, kind: str, net_cfg: NetConfig, meta: dict,
+          rng: np.random.Generator | None = None) -> Job[Path]:
+    """Shared optimisation loop; ``step_fn(x, y) -> (loss, terms)``.
+
+    ``rng`` is the generator behind ``batches``: its state is saved in the checkpoint and restored on resume, so a
+    resumed run continues the data stream instead of replaying it from the start (``batches`` must not have drawn
+    anything yet when the loop starts; both streams draw lazily).
+    """
     o = cfg.optim
     params = list(model.parameters()) + (list(extra.parameters()) if extra is not None else [])
     opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
     ck_path = run_dir / "checkpoint.pt"
     step = 0
+    spent = 0.0  # minutes of earlier phases of a resumed run
     if ck_path.exists():
         ck = load_checkpoint(ck_path)
+        spent = float(ck.get("minutes", 0.0))
         (model.module if hasattr(model, "module") else model).load_state_dict(ck["model"])
         if extra is not None and ck.get("extra"):
             extra.load_state_dict(ck["extra"])
         opt.load_state_dict(ck["opt"])
         step = int(ck["step"])
         torch.set_rng_state(ck["torch_rng"])
+        if rng is not None and ck.get("data_rng") is not None:
+            rng.bit_generator.state = ck["data_rng"]
         yield Progress(step / o.steps, f"resumed {kind} at step {step}")
     t0 = time.monotonic()
     start_step = step
@@ -129,9 +145,14 @@ def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | No
     def save() -> None:
         if ctx.main:
             inner = model.module if hasattr(model, "module") else model
-            _save(ck_path, {"model": inner.state_dict(), "extra": extra.state_dict() if extra is not None else None,
+            _save(ck_path, {"minutes": spent + (time.monotonic() - t0) / 60, "model": inner.state_dict(),
+                            "extra": extra.state_dict() if extra is not None else None,
                             "opt": opt.state_dict(), "step": step, "net": net_cfg.__dict__, "kind": kind,
-                            "config": cfg.to_dict(), "torch_rng": torch.get_rng_state(), "meta": meta})
+                            "config": cfg.to_dict(), "torch_rng": torch.get_rng_state(), "meta": meta,
+                            "data_rng": rng.bit_generator.state if rng is not None else None})
+
+    def time_fraction(minutes: float) -> float:
+        return minutes / o.max_minutes if o.time_schedule and o.max_minutes else 0.0
 
     log = open(run_dir / "log.jsonl", "a", encoding="utf-8") if ctx.main else None
     try:
@@ -141,7 +162,7 @@ def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | No
             x = torch.from_numpy(x).to(ctx.device)
             y = torch.from_numpy(y).to(ctx.device)
             for g in opt.param_groups:
-                g["lr"] = _lr(step, o.steps, o.lr, o.warmup)
+                g["lr"] = _lr(step, o.steps, o.lr, o.warmup, time_fraction(spent + (time.monotonic() - t0) / 60))
             loss, terms = step_fn(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -149,7 +170,7 @@ def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | No
             opt.step()
             step += 1
             if log is not None and (step % o.log_every == 0 or step == 1):
-                rec = {"step": step, "loss": float(loss.detach()), **terms,
+                rec = {"step": step, "loss": float(loss.detach()), **terms, "lr": opt.param_groups[0]["lr"],
                        "sec": round(time.monotonic() - t0, 1)}
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
@@ -157,7 +178,8 @@ def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | No
                 save()
             minutes = (time.monotonic() - t0) / 60
             yield Progress(step / o.steps, f"{kind} step {step}/{o.steps} loss {float(loss.detach()):.3f}")
-            if o.max_minutes is not None and minutes >= o.max_minutes and step > start_step:
+            total_minutes = spent + minutes if o.time_schedule else minutes
+            if o.max_minutes is not None and total_minutes >= o.max_minutes and step > start_step:
                 yield Progress(step / o.steps, f"time budget reached at step {step}")
                 break
         save()
@@ -206,7 +228,7 @@ def train_teacher(cfg: SegConfig) -> Job[Path]:
 
     try:
         return (yield from _loop(cfg, run_dir, model, None, step_fn, _batches(cfg, rng), ctx, "teacher", net_cfg,
-                                 {}))
+                                 {}, rng))
     finally:
         ctx.close()
 
@@ -244,7 +266,7 @@ def distill_student(cfg: SegConfig) -> Job[Path]:
     meta = {"teacher_checkpoint": str(d.teacher_checkpoint)}
     try:
         return (yield from _loop(cfg, run_dir, model, crit, step_fn, _batches(cfg, rng), ctx, "student", net_cfg,
-                                 meta))
+                                 meta, rng))
     finally:
         ctx.close()
 
