@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.reports.jobs import classify_batch
-from medpriv_desktop.gui.notes.qt_compat import weak_callback
+from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
