@@ -36,6 +36,7 @@ def test_notes_and_reports_in_the_real_window(xvfb_run, artifacts_dir, medpriv_h
     assert res["all_highlighted"], detail
     assert all(res["all_replaced"].values()), detail
     assert res["engine_found_dates_phones_ids"], detail
+    assert res["engine_found_every_name"], detail
     # The window kept answering while the engine loaded and ran (event loop turns, longest pause between them).
     assert res["gui_ticks_during_deid"] > 10 and res["gui_longest_gap_s"] < 1.0, detail
     assert "score" in res["tooltip"] and "found by" in res["tooltip"]

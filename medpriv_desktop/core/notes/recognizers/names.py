@@ -23,6 +23,8 @@ _TITLECASE_WORDS = frozenset("""AM PM ICU CCU MICU SICU I IV PO CT MRI EKG ECG A
 #: First names that are also chart words (evening, months): names only right after a relation word. Not MAY or
 #: WILL, which follow relations as verbs ("DAUGHTER MAY VISIT").
 _NOUN_FIRST_NAMES = frozenset("EVE JUNE APRIL AUGUST".split())
+#: Words that introduce the patient's name in mixed-case notes ("Patient Carlos Kowalski"); capitalised names only.
+_PATIENT_CUES = frozenset("PATIENT PT PATIENT'S".split())
 _VERBAL_CUES = frozenset("SPOKE SPOKEN SPEAKING TALKED TALKING MET MEETING CALLED PAGED DISCUSSED".split())
 #: Verbs after "INITIAL SURNAME" without a period ("J SMITH ORDERED ...").
 _AFTER_BARE_INITIAL = frozenset("AWARE NOTIFIED NOTIFED INFORMED ORDERED CALLED PAGED SAID STATES STATED "
@@ -163,6 +165,20 @@ class NameRecognizer(MedPrivRecognizer):
                     got = [j, j + 1]  # "Dr Will Cole": a capitalised first name that is also an English word
                 if got:
                     mark(got + self._coordinated(toks, got[-1]), "CLINICIAN", 0.9 if up not in _WEAK_LEAD else 0.7)
+            if cased and up in _PATIENT_CUES and i + 1 < n and "\n" not in text[t.end: toks[i + 1].start]:
+                # "Patient Pieter Tanaka (MRN ...)": in a mixed-case note, capitalised words right after "patient"
+                got = []
+                for j in (i + 1, i + 2):
+                    if j < n and _titled(toks[j]) and self._namey(toks[j]) and toks[j].up not in _TITLECASE_WORDS \
+                            and (not got or toks[j].start - toks[got[-1]].end == 1):
+                        got.append(j)
+                    else:
+                        break
+                # two capitalised words (first and last name), or one that a name list or its rarity supports
+                if len(got) == 2 and (toks[got[1]].up in self.last or self._rare(toks[got[1]])):
+                    mark(got, "PATIENT", 0.75)
+                elif got and self._lexical(toks[got[0]]) and not (got[0] + 1 < n and toks[got[0] + 1].up == "."):
+                    mark(got[:1], "PATIENT", 0.7)
             if up in lx.HONORIFICS and i + 1 < n and toks[i + 1].up not in (":", ",", "-", "("):
                 j = i + 2 if toks[i + 1].up == "." else i + 1
                 if j < n and "\n" not in text[t.end: toks[j].start]:
@@ -227,6 +243,13 @@ class NameRecognizer(MedPrivRecognizer):
                         and "\n" not in text[toks[i - 1].end: t.start] and t.up not in _TITLECASE_WORDS
                         and t.up not in lx.states()):
                     mark([i], "NAME", 0.55)
+            # ... and the capitalised surname right after a first name found by any rule ("Carlos Kowalski").
+            for i in sorted(hits):
+                k = i + 1
+                if (k < n and k not in hits and toks[i].up in self.first and _titled(toks[k]) and self._namey(toks[k])
+                        and toks[k].start - toks[i].end == 1 and (toks[k].up in self.last or self._rare(toks[k]))
+                        and toks[k].up not in _TITLECASE_WORDS and toks[k].up not in lx.states()):
+                    mark(self._with_hyphen_part(toks, k), hits[i][0], hits[i][1])
         # A word named anywhere in the note by a strong cue is a name everywhere in it.
         strong = {toks[i].up: c for i, (c, s) in hits.items() if s >= 0.7 and len(toks[i].up) > 1 and self._namey(toks[i])}
         for i, t in enumerate(toks):
