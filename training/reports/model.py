@@ -72,6 +72,67 @@ class ReportClassifier(nn.Module):
         return self.head(self.dropout(pooled))
 
 
+def _additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(B, T) 0/1 mask -> (B, 1, 1, T) additive mask for eager attention."""
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+def bert_layers(encoder: nn.Module) -> tuple[nn.Module, nn.ModuleList]:
+    """The plain BERT model under a (possibly peft-wrapped) encoder, and its list of layers."""
+    base = encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
+    return base, base.encoder.layer
+
+
+@torch.no_grad()
+def lower_states(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, n_frozen: int,
+                 batch_size: int = 64) -> torch.Tensor:
+    """Hidden states after the embeddings and the first ``n_frozen`` (frozen) layers, in eval mode (no dropout).
+
+    Frozen layers see the same input every epoch, so they are run once and their output cached (float16); only the
+    layers carrying LoRA adapters then run in each training step. Returns (N, T, H) float16.
+    """
+    base, layers = bert_layers(encoder)
+    was = base.training
+    base.eval()
+    out = torch.zeros(input_ids.shape[0], input_ids.shape[1], base.config.hidden_size, dtype=torch.float16)
+    lengths = attention_mask.sum(1)
+    order = torch.argsort(lengths)
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        w = max(int(lengths[idx].max()), 1)
+        ids, mask = input_ids[idx, :w], attention_mask[idx, :w]
+        h = base.embeddings(input_ids=ids)
+        ext = _additive_mask(mask, h.dtype)
+        for layer in layers[:n_frozen]:
+            h = layer(h, attention_mask=ext)
+            h = h[0] if isinstance(h, tuple) else h
+        out[idx, :w] = h.to(torch.float16)
+    base.train(was)
+    return out
+
+
+class TopClassifier(nn.Module):
+    """The upper encoder layers (shared with a :class:`ReportClassifier`), pooling and head, fed cached states."""
+
+    def __init__(self, model: ReportClassifier, n_frozen: int) -> None:
+        super().__init__()
+        _, layers = bert_layers(model.encoder)
+        self.layers = nn.ModuleList(list(layers)[n_frozen:])
+        self.dropout = model.dropout
+        self.head = model.head
+
+    def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits from lower-layer states (B, T, H) and their mask (B, T)."""
+        h = hidden.to(torch.float32)
+        ext = _additive_mask(attention_mask, h.dtype)
+        for layer in self.layers:
+            h = layer(h, attention_mask=ext)
+            h = h[0] if isinstance(h, tuple) else h
+        mask = attention_mask.unsqueeze(-1).to(h.dtype)
+        pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
 class LogitsOutput(nn.Module):
     """Adapter for the shared encoder export, which reads ``.logits`` from a model's output."""
 
@@ -88,13 +149,23 @@ class LogitsOutput(nn.Module):
         return SequenceClassifierOutput(logits=self.model(input_ids, attention_mask))
 
 
-def add_lora(model: ReportClassifier, rank: int = 8, alpha: int = 16, dropout: float = 0.05) -> ReportClassifier:
-    """Wrap the encoder's projections with LoRA adapters; freeze the rest of the encoder, keep the head trainable."""
+def add_lora(model: ReportClassifier, rank: int = 8, alpha: int = 16, dropout: float = 0.05,
+             top_layers: int | None = None, targets: list[str] | None = None) -> ReportClassifier:
+    """Wrap the encoder's projections with LoRA adapters; freeze the rest of the encoder, keep the head trainable.
+
+    ``top_layers`` puts adapters on the last N encoder layers only (None: every layer); ``targets`` names the
+    projections (default: query, key, value and every dense layer). Under DP fewer adapter weights mean less noise.
+    """
     from peft import LoraConfig, get_peft_model
 
     kind = getattr(model.encoder.config, "model_type", "")
-    targets = BERT_LORA_TARGETS if kind in ("bert", "roberta", "xlm-roberta", "electra") else None
-    cfg = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none")
+    if targets is None:
+        targets = BERT_LORA_TARGETS if kind in ("bert", "roberta", "xlm-roberta", "electra") else None
+    extra: dict[str, Any] = {}
+    n_layers = int(getattr(model.encoder.config, "num_hidden_layers", 0) or 0)
+    if top_layers and n_layers and top_layers < n_layers:
+        extra = {"layers_to_transform": list(range(n_layers - top_layers, n_layers)), "layers_pattern": "layer"}
+    cfg = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none", **extra)
     model.encoder = get_peft_model(model.encoder, cfg)
     for p in model.head.parameters():
         p.requires_grad_(True)

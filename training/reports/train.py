@@ -3,8 +3,13 @@
 DP-SGD details: Poisson sampling (each report joins a step with probability q = B/N), per-example clipping at
 ``max_grad_norm``, Gaussian noise ``sigma * C``; the noise comes from :func:`noise_for_epsilon` for the target epsilon
 at this q and step count. Logical batches of expected size B are cut into physical micro-batches by opacus'
-``BatchMemoryManager`` so memory stays bounded whatever B is. Only LoRA adapters and the head are trained, so the
-guarantee covers exactly the weights that change.
+``BatchMemoryManager`` so memory stays bounded whatever B is (each logical batch is sorted by length before it is
+cut, so micro-batches carry little padding). Only LoRA adapters and the head are trained, so the guarantee covers
+exactly the weights that change.
+
+CPU economy: with ``lora_layers`` = k smaller than the encoder depth, adapters sit on the top k layers only; the
+layers below are frozen and see the same input every epoch, so their output is computed once and cached, and each
+step runs only the top k layers. That is what makes ten-odd DP epochs affordable on one CPU thread.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from training.reports.data import ReportDataset
 from training.reports.model import ReportClassifier, add_lora, load_backbone, merge_lora
 
 METHODS = ("dp-lora", "lora", "full")
+_STATE_CACHE: dict[str, Any] = {}  # lower-layer states of the last training set (one entry)
 
 
 @dataclass
@@ -49,6 +55,8 @@ class TrainConfig:
     threads: int = 1
     noise_multiplier: float | None = None  # explicit DP noise instead of a target epsilon (tests, studies)
     head_lr_mult: float = 1.0  # the head's learning rate = lr * this (mean-pooled features move it slowly)
+    lora_layers: int | None = None  # LoRA on the top N layers only, lower layers frozen and cached (None: all)
+    lora_targets: list[str] | None = None  # projections with adapters (None: query, key, value, every dense)
 
 
 @dataclass
@@ -83,8 +91,47 @@ def build_model(cfg: TrainConfig, num_labels: int) -> tuple[ReportClassifier, An
     enc, tok = load_backbone(cfg.backbone, cfg.num_layers)
     model = ReportClassifier(enc, num_labels)
     if cfg.method in ("dp-lora", "lora"):
-        model = add_lora(model, cfg.lora_rank, cfg.lora_alpha)
+        model = add_lora(model, cfg.lora_rank, cfg.lora_alpha, top_layers=cfg.lora_layers,
+                         targets=list(cfg.lora_targets) if cfg.lora_targets else None)
     return model, tok
+
+
+def frozen_depth(cfg: TrainConfig, model: ReportClassifier) -> int:
+    """How many lower encoder layers are frozen and cached (0 unless a LoRA method with ``lora_layers`` set)."""
+    if cfg.method not in ("dp-lora", "lora") or not cfg.lora_layers:
+        return 0
+    depth = int(getattr(model.encoder.config, "num_hidden_layers", 0) or 0)
+    return max(0, depth - int(cfg.lora_layers))
+
+
+class _SortedSplittingSampler(torch.utils.data.Sampler):
+    """Opacus' batch splitting (one optimiser step per Poisson batch), with each logical batch sorted by length."""
+
+    def __init__(self, sampler: Any, max_batch_size: int, optimizer: Any, lengths: np.ndarray) -> None:
+        self.sampler, self.max_batch_size, self.optimizer, self.lengths = sampler, max_batch_size, optimizer, lengths
+
+    def __iter__(self):
+        for idxs in self.sampler:
+            if len(idxs) == 0:
+                self.optimizer.signal_skip_step(do_skip=False)
+                yield []
+                continue
+            idxs = sorted(idxs, key=lambda i: int(self.lengths[i]))
+            parts = [p.tolist() for p in np.array_split(np.asarray(idxs), math.ceil(len(idxs) / self.max_batch_size))]
+            for part in parts[:-1]:
+                self.optimizer.signal_skip_step(do_skip=True)
+                yield part
+            self.optimizer.signal_skip_step(do_skip=False)
+            yield parts[-1]
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+
+def _physical(dl: Any, optimizer: Any, max_batch_size: int, lengths: np.ndarray) -> Any:
+    return torch.utils.data.DataLoader(dl.dataset, collate_fn=dl.collate_fn, generator=dl.generator,
+                                       batch_sampler=_SortedSplittingSampler(dl.batch_sampler, max_batch_size,
+                                                                             optimizer, lengths))
 
 
 def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassifier | None = None,
@@ -97,7 +144,24 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
         model, tokenizer = build_model(cfg, len(train.label_names))
     ids, mask = tokenize(tokenizer, train.texts, cfg.max_tokens)
     y = torch.as_tensor(train.labels, dtype=torch.float32)
-    ds = torch.utils.data.TensorDataset(ids, mask, y)
+    n_frozen = frozen_depth(cfg, model)
+    net: nn.Module = model
+    if n_frozen:
+        from training.reports.model import TopClassifier, lower_states
+
+        # The frozen layers are the pretrained ones, identical across the runs of a sweep: keep the last cache.
+        key = (str(cfg.backbone), cfg.num_layers, n_frozen, cfg.max_tokens, hash(tuple(train.ids)),
+               hash(tuple(train.texts)))
+        if _STATE_CACHE.get("key") != key:
+            t_cache = time.time()
+            _STATE_CACHE.clear()
+            _STATE_CACHE.update(key=key, states=lower_states(model.encoder, ids, mask, n_frozen))
+            log(f"cached the {n_frozen} frozen lower layers for {len(ids)} reports in {time.time() - t_cache:.0f}s")
+        ds = torch.utils.data.TensorDataset(_STATE_CACHE["states"], mask, y)
+        net = TopClassifier(model, n_frozen)
+    else:
+        ds = torch.utils.data.TensorDataset(ids, mask, y)
+    lengths = mask.sum(1).numpy()
     n = len(ds)
     bs = min(cfg.batch_size, n)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -107,7 +171,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     if max_steps is not None:
         total_steps = min(total_steps, max_steps)
     head = {id(p) for p in model.head.parameters()}
-    body = [p for p in model.parameters() if p.requires_grad and id(p) not in head]
+    body = [p for p in net.parameters() if p.requires_grad and id(p) not in head]
     groups = [{"params": list(model.head.parameters()), "lr": cfg.lr * cfg.head_lr_mult}]
     if body:
         groups.insert(0, {"params": body, "lr": cfg.lr})
@@ -117,11 +181,10 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     privacy: dict[str, Any] = {"epsilon": math.inf, "delta": delta, "n_train": n}
     result = TrainResult(model, tokenizer, cfg)
     t0 = time.time()
-    model.train()
+    net.train()
     dp = cfg.method == "dp-lora" and (math.isfinite(cfg.target_epsilon) or cfg.noise_multiplier is not None)
     if dp:
         from opacus import PrivacyEngine
-        from opacus.utils.batch_memory_manager import BatchMemoryManager
 
         q = 1.0 / steps_per_epoch
         if cfg.noise_multiplier is not None:
@@ -133,31 +196,35 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
         log(f"DP: q={q:.4f} steps={total_steps} sigma={choice.noise_multiplier:.4g} eps={choice.epsilon:.4g}"
             + (f" ({choice.note})" if choice.note else ""))
         engine = PrivacyEngine(accountant=cfg.accountant, secure_mode=False)
-        gmodel, opt, dl = engine.make_private(module=model, optimizer=opt, data_loader=loader,
+        gmodel, opt, dl = engine.make_private(module=net, optimizer=opt, data_loader=loader,
                                               noise_multiplier=choice.noise_multiplier,
                                               max_grad_norm=cfg.max_grad_norm, poisson_sampling=True)
         step = 0
         while step < total_steps:
-            with BatchMemoryManager(data_loader=dl, max_physical_batch_size=cfg.physical_batch_size,
-                                    optimizer=opt) as mdl:
-                for bid, bmask, by in mdl:
-                    if bid.shape[0] == 0:
-                        continue
-                    bid, bmask = _trim(bid, bmask)
-                    loss = loss_fn(gmodel(bid, bmask), by)
-                    loss.backward()
-                    opt.step()
-                    opt.zero_grad()
-                    if not opt._is_last_step_skipped:
-                        step += 1
-                        result.losses.append(float(loss))
-                        if step % 10 == 0 or step == total_steps:
-                            log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
-                        if step >= total_steps:
-                            break
+            for bid, bmask, by in _physical(dl, opt, cfg.physical_batch_size, lengths):
+                if bid.shape[0] == 0:
+                    # An empty Poisson batch (practically never at the batch sizes used): drop its queued step
+                    # signal; the step still counts for the accountant.
+                    opt._check_skip_next_step()
+                    step += 1
+                    if step >= total_steps:
+                        break
+                    continue
+                bid, bmask = _trim(bid, bmask)
+                loss = loss_fn(gmodel(bid, bmask), by)
+                loss.backward()
+                opt.step()
+                opt.zero_grad()
+                if not opt._is_last_step_skipped:
+                    step += 1
+                    result.losses.append(float(loss))
+                    if step % 10 == 0 or step == total_steps:
+                        log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
+                    if step >= total_steps:
+                        break
         spent = compute_epsilon(choice.noise_multiplier, q, step, delta, cfg.accountant,
                                 eps_error=min(0.01, max(choice.epsilon, 1e-3) / 50))
-        model = gmodel._module
+        gmodel.remove_hooks()
         privacy.update(epsilon=spent, target_epsilon=cfg.target_epsilon, accountant=cfg.accountant,
                        noise_multiplier=choice.noise_multiplier, max_grad_norm=cfg.max_grad_norm, sampling_rate=q,
                        steps=step, epochs=step / steps_per_epoch, target_epsilon_reached=choice.reached,
@@ -167,7 +234,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
         while step < total_steps:
             for bid, bmask, by in loader:
                 bid, bmask = _trim(bid, bmask)
-                loss = loss_fn(model(bid, bmask), by)
+                loss = loss_fn(net(bid, bmask), by)
                 loss.backward()
                 opt.step()
                 opt.zero_grad()
