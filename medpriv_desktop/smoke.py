@@ -118,7 +118,8 @@ def _bundled_entry(task: str, prefer: Callable[[Any], bool] | None = None):
     registry = ModelRegistry()
     entries = [e for e in registry.entries(task) if e.root == "bundled"]
     if prefer is not None:
-        entries.sort(key=lambda e: not prefer(e))
+        # preferred first; among the rest, a student the card does not vouch for comes last
+        entries.sort(key=lambda e: (not prefer(e), e.card.role == "student"))
     if not entries:
         raise SmokeStepError(f"no bundled {task} model in {registry.bundled_dir} "
                              f"(problems: {[p.message for p in registry.problems] or 'none'})")
@@ -132,7 +133,7 @@ def step_segment(ctx: dict[str, Any]) -> dict[str, Any]:
     from medpriv_desktop.core.imaging.stats import structure_stats, write_stats
     from medpriv_desktop.core.jobs import run_job
 
-    registry, entry = _bundled_entry("segmentation", prefer=lambda e: e.card.role == "student")
+    registry, entry = _bundled_entry("segmentation", prefer=lambda e: e.card.preferred_student)
     volume = read_volume(ctx["demo"] / "demo_ct.nii.gz")
     result = run_job(segment_volume(volume, entry, registry))
     out = ctx["out"] / "segmentation"

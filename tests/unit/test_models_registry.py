@@ -145,3 +145,24 @@ def test_bundled_models_in_resources_are_valid():
     for e in reg.entries():
         assert read_card(e.path).id == e.card.id
         reg.verified_model_path(e)
+
+
+
+def test_student_that_lost_its_teachers_accuracy_is_not_the_default(tmp_path):
+    """A student is the default only while its card shows Dice ratio >= 0.9 to its teacher (or shows none)."""
+    reg = _registry(tmp_path)
+
+    def metrics(ratio):
+        return {"values": [{"name": "dice_ratio_to_teacher", "value": ratio, "split": "held-out"}]}
+
+    write_bundle(reg.bundled_dir, "seg-a-student", seed=1, card_overrides={"role": "student", "metrics": metrics(0.21)})
+    write_bundle(reg.bundled_dir, "seg-b-teacher", seed=2, card_overrides={"role": "teacher"})
+    assert reg.default_for("segmentation", prefer_role="student").card.id == "seg-b-teacher"
+    write_bundle(reg.bundled_dir, "seg-c-student", seed=3, card_overrides={"role": "student", "metrics": metrics(0.95)})
+    reg = _registry(tmp_path)
+    assert reg.default_for("segmentation", prefer_role="student").card.id == "seg-c-student"
+    write_bundle(reg.bundled_dir, "seg-0-student", seed=4, card_overrides={"role": "student"})  # no ratio: trusted
+    reg = _registry(tmp_path)
+    assert reg.default_for("segmentation", prefer_role="student").card.id == "seg-0-student"
+    cards = {e.card.id: e.card for e in reg.entries()}
+    assert not cards["seg-a-student"].preferred_student and not cards["seg-b-teacher"].preferred_student

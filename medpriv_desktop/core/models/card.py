@@ -206,6 +206,10 @@ class Privacy(_Strict):
     rationale: str | None = Field(default=None, description="why this epsilon was chosen for deployment")
 
 
+#: A student whose card shows a Dice ratio to its teacher below this is not offered as the default.
+MIN_STUDENT_DICE_RATIO = 0.9
+
+
 class Metric(_Strict):
     """One measured number."""
 
@@ -295,6 +299,19 @@ class ModelCard(_Strict):
         if self.task is Task.CAUSAL_LM and self.outputs.generation is None:
             raise ValueError("a causal-lm card needs outputs.generation")
         return self
+
+    @property
+    def preferred_student(self) -> bool:
+        """True for a student that may be the default model of its task.
+
+        A student is the fast default only while its card does not show it losing more than 10% of its teacher's
+        Dice (``dice_ratio_to_teacher`` >= 0.9, or no ratio reported). A student that fell below that is still
+        listed and usable, but the teacher (or a single model) is offered first.
+        """
+        if self.role != "student":
+            return False
+        ratio = self.metrics.get("dice_ratio_to_teacher")
+        return ratio is None or ratio >= MIN_STUDENT_DICE_RATIO
 
     @property
     def modalities(self) -> list[str]:

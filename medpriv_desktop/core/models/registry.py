@@ -157,12 +157,19 @@ class ModelRegistry:
         raise ModelError(f"no model with id '{model_id}'", hint=hint)
 
     def default_for(self, task: Task | str, prefer_role: str | None = None) -> ModelEntry | None:
-        """A sensible default of a task: ``prefer_role`` (e.g. 'student') first, then any."""
+        """A sensible default of a task: ``prefer_role`` (e.g. 'student') first, then any.
+
+        A student whose card shows it lost more than 10% of its teacher's Dice is passed over for the teacher
+        (see :attr:`ModelCard.preferred_student`).
+        """
         entries = self.entries(task)
         if prefer_role:
             for e in entries:
-                if e.card.role == prefer_role:
+                if e.card.role == prefer_role and (prefer_role != "student" or e.card.preferred_student):
                     return e
+            if prefer_role == "student":
+                rank = {"teacher": 0, "single": 1, "student": 2}
+                entries = sorted(entries, key=lambda e: rank.get(e.card.role, 1))
         return entries[0] if entries else None
 
     # -- loading checks -------------------------------------------------------------------------------------------

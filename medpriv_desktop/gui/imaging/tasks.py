@@ -276,15 +276,17 @@ def _audit(entry: ModelEntry, volume: Volume, labelmap: LabelMap) -> None:
 
 def default_model(entries: list[ModelEntry], preferred_id: str | None = None, modality: str | None = None
                   ) -> ModelEntry | None:
-    """The model the picker starts on: the preferred id, else a student, else any; matching the modality first."""
+    """The model the picker starts on: the preferred id, else a trusted student, else any; modality first."""
     if not entries:
         return None
     pool = [e for e in entries if modality is None or modality in e.card.modalities] or list(entries)
     for e in pool:
         if preferred_id and e.card.id == preferred_id:
             return e
+    # A student is the fast default only while its card shows it kept its teacher's accuracy.
     rank = {"student": 0, "single": 1, "teacher": 2}
-    return sorted(pool, key=lambda e: (rank.get(e.card.role, 1), e.card.id))[0]
+    return sorted(pool, key=lambda e: (rank.get(e.card.role, 1) if e.card.role != "student" or
+                                       e.card.preferred_student else 3, e.card.id))[0]
 
 
 # -- exports -----------------------------------------------------------------------------------------------------
