@@ -17,8 +17,13 @@ WORK=${MEDPRIV_WORK:-build/pyinstaller}
 t0=$(date +%s)
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[installer]"
+# pip runs from a neutral folder: `python -m pip` puts its working folder on sys.path, and from the repository root it
+# would take the source tree's medpriv_desktop.egg-info (rewritten by other editable installs) for an installed
+# distribution, which once failed the build with "expected string or bytes-like object, got 'NoneType'".
+REPO_DIR=$(pwd)
+VENV_PY="$(cd "$VENV" && pwd)/bin/python"
+(cd "${TMPDIR:-/tmp}" && "$VENV_PY" -m pip install -q --disable-pip-version-check --upgrade pip)
+(cd "${TMPDIR:-/tmp}" && "$VENV_PY" -m pip install -q --disable-pip-version-check -e "$REPO_DIR[installer]")
 t_install=$(date +%s)
 
 # spaCy imports torch whenever it is installed: the build environment must not have it (nor the rest of the stack).
