@@ -129,3 +129,49 @@ def test_a_small_unet_overfits_one_synthetic_volume():
         v = SEG_BY_NAME[name]
         dice[name] = float(2 * ((pred == v) & (y == v)).sum() / ((pred == v).sum() + (y == v).sum()))
     assert min(dice.values()) > 0.85, dice
+
+
+def test_dice_ce_penalises_a_predicted_class_absent_from_the_target():
+    """A structure predicted where the target has none enters the Dice mean (Dice ~0), as the docstring says."""
+    target = torch.zeros(1, 4, 4, 4, dtype=torch.long)
+    target[0, :2] = 1
+    clean = torch.full((1, 3, 4, 4, 4), -10.0)
+    clean[:, 0][target == 0] = 10.0
+    clean[:, 1][target == 1] = 10.0
+    fp = clean.clone()
+    fp[0, :, 3, 3, 3] = torch.tensor([-10.0, -10.0, 10.0])  # one background voxel predicted as class 2
+    loss = DiceCELoss(3)
+    # Class 2 joins the mean with Dice ~0: the Dice part grows by about 1/3, far more than CE's one voxel.
+    assert loss(fp, target).item() - loss(clean, target).item() > 0.3
+
+
+def test_warm_start_loads_weights_but_starts_a_fresh_schedule(tmp_path):
+    from medpriv_desktop.core.jobs import run_job
+    from training.seg.config import load_config
+    from training.seg.train import _loop, DistributedContext, load_checkpoint
+
+    net_cfg = NetConfig(1, 3, 2, 2)
+    src = UNet3D(net_cfg)
+    for p in src.parameters():
+        torch.nn.init.constant_(p, 0.5)
+    torch.save({"model": src.state_dict(), "net": net_cfg.__dict__, "step": 99}, tmp_path / "init.pt")
+    cfg = load_config(None, {"run_dir": str(tmp_path / "run"), "optim.steps": 0,
+                             "optim.init_checkpoint": str(tmp_path / "init.pt")})
+    (tmp_path / "run").mkdir()
+    model = UNet3D(net_cfg)
+    ck = run_job(_loop(cfg, tmp_path / "run", model, None, None, iter(()), DistributedContext(), "teacher",
+                       net_cfg, {}))
+    saved = load_checkpoint(ck)
+    assert saved["step"] == 0 and saved["minutes"] < 1
+    assert all(torch.equal(saved["model"][k], v) for k, v in src.state_dict().items())
+
+
+def test_student_width_floor_keeps_the_head_learnable_and_old_checkpoints_load():
+    teacher = NetConfig(n_classes=16, n_stages=5, base=8)
+    assert teacher.scaled(0.25).channels() == [2, 4, 8, 16, 32]  # the collapsed student's 2-channel head input
+    student = teacher.scaled(0.25, min_channels=8)
+    assert student.channels() == [8, 8, 8, 16, 32] and student.width_fraction == 0.25
+    assert UNet3D(student).head.in_channels == 8
+    # Checkpoints written before the floor existed have no min_channels: they keep their old shape.
+    old = {k: v for k, v in teacher.scaled(0.25).__dict__.items() if k != "min_channels"}
+    assert NetConfig(**old).channels() == [2, 4, 8, 16, 32]

@@ -81,10 +81,11 @@ def test_distillation_trains_only_the_student(phantom_dir, teacher, tmp_path, ps
     before = {k: v.clone() for k, v in load_checkpoint(teacher)["model"].items()}
     cfg = _cfg(phantom_dir, tmp_path / "student", **{"distill.teacher_checkpoint": str(teacher),
                                                      "distill.width_fraction": 0.5, "distill.pseudo_label": pseudo,
-                                                     "distill.context_levels": [0, 1]})
+                                                     "distill.context_levels": [0, 1], "distill.min_channels": 4})
     ck = run_job(distill_student(cfg))
     st = load_checkpoint(ck)
     assert st["kind"] == "student" and st["net"]["width_fraction"] == 0.5
+    assert st["net"]["min_channels"] == 4  # base 4 x 1/2 = [2, 4, 8] floored to [4, 4, 8]
     after = load_checkpoint(teacher)["model"]
     assert all(torch.equal(before[k], after[k]) for k in before)  # the teacher file is untouched
     rec = json.loads((ck.parent / "log.jsonl").read_text().splitlines()[0])

@@ -64,6 +64,9 @@ class OptimConfig:
     ckpt_every: int = 100
     log_every: int = 10
     threads: int = 1
+    # Warm start: a checkpoint whose weights (only) initialise a *new* run; the optimiser, step count and time
+    # schedule start fresh (resuming the same run_dir instead would inherit a schedule already at its end).
+    init_checkpoint: str | None = None
 
 
 @dataclass
@@ -71,6 +74,7 @@ class DistillConfig:
     """Student width and loss weights (a zero weight switches a term off)."""
 
     width_fraction: float = 0.25
+    min_channels: int = 2  # floor of every student stage's width (8 keeps a 16-class head learnable; see NetConfig)
     w_seg: float = 1.0
     w_kd: float = 1.0
     w_region: float = 1.0

@@ -15,7 +15,8 @@ class DiceCELoss(nn.Module):
     """Segmentation loss  L_seg = CE(s, y) + (1 - mean_k Dice_k),
 
     Dice_k = (2 sum_x p_k(x) y_k(x) + eps) / (sum_x p_k(x) + sum_x y_k(x) + eps), p = softmax(s), summed over the
-    batch (as nnU-Net's batch Dice), averaged over the classes present in ``y`` or predicted.
+    batch (as nnU-Net's batch Dice), averaged over the classes present in ``y`` or in the prediction's argmax
+    (so a structure predicted where there is none counts with its Dice near 0).
     """
 
     def __init__(self, n_classes: int, eps: float = 1e-5):
@@ -32,7 +33,10 @@ class DiceCELoss(nn.Module):
         inter = (p * y).sum(dims)
         denom = p.sum(dims) + y.sum(dims)
         dice = (2 * inter + self.eps) / (denom + self.eps)
-        present = y.sum(dims) > 0
+        # Classes in the target or predicted somewhere (argmax): a false-positive class scores Dice ~0 and is
+        # penalised; classes absent from both are left out (their Dice is undefined).
+        predicted = F.one_hot(logits.detach().argmax(1), self.n_classes).sum((0, 1, 2, 3)) > 0
+        present = (y.sum(dims) > 0) | predicted
         dice_loss = 1 - dice[present].mean() if present.any() else logits.sum() * 0
         return ce + dice_loss
 

@@ -28,16 +28,21 @@ class NetConfig:
     base: int = 16
     max_channels: int = 320
     width_fraction: float = 1.0
+    # Floor of every stage's width. Scaling a base-8 teacher by 1/4 leaves 2 channels at full resolution, and the
+    # 1x1x1 head must then separate all classes from a 2-dimensional (post-ReLU) feature: such a student can only
+    # learn background vs body. nnU-Net's own 1/4 students (base 32) keep 8; students here are floored the same way.
+    min_channels: int = 2
 
     def channels(self) -> list[int]:
-        """Channels of every stage after width scaling (at least 2)."""
-        return [max(2, int(round(min(self.base * 2**i, self.max_channels) * self.width_fraction)))
+        """Channels of every stage after width scaling (at least ``min_channels``)."""
+        return [max(self.min_channels, int(round(min(self.base * 2**i, self.max_channels) * self.width_fraction)))
                 for i in range(self.n_stages)]
 
-    def scaled(self, fraction: float) -> NetConfig:
-        """The same topology with every stage's width multiplied by ``fraction``."""
+    def scaled(self, fraction: float, min_channels: int | None = None) -> NetConfig:
+        """The same topology with every stage's width multiplied by ``fraction`` (floored at ``min_channels``)."""
         return NetConfig(self.in_channels, self.n_classes, self.n_stages, self.base, self.max_channels,
-                         self.width_fraction * fraction)
+                         self.width_fraction * fraction,
+                         self.min_channels if min_channels is None else min_channels)
 
     @property
     def divisible_by(self) -> int:

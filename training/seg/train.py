@@ -139,6 +139,14 @@ def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | No
         if rng is not None and ck.get("data_rng") is not None:
             rng.bit_generator.state = ck["data_rng"]
         yield Progress(step / o.steps, f"resumed {kind} at step {step}")
+    elif o.init_checkpoint:
+        init = load_checkpoint(o.init_checkpoint)
+        if NetConfig(**init["net"]) != net_cfg:
+            from medpriv_desktop.core.errors import ConfigError
+
+            raise ConfigError("optim.init_checkpoint holds another network shape", path=o.init_checkpoint)
+        (model.module if hasattr(model, "module") else model).load_state_dict(init["model"])
+        yield Progress(0.0, f"{kind} initialised from {o.init_checkpoint} (step {init['step']})")
     t0 = time.monotonic()
     start_step = step
 
@@ -249,7 +257,7 @@ def distill_student(cfg: SegConfig) -> Job[Path]:
     teacher = model_from_checkpoint(d.teacher_checkpoint).to(ctx.device)
     for p in teacher.parameters():
         p.requires_grad_(False)
-    net_cfg = teacher.cfg.scaled(d.width_fraction)
+    net_cfg = teacher.cfg.scaled(d.width_fraction, d.min_channels)
     student = UNet3D(net_cfg)
     model = ctx.wrap(student)
     crit = DistillLoss(N_SEG, student.feature_channels(), teacher.feature_channels(), d.w_seg, d.w_kd, d.w_region,
