@@ -4,6 +4,10 @@ Surfaces are built from the label map strided like the rendered volume, one stru
 window never freezes while a result with many structures is meshed. Under Qt's offscreen platform no OpenGL window
 can exist: the widget then keeps the VTK pipeline (actors, visibility, opacity, which tests check) and shows a note
 instead of a render window.
+
+Start-up: nothing of VTK is loaded or created until it is needed. The scene (VTK's rendering modules, ~0.3 s to
+import) is built on first use, and the render window (an OpenGL context, ~0.2 s more) when the first study arrives;
+until then the 3D pane shows a short note. This keeps the window's first appearance within the 2 s start-up goal.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class View3DWidget(QWidget):
         super().__init__(parent)
         self.state = state
         self.max_voxels = max_voxels
-        self.scene = SceneView()
+        self._scene: SceneView | None = None
         self.surface_opacity = 1.0
         self.structure_opacity: dict[int, float] = {}  # per-structure factor on top of the slider
         self.interactor = None
@@ -60,27 +64,17 @@ class View3DWidget(QWidget):
         bar.addWidget(self.opacity_slider)
         bar.addStretch(1)
         bar.addWidget(self.reset_button)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(bar)
-        if QGuiApplication.platformName() in HEADLESS_PLATFORMS:
-            note = QLabel("3D view: no OpenGL display on this platform")
-            note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            note.setStyleSheet("background: #101216; color: #889;")
-            lay.addWidget(note, 1)
-        else:
-            from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
-            from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
-
-            self.interactor = QVTKRenderWindowInteractor(self)
-            self.interactor.GetRenderWindow().AddRenderer(self.scene.renderer)
-            self.interactor.SetInteractorStyle(vtkInteractorStyleTrackballCamera())
-            # While the mouse drags, VTK's volume mapper lowers its sampling to keep ~10 frames a second.
-            self.interactor.SetDesiredUpdateRate(10.0)
-            self.interactor.SetStillUpdateRate(0.5)
-            lay.addWidget(self.interactor, 1)
-            self.interactor.Initialize()
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
+        self._layout.addLayout(bar)
+        headless = QGuiApplication.platformName() in HEADLESS_PLATFORMS
+        self._note = QLabel("3D view: no OpenGL display on this platform" if headless
+                            else "The 3D view appears when a study is open")
+        self._note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._note.setStyleSheet("background: #101216; color: #889;")
+        self._layout.addWidget(self._note, 1)
+        self._headless = headless
         self._software_gl: bool | None = None
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -96,12 +90,43 @@ class View3DWidget(QWidget):
         state.labels_edited.connect(self._on_state_labels_edited)
         state.overlay_changed.connect(self._on_state_overlay_changed)
 
+    @property
+    def scene(self) -> SceneView:
+        """The VTK scene, built on first use (so start-up loads no VTK)."""
+        if self._scene is None:
+            self._scene = SceneView()
+            self._scene.surfaces_shown = self.surfaces_check.isChecked()
+        return self._scene
+
+    def ensure_render_window(self) -> None:
+        """Create the VTK render window inside the widget (once; never on a platform without OpenGL)."""
+        if self.interactor is not None or self._headless:
+            return
+        # The scene first: it imports VTK's OpenGL back end, which must be registered before the Qt widget asks
+        # VTK's object factory for a render window (otherwise it gets the abstract one and crashes on first use).
+        renderer = self.scene.renderer
+        from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+        from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+
+        self.interactor = QVTKRenderWindowInteractor(self)
+        self.interactor.GetRenderWindow().AddRenderer(renderer)
+        self.interactor.SetInteractorStyle(vtkInteractorStyleTrackballCamera())
+        # While the mouse drags, VTK's volume mapper lowers its sampling to keep ~10 frames a second.
+        self.interactor.SetDesiredUpdateRate(10.0)
+        self.interactor.SetStillUpdateRate(0.5)
+        self._layout.replaceWidget(self._note, self.interactor)
+        self._note.hide()
+        self._note.deleteLater()
+        self.interactor.show()
+        self.interactor.Initialize()
+
     # -- model to view ----------------------------------------------------------------------------------------
 
     def _on_state_study_changed(self) -> None:
         v = self.state.volume_ras
         if v is None:
             return
+        self.ensure_render_window()
         # Software OpenGL (Mesa llvmpipe) takes a large fraction of a second per volume-rendered frame on a laptop
         # CPU: there the view starts with surfaces only and volume rendering is one click away in the preset list.
         preset = NO_VOLUME if self.software_gl() else None
@@ -138,6 +163,8 @@ class View3DWidget(QWidget):
         self._mesh_timer.start()
 
     def _on_state_overlay_changed(self) -> None:
+        if self._scene is None:
+            return
         for v in list(self.scene.surfaces):
             self.scene.set_surface_visible(v, self.state.visible.get(v, True) and self.surfaces_check.isChecked())
         self.render()
@@ -167,11 +194,14 @@ class View3DWidget(QWidget):
     # -- view to model ----------------------------------------------------------------------------------------
 
     def _on_preset_combo_changed(self, name: str) -> None:
+        if self._scene is None:
+            return  # no study yet: the preset is chosen when one opens
         self.scene.set_preset(name)
         self.render()
 
     def _on_surfaces_toggled(self, shown: bool) -> None:
-        self.scene.surfaces_shown = shown
+        if self._scene is not None:
+            self._scene.surfaces_shown = shown
         self._on_state_overlay_changed()
 
     def _opacity_of(self, value: int) -> float:
@@ -179,6 +209,8 @@ class View3DWidget(QWidget):
 
     def _on_opacity_changed(self, value: int) -> None:
         self.surface_opacity = value / 100.0
+        if self._scene is None:
+            return
         for v in self.scene.surfaces:
             self.scene.set_surface_opacity(v, self._opacity_of(v))
         self.render()
@@ -186,11 +218,15 @@ class View3DWidget(QWidget):
     def set_structure_opacity(self, value: int, opacity: float) -> None:
         """Opacity of one structure's surface (multiplied by the view's opacity slider)."""
         self.structure_opacity[value] = float(opacity)
+        if self._scene is None:
+            return
         self.scene.set_surface_opacity(value, self._opacity_of(value))
         self.render()
 
     def reset_camera(self) -> None:
         """Back to the anterior view with everything in sight."""
+        if self._scene is None:
+            return
         self.scene.reset_camera()
         self.render()
 

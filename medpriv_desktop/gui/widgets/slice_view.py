@@ -377,7 +377,7 @@ class SliceViewWidget(QWidget):
         p.fillRect(canvas.rect(), QColor(8, 8, 10))
         if self._image is None:
             p.setPen(QColor(170, 170, 170))
-            p.drawText(canvas.rect(), Qt.AlignmentFlag.AlignCenter,
+            p.drawText(canvas.rect().adjusted(12, 0, -12, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        "Open a study: File > Open, or drop a file or DICOM folder here.")
             p.end()
             return
