@@ -19,7 +19,8 @@ def register(sub: Any) -> None:
     p.add_argument("--id-column", help="CSV column copied to the output as the row id (default: row number)")
     p.add_argument("--probabilities", action="store_true", help="also write one '<label> probability' column each")
     p.add_argument("--evidence", type=Path, help="write the supporting sentences (offsets) to this JSONL file")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=256,
+                   help="reports per progress step (windows are length-sorted within it; default 256)")
     p.set_defaults(handler=_run)
 
 
