@@ -166,3 +166,5 @@ def test_student_that_lost_its_teachers_accuracy_is_not_the_default(tmp_path):
     assert reg.default_for("segmentation", prefer_role="student").card.id == "seg-0-student"
     cards = {e.card.id: e.card for e in reg.entries()}
     assert not cards["seg-a-student"].preferred_student and not cards["seg-b-teacher"].preferred_student
+    ranks = {i: c.default_rank for i, c in cards.items()}
+    assert ranks == {"seg-0-student": 0, "seg-c-student": 0, "seg-b-teacher": 2, "seg-a-student": 3}

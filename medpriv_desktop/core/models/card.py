@@ -314,6 +314,14 @@ class ModelCard(_Strict):
         return ratio is None or ratio >= MIN_STUDENT_DICE_RATIO
 
     @property
+    def default_rank(self) -> int:
+        """Order in which models of one task are offered as the default: a student that kept its teacher's accuracy
+        (0, the fast choice), a single model (1), a teacher (2), a student that did not (3)."""
+        if self.role == "student":
+            return 0 if self.preferred_student else 3
+        return {"teacher": 2}.get(self.role, 1)
+
+    @property
     def modalities(self) -> list[str]:
         """Imaging modalities the model accepts (empty for text models)."""
         return list(self.image_input.modalities) if self.image_input else []

@@ -163,13 +163,10 @@ class ModelRegistry:
         (see :attr:`ModelCard.preferred_student`).
         """
         entries = self.entries(task)
-        if prefer_role:
-            for e in entries:
-                if e.card.role == prefer_role and (prefer_role != "student" or e.card.preferred_student):
-                    return e
-            if prefer_role == "student":
-                rank = {"teacher": 0, "single": 1, "student": 2}
-                entries = sorted(entries, key=lambda e: rank.get(e.card.role, 1))
+        if prefer_role == "student":
+            entries = sorted(entries, key=lambda e: e.card.default_rank)  # stable: root precedence kept
+        elif prefer_role:
+            entries = sorted(entries, key=lambda e: e.card.role != prefer_role)
         return entries[0] if entries else None
 
     # -- loading checks -------------------------------------------------------------------------------------------

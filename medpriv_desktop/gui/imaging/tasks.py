@@ -284,9 +284,7 @@ def default_model(entries: list[ModelEntry], preferred_id: str | None = None, mo
         if preferred_id and e.card.id == preferred_id:
             return e
     # A student is the fast default only while its card shows it kept its teacher's accuracy.
-    rank = {"student": 0, "single": 1, "teacher": 2}
-    return sorted(pool, key=lambda e: (rank.get(e.card.role, 1) if e.card.role != "student" or
-                                       e.card.preferred_student else 3, e.card.id))[0]
+    return sorted(pool, key=lambda e: (e.card.default_rank, e.card.id))[0]
 
 
 # -- exports -----------------------------------------------------------------------------------------------------
