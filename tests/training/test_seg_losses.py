@@ -175,3 +175,19 @@ def test_student_width_floor_keeps_the_head_learnable_and_old_checkpoints_load()
     # Checkpoints written before the floor existed have no min_channels: they keep their old shape.
     old = {k: v for k, v in teacher.scaled(0.25).__dict__.items() if k != "min_channels"}
     assert NetConfig(**old).channels() == [2, 4, 8, 16, 32]
+
+
+def test_weight_selection_copies_the_teacher_and_slices_decoder_inputs_from_both_halves():
+    from training.seg.networks import select_weights
+
+    torch.manual_seed(0)
+    tcfg = NetConfig(n_classes=3, n_stages=3, base=8)
+    teacher = UNet3D(tcfg).eval()
+    same = select_weights(UNet3D(tcfg), teacher).eval()
+    x = torch.randn(1, 1, 8, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(same(x), teacher(x))  # width 1: an exact copy
+    student = select_weights(UNet3D(tcfg.scaled(0.5)), teacher)  # channels [4, 8, 16] of [8, 16, 32]
+    w_s, w_t = student.decoder[0][0].weight, teacher.decoder[0][0].weight  # reads cat([up (8), skip (8)]) of 16+16
+    assert torch.equal(w_s[:, :8], w_t[:8, :8]) and torch.equal(w_s[:, 8:], w_t[:8, 16:24])
+    assert torch.equal(student.encoder[0][0].weight, teacher.encoder[0][0].weight[:4])

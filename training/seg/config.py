@@ -74,6 +74,7 @@ class DistillConfig:
     """Student width and loss weights (a zero weight switches a term off)."""
 
     width_fraction: float = 0.25
+    init_from_teacher: bool = False  # weight selection: start the student from the teacher's leading channels
     min_channels: int = 2  # floor of every student stage's width (8 keeps a 16-class head learnable; see NetConfig)
     w_seg: float = 1.0
     w_kd: float = 1.0

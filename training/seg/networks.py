@@ -126,3 +126,35 @@ def count_flops(model: nn.Module, patch: tuple[int, int, int], in_channels: int 
         for h in handles:
             h.remove()
     return total[0]
+
+
+def select_weights(student: UNet3D, teacher: UNet3D) -> UNet3D:
+    """Initialise a width-scaled student from its teacher by *weight selection* (Xu et al., "Initializing Models
+    with Larger Ones", ICLR 2024): every student tensor is the teacher's tensor restricted to the student's leading
+    channels, per dimension. A decoder block's first convolution reads ``cat([up(x), skip])``, so its input channels
+    are taken from both halves: teacher channels ``0..c_s-1`` and ``c_t..c_t+c_s-1``. Instance norm follows every
+    convolution, so dropping input channels changes only the scale, which the norm removes. Training-only: the
+    student's topology and the inference pipeline are unchanged. Returns ``student`` (modified in place).
+    """
+    sc, tc = student.cfg.channels(), teacher.cfg.channels()
+    t_state = teacher.state_dict()
+    new = {}
+    for name, s in student.state_dict().items():
+        t = t_state[name]
+        if t.dim() == 0 or s.shape == t.shape:
+            new[name] = t.clone()
+            continue
+        out = t
+        for dim, n in enumerate(s.shape):
+            if out.shape[dim] == n:
+                continue
+            idx = torch.arange(n)
+            parts = name.split(".")
+            if parts[0] == "decoder" and parts[2] == "0" and dim == 1:
+                i = len(sc) - 1 - int(parts[1])  # decoder k works at stage i - 1
+                c_s, c_t = sc[i - 1], tc[i - 1]
+                idx = torch.cat([torch.arange(c_s), c_t + torch.arange(c_s)])
+            out = out.index_select(dim, idx)
+        new[name] = out.clone()
+    student.load_state_dict(new)
+    return student

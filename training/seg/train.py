@@ -259,6 +259,10 @@ def distill_student(cfg: SegConfig) -> Job[Path]:
         p.requires_grad_(False)
     net_cfg = teacher.cfg.scaled(d.width_fraction, d.min_channels)
     student = UNet3D(net_cfg)
+    if d.init_from_teacher:
+        from training.seg.networks import select_weights
+
+        select_weights(student, teacher)  # a resumed or warm-started run overwrites this with its checkpoint
     model = ctx.wrap(student)
     crit = DistillLoss(N_SEG, student.feature_channels(), teacher.feature_channels(), d.w_seg, d.w_kd, d.w_region,
                        d.w_context, d.temperature, d.region_levels, d.context_levels, d.max_positions).to(ctx.device)
