@@ -72,7 +72,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     cfg = _cfg(args)
     models = dict(item.split("=", 1) for item in args.model)
-    result = _drive(evaluate_models(cfg, models, Path(args.out), real_data=args.data, n_cases=args.cases), args)
+    result = _drive(evaluate_models(cfg, models, Path(args.out), real_data=args.data, n_cases=args.cases,
+                                    latency_threads=args.threads), args)
     print(json.dumps({k: v.get("summary", {}) for k, v in result["models"].items()}, indent=1)[:2000])
     return 0
 
@@ -122,6 +123,7 @@ def register(sub) -> None:
     p.add_argument("--data", help="shared data folder for the real-volume check (default: MEDPRIV_DATA or "
                                   "../shared/data when present)")
     p.add_argument("--cases", type=int, default=None, help="number of held-out phantoms (default: all)")
+    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads for inference and latency")
     p.set_defaults(handler=_evaluate)
     p = ssub.add_parser("ablate", help="loss ablation on a small budget (seg, +kd, +region, +context, all)")
     _common(p)
