@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the GUI."""
     args = parse_args(argv)
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    # The app uses no pydantic plugins; without this pydantic scans every installed package's entry points when the
+    # first model class is built (a few hundred small file reads, slow on a cold start).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from medpriv_desktop.core.logging import setup_logging
 
     setup_logging()

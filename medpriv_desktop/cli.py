@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``medpriv``."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # none used; spares an entry-point scan (see app.py)
     from medpriv_desktop.core.logging import setup_logging
 
     parser = build_parser()
