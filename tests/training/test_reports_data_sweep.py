@@ -83,17 +83,17 @@ def test_sweep_resumes_run_by_run_and_writes_table_and_plot(tmp_path, monkeypatc
     out = tmp_path / "sweep"
     sweep_mod.run_sweep(sc, tmp_path, out, log=lambda m: None)
     assert len(calls) == 4
-    (out / "runs" / "CT-RATE" / "dp-lora-eps1-seed1.json").unlink()
+    (out / "runs" / "CT-RATE" / "dp-head-eps1-seed1.json").unlink()
     calls.clear()
     sweep_mod.run_sweep(sc, tmp_path, out, log=lambda m: None)
     assert calls == [1.0]  # only the missing run is trained again
     table = (out / "sweep_table.md").read_text()
     rows = json.loads((out / "sweep_table.json").read_text())
     by = {(r["method"], r["target_epsilon"]): r for r in rows}
-    assert by[("dp-lora", "1")]["seeds"] == 2 and by[("dp-lora", "1")]["weighted_f1"] == pytest.approx(0.505)
-    assert by[("lora", "inf")]["weighted_f1"] == pytest.approx(0.705)
+    assert by[("dp-head", "1")]["seeds"] == 2 and by[("dp-head", "1")]["weighted_f1"] == pytest.approx(0.505)
+    assert by[("head", "inf")]["weighted_f1"] == pytest.approx(0.705)
     assert any(r["method"] == "tfidf-logreg" for r in rows)
-    assert "| CT-RATE | dp-lora | 1 |" in table
+    assert "| CT-RATE | dp-head | 1 |" in table
     assert (out / "privacy_utility.png").stat().st_size > 5000
 
 
@@ -117,9 +117,17 @@ def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
     assert [e for d, m, e, s in jobs[4:6]] == [1.0, 1.0]
     assert jobs[10][1] == jobs[11][1] == "full"
     sc = sweep_mod.SweepConfig()
-    dp = sweep_mod.run_config(sc, "ctrate", "dp-lora", 10.0, 0)
-    nonpriv = sweep_mod.run_config(sc, "openi", "dp-lora", math.inf, 1)
+    assert sweep_mod.job_order(("openi",), (10.0,), (0,), full=False, method=sc.method) == [
+        ("openi", "dp-head", 10.0, 0)]
+    dp = sweep_mod.run_config(sc, "ctrate", sc.method, 10.0, 0)
+    nonpriv = sweep_mod.run_config(sc, "ctrate", sc.method, math.inf, 1)
     full = sweep_mod.run_config(sc, "openi", "full", math.inf, 0)
-    assert dp.batch_size == sweep_mod.CPU_OVERRIDES["ctrate"]["batch_size"] and dp.lora_layers == 1
-    assert nonpriv.batch_size == sweep_mod.NONPRIVATE_BATCH and nonpriv.seed == 1
+    lora = sweep_mod.run_config(sc, "openi", "dp-lora", 10.0, 0)
+    assert dp.method == "dp-head" and dp.batch_size == sweep_mod.CPU_OVERRIDES["ctrate"]["batch_size"]
+    # Epsilon inf uses exactly the DP runs' hyper-parameters (only the seed and epsilon differ).
+    from dataclasses import replace
+
+    assert replace(nonpriv, seed=0, target_epsilon=10.0) == dp
+    assert sweep_mod.record_method("dp-head", math.inf) == "head" and sweep_mod.record_method("dp-lora", 1.0) == "dp-lora"
     assert full.method == "full" and full.lr == sweep_mod.FULL_FT["lr"]
+    assert lora.method == "dp-lora" and lora.lr == sweep_mod.LORA_CPU["lr"] and lora.lora_layers == 1

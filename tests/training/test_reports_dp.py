@@ -189,3 +189,40 @@ def test_dp_step_on_cached_states_moves_only_top_adapters(backbone):
         key = n.replace("base_model.model.", "")
         assert torch.equal(merged[key].detach(), p), key
     assert not any("lora_" in n for n in merged)
+
+
+def test_dp_head_trains_only_the_head_and_huge_epsilon_tracks_non_private(backbone):
+    """Head-only DP (the CPU recipe): the encoder stays the pretrained one, the head moves, and DP with no clipping
+    and negligible noise reproduces the non-private head run step for step."""
+    data = _data()
+    runs = {}
+    for method, sigma in (("head", None), ("dp-head", 1e-7)):
+        cfg = TrainConfig(method=method, target_epsilon=math.inf, noise_multiplier=sigma, backbone=str(backbone),
+                          batch_size=16, max_tokens=32, epochs=6, lr=5e-2, max_grad_norm=100.0, accountant="rdp")
+        torch.manual_seed(0)
+        model, tok = build_model(cfg, len(LABELS))
+        enc_before = {n: p.detach().clone() for n, p in model.encoder.named_parameters()}
+        head_before = model.head.weight.detach().clone()
+        res = train_classifier(cfg, data, _no_dropout(model), tok, log=lambda m: None, norm_texts=data.texts[:8])
+        assert all(torch.equal(p, enc_before[n]) for n, p in res.model.encoder.named_parameters())
+        assert not torch.equal(res.model.head.weight, head_before)
+        runs[method] = res
+    a, b = np.array(runs["head"].losses), np.array(runs["dp-head"].losses)
+    assert len(a) == len(b) == 6 and a[-1] < a[0] - 0.01
+    np.testing.assert_allclose(b, a, atol=2e-3)
+    assert runs["dp-head"].privacy["noise_multiplier"] == pytest.approx(1e-7)
+
+
+def test_cached_prediction_equals_the_full_model(backbone):
+    """The sweep scores val/test from cached frozen-layer outputs; that must equal running the whole merged model
+    (head-only: standardisation folded into the head; LoRA on the top layer: cached lower states)."""
+    from training.reports.train import predict_cached
+
+    data = _data()
+    for method, extra in (("dp-head", {}), ("dp-lora", {"lora_layers": 1})):
+        cfg = TrainConfig(method=method, target_epsilon=8.0, backbone=str(backbone), batch_size=8,
+                          physical_batch_size=4, max_tokens=32, epochs=1, accountant="rdp", **extra)
+        res = train_classifier(cfg, data, log=lambda m: None, max_steps=2, norm_texts=data.texts[:8])
+        texts = _data(12).texts + ["no pleural effusion ."]
+        np.testing.assert_allclose(predict_cached(cfg, res.model, res.tokenizer, texts, log=lambda m: None),
+                                   predict_proba(res.model, res.tokenizer, texts, max_tokens=32), atol=1e-5)

@@ -31,12 +31,13 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                                                    "0 = every layer)")
     p.add_argument("--lora-rank", type=int, help="LoRA rank (recipe: 8; alpha = 2 x rank)")
     p.add_argument("--max-tokens", type=int, help="training tokens per report (recipe: 128 Open-i, 512 CT-RATE)")
-    p.add_argument("--epochs", type=float, help="recipe: 3")
-    p.add_argument("--batch-size", type=int, help="expected logical batch (Poisson) under DP (recipe: 128 Open-i, "
-                                                  "48 CT-RATE; 32 without DP)")
+    p.add_argument("--epochs", type=float, help="recipe: 200 (head), 3 (LoRA)")
+    p.add_argument("--batch-size", type=int, help="expected logical batch (Poisson) under DP (recipe: 1024 Open-i, "
+                                                  "256 CT-RATE; the same without DP)")
     p.add_argument("--physical-batch-size", type=int, help="micro-batch for memory (recipe: 64; 16 CT-RATE)")
-    p.add_argument("--lr", type=float, help="recipe: 5e-3 (LoRA), 1e-4 (full fine-tuning)")
-    p.add_argument("--head-lr-mult", type=float, help="head learning rate = lr * this (recipe: 3)")
+    p.add_argument("--lr", type=float, help="recipe: 0.03 (head), 5e-3 (LoRA), 1e-4 (full fine-tuning)")
+    p.add_argument("--head-lr-mult", type=float, help="head learning rate = lr * this (recipe: 1; LoRA 3)")
+    p.add_argument("--optimizer", choices=("adamw", "sgd"), help="recipe: adamw")
     p.add_argument("--max-grad-norm", type=float, help="DP clip norm (recipe: 1.0)")
     p.add_argument("--accountant", choices=("prv", "rdp"), default="prv")
     p.add_argument("--delta", type=float, help="default 1/(10 N)")
@@ -54,13 +55,17 @@ def register(sub: Any) -> None:
     tp.add_argument("--text-column", help="text column of a chexpert/generic CSV")
     tp.add_argument("--label-columns", help="comma-separated label columns of a generic CSV")
     tp.add_argument("--id-column", help="report id column of a chexpert/generic CSV")
-    tp.add_argument("--method", choices=("dp-lora", "lora", "full"), default="dp-lora")
+    tp.add_argument("--method", choices=("dp-head", "head", "dp-lora", "lora", "full"), default="dp-head",
+                    help="dp-head: DP on the head over frozen pooled features (the CPU recipe); dp-lora: DP-LoRA; "
+                         "head / lora / full: non-private")
     tp.add_argument("--epsilon", type=_eps, default=8.0)
     tp.add_argument("--seed", type=int, default=0)
     tp.add_argument("-o", "--output", type=Path, required=True, help="checkpoint file (.pt); a .json record beside")
     _add_train_args(tp)
     sp = rs.add_parser("sweep", help="the epsilon sweep (resumable run by run), table and plot")
     sp.add_argument("-o", "--output", type=Path, required=True)
+    sp.add_argument("--method", choices=("dp-head", "dp-lora"), default=None,
+                    help="DP method of the sweep (default: dp-head on CPU, dp-lora with --full)")
     sp.add_argument("--datasets", default="openi,ctrate")
     sp.add_argument("--epsilons", default="0.01,0.1,1,10,inf")
     sp.add_argument("--seeds", default="0,1")
@@ -85,7 +90,7 @@ def register(sub: Any) -> None:
 _FLAGS = {"max_tokens": "max_tokens", "epochs": "epochs", "batch_size": "batch_size",
           "physical_batch_size": "physical_batch_size", "lr": "lr", "head_lr_mult": "head_lr_mult",
           "max_grad_norm": "max_grad_norm", "num_layers": "num_layers", "lora_layers": "lora_layers",
-          "lora_rank": "lora_rank"}
+          "lora_rank": "lora_rank", "optimizer": "optimizer"}
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
@@ -131,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
         train, val, test = _splits(ds)
         from training.reports.sweep import SweepConfig, run_config
 
-        eps = args.epsilon if args.method == "dp-lora" else math.inf
+        eps = args.epsilon if args.method in ("dp-lora", "dp-head") else math.inf
         cfg = replace(run_config(SweepConfig(base=_base(args)), args.dataset, args.method, eps, args.seed),
                       **_given(args))
         rec = run_one(cfg, train, val, test, lambda m: print(m, flush=True), args.output)
@@ -149,6 +154,8 @@ def _run(args: argparse.Namespace) -> int:
         if _given(args):  # explicit flags apply to every dataset, above the per-dataset recipe
             sc = replace(sc, overrides={k: {f: v for f, v in o.items() if f not in _given(args)}
                                         for k, o in sc.overrides.items()})
+        if args.method:
+            sc = replace(sc, method=args.method)
         sc = replace(sc, datasets=tuple(x for x in args.datasets.split(",") if x),
                      epsilons=tuple(_eps(x) for x in args.epsilons.split(",") if x),
                      seeds=tuple(int(x) for x in args.seeds.split(",") if x) if not args.full else sc.seeds,

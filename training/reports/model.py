@@ -85,16 +85,20 @@ def bert_layers(encoder: nn.Module) -> tuple[nn.Module, nn.ModuleList]:
 
 @torch.no_grad()
 def lower_states(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, n_frozen: int,
-                 batch_size: int = 64) -> torch.Tensor:
+                 batch_size: int = 64, pooled: bool = False) -> torch.Tensor:
     """Hidden states after the embeddings and the first ``n_frozen`` (frozen) layers, in eval mode (no dropout).
 
     Frozen layers see the same input every epoch, so they are run once and their output cached (float16); only the
-    layers carrying LoRA adapters then run in each training step. Returns (N, T, H) float16.
+    layers carrying LoRA adapters then run in each training step. Returns (N, T, H) float16, or with ``pooled``
+    the masked mean over tokens, (N, H) float32 (the head-only method's features).
     """
     base, layers = bert_layers(encoder)
     was = base.training
     base.eval()
-    out = torch.zeros(input_ids.shape[0], input_ids.shape[1], base.config.hidden_size, dtype=torch.float16)
+    if pooled:
+        out = torch.zeros(input_ids.shape[0], base.config.hidden_size, dtype=torch.float32)
+    else:
+        out = torch.zeros(input_ids.shape[0], input_ids.shape[1], base.config.hidden_size, dtype=torch.float16)
     lengths = attention_mask.sum(1)
     order = torch.argsort(lengths)
     for i in range(0, len(order), batch_size):
@@ -106,7 +110,11 @@ def lower_states(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: to
         for layer in layers[:n_frozen]:
             h = layer(h, attention_mask=ext)
             h = h[0] if isinstance(h, tuple) else h
-        out[idx, :w] = h.to(torch.float16)
+        if pooled:
+            m = mask.unsqueeze(-1).to(h.dtype)
+            out[idx] = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+        else:
+            out[idx, :w] = h.to(torch.float16)
     base.train(was)
     return out
 
@@ -131,6 +139,33 @@ class TopClassifier(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(h.dtype)
         pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         return self.head(self.dropout(pooled))
+
+
+class PooledHead(nn.Module):
+    """Dropout + the head of a :class:`ReportClassifier`, fed cached pooled features (the head-only method)."""
+
+    def __init__(self, model: ReportClassifier, mean: torch.Tensor | None = None,
+                 std: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.dropout = model.dropout
+        self.head = model.head
+        h = model.head.in_features
+        self.register_buffer("mean", torch.zeros(h) if mean is None else mean.to(torch.float32).clone())
+        self.register_buffer("std", torch.ones(h) if std is None else std.to(torch.float32).clamp(min=1e-6).clone())
+
+    def forward(self, pooled: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits from pooled features (B, H), standardised with fixed (mean, std); the mask is ignored."""
+        return self.head(self.dropout((pooled - self.mean) / self.std))
+
+    @torch.no_grad()
+    def fold(self) -> None:
+        """Fold the standardisation into the head (w' = w / std, b' = b - w' . mean): the same logits from raw pooled
+        features, so the exported model keeps the plain encoder + linear head architecture."""
+        w = self.head.weight / self.std
+        self.head.bias -= w @ self.mean
+        self.head.weight.copy_(w)
+        self.mean.zero_()
+        self.std.fill_(1.0)
 
 
 class LogitsOutput(nn.Module):

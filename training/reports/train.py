@@ -28,8 +28,12 @@ from training.reports.accounting import NoiseChoice, compute_epsilon, default_de
 from training.reports.data import ReportDataset
 from training.reports.model import ReportClassifier, add_lora, load_backbone, merge_lora
 
-METHODS = ("dp-lora", "lora", "full")
-_STATE_CACHE: dict[str, Any] = {}  # lower-layer states of the last training set (one entry)
+METHODS = ("dp-lora", "lora", "full", "dp-head", "head")
+HEAD_METHODS = ("dp-head", "head")
+# Frozen-layer outputs (lower-layer states, or pooled features for the head-only methods) per (backbone, depth,
+# tokens, texts): a sweep alternates datasets and also scores val/test, so several entries are kept, not one.
+_STATE_CACHE: dict[tuple, torch.Tensor] = {}
+_STATE_CACHE_MAX = 8
 
 
 @dataclass
@@ -57,6 +61,7 @@ class TrainConfig:
     head_lr_mult: float = 1.0  # the head's learning rate = lr * this (mean-pooled features move it slowly)
     lora_layers: int | None = None  # LoRA on the top N layers only, lower layers frozen and cached (None: all)
     lora_targets: list[str] | None = None  # projections with adapters (None: query, key, value, every dense)
+    optimizer: str = "adamw"  # "adamw", or "sgd" (momentum 0.9: averages DP noise over steps)
 
 
 @dataclass
@@ -97,11 +102,57 @@ def build_model(cfg: TrainConfig, num_labels: int) -> tuple[ReportClassifier, An
 
 
 def frozen_depth(cfg: TrainConfig, model: ReportClassifier) -> int:
-    """How many lower encoder layers are frozen and cached (0 unless a LoRA method with ``lora_layers`` set)."""
+    """How many lower encoder layers are frozen and cached (0 unless a LoRA method with ``lora_layers`` set;
+    every layer for the head-only methods)."""
+    depth = int(getattr(model.encoder.config, "num_hidden_layers", 0) or 0)
+    if cfg.method in HEAD_METHODS:
+        return depth
     if cfg.method not in ("dp-lora", "lora") or not cfg.lora_layers:
         return 0
-    depth = int(getattr(model.encoder.config, "num_hidden_layers", 0) or 0)
     return max(0, depth - int(cfg.lora_layers))
+
+
+def cached_states(cfg: TrainConfig, model: ReportClassifier, tokenizer: Any, texts: list[str], n_frozen: int,
+                  pooled: bool, log: Any = print) -> tuple[torch.Tensor, torch.Tensor]:
+    """(states, mask) of ``texts`` after the ``n_frozen`` pretrained lower layers, computed once and kept.
+
+    The frozen layers are the pretrained ones (LoRA sits only above them, and merging touches only the layers that
+    carry adapters), so the cache is valid for every run of a sweep, before and after training.
+    """
+    ids, mask = tokenize(tokenizer, texts, cfg.max_tokens)
+    key = (str(cfg.backbone), cfg.num_layers, n_frozen, cfg.max_tokens, pooled, len(texts), hash(tuple(texts)))
+    if key not in _STATE_CACHE:
+        from training.reports.model import lower_states
+
+        t0 = time.time()
+        while len(_STATE_CACHE) >= _STATE_CACHE_MAX:
+            _STATE_CACHE.pop(next(iter(_STATE_CACHE)))
+        _STATE_CACHE[key] = lower_states(model.encoder, ids, mask, n_frozen, pooled=pooled)
+        log(f"cached the {n_frozen} frozen layers{' (pooled)' if pooled else ''} for {len(ids)} reports in "
+            f"{time.time() - t0:.0f}s")
+    return _STATE_CACHE[key], mask
+
+
+class _BucketSampler(torch.utils.data.Sampler):
+    """Shuffled fixed-size batches of similar length (non-private runs): a random permutation is cut into pools of
+    ``pool`` batches, each pool sorted by length and cut into batches, and the batches shuffled. Less padding, the
+    same examples per epoch."""
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, generator: torch.Generator, pool: int = 16) -> None:
+        self.lengths, self.bs, self.gen, self.pool = lengths, batch_size, generator, pool
+
+    def __iter__(self):
+        perm = torch.randperm(len(self.lengths), generator=self.gen).numpy()
+        batches = []
+        step = self.bs * self.pool
+        for i in range(0, len(perm), step):
+            chunk = sorted(perm[i:i + step].tolist(), key=lambda j: int(self.lengths[j]))
+            batches += [chunk[k:k + self.bs] for k in range(0, len(chunk), self.bs)]
+        for b in torch.randperm(len(batches), generator=self.gen).tolist():
+            yield batches[b]
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.bs)
 
 
 class _SortedSplittingSampler(torch.utils.data.Sampler):
@@ -135,38 +186,55 @@ def _physical(dl: Any, optimizer: Any, max_batch_size: int, lengths: np.ndarray)
 
 
 def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassifier | None = None,
-                     tokenizer: Any = None, log: Any = print, max_steps: int | None = None) -> TrainResult:
-    """Train on ``train`` and return the merged model with the privacy facts (epsilon inf for non-DP runs)."""
+                     tokenizer: Any = None, log: Any = print, max_steps: int | None = None,
+                     norm_texts: list[str] | None = None) -> TrainResult:
+    """Train on ``train`` and return the merged model with the privacy facts (epsilon inf for non-DP runs).
+
+    Head-only methods standardise the pooled features with a mean and std measured on ``norm_texts`` (the
+    validation split, outside the private training set; like the thresholds, not covered by epsilon; None: no
+    standardisation) and fold them into the head afterwards. Mean-pooled MiniLM features share a large common
+    component, and without centring the clipped per-example gradients mostly point along it.
+    """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.set_num_threads(max(1, cfg.threads))
     if model is None:
         model, tokenizer = build_model(cfg, len(train.label_names))
-    ids, mask = tokenize(tokenizer, train.texts, cfg.max_tokens)
     y = torch.as_tensor(train.labels, dtype=torch.float32)
     n_frozen = frozen_depth(cfg, model)
+    head_only = cfg.method in HEAD_METHODS
     net: nn.Module = model
-    if n_frozen:
-        from training.reports.model import TopClassifier, lower_states
+    if head_only:
+        from training.reports.model import PooledHead
 
-        # The frozen layers are the pretrained ones, identical across the runs of a sweep: keep the last cache.
-        key = (str(cfg.backbone), cfg.num_layers, n_frozen, cfg.max_tokens, hash(tuple(train.ids)),
-               hash(tuple(train.texts)))
-        if _STATE_CACHE.get("key") != key:
-            t_cache = time.time()
-            _STATE_CACHE.clear()
-            _STATE_CACHE.update(key=key, states=lower_states(model.encoder, ids, mask, n_frozen))
-            log(f"cached the {n_frozen} frozen lower layers for {len(ids)} reports in {time.time() - t_cache:.0f}s")
-        ds = torch.utils.data.TensorDataset(_STATE_CACHE["states"], mask, y)
+        for p in model.encoder.parameters():
+            p.requires_grad_(False)
+        feats, mask = cached_states(cfg, model, tokenizer, train.texts, n_frozen, True, log)
+        ds = torch.utils.data.TensorDataset(feats, mask, y)
+        mean = std = None
+        if norm_texts:
+            ref, _ = cached_states(cfg, model, tokenizer, list(norm_texts), n_frozen, True, log)
+            mean, std = ref.mean(0), ref.std(0)
+        net = PooledHead(model, mean, std)
+    elif n_frozen:
+        from training.reports.model import TopClassifier
+
+        states, mask = cached_states(cfg, model, tokenizer, train.texts, n_frozen, False, log)
+        ds = torch.utils.data.TensorDataset(states, mask, y)
         net = TopClassifier(model, n_frozen)
     else:
+        ids, mask = tokenize(tokenizer, train.texts, cfg.max_tokens)
         ds = torch.utils.data.TensorDataset(ids, mask, y)
+    trim = _trim if not head_only else (lambda a, b: (a, b))
     lengths = mask.sum(1).numpy()
     n = len(ds)
     bs = min(cfg.batch_size, n)
     gen = torch.Generator().manual_seed(cfg.seed)
     loader = torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=True, generator=gen)
     steps_per_epoch = len(loader)
+    # Non-private runs: same-size shuffled batches of similar length (little padding); DP runs use Poisson batches.
+    plain = torch.utils.data.DataLoader(ds, batch_sampler=_BucketSampler(lengths, bs, gen)) if not head_only \
+        else loader
     total_steps = max(1, int(round(cfg.epochs * steps_per_epoch)))
     if max_steps is not None:
         total_steps = min(total_steps, max_steps)
@@ -175,14 +243,21 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     groups = [{"params": list(model.head.parameters()), "lr": cfg.lr * cfg.head_lr_mult}]
     if body:
         groups.insert(0, {"params": body, "lr": cfg.lr})
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "adamw":
+        opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use adamw or sgd")
     loss_fn = nn.BCEWithLogitsLoss()
     delta = cfg.delta if cfg.delta is not None else default_delta(n)
     privacy: dict[str, Any] = {"epsilon": math.inf, "delta": delta, "n_train": n}
     result = TrainResult(model, tokenizer, cfg)
+    every = max(10, total_steps // 20)
     t0 = time.time()
     net.train()
-    dp = cfg.method == "dp-lora" and (math.isfinite(cfg.target_epsilon) or cfg.noise_multiplier is not None)
+    dp = cfg.method in ("dp-lora", "dp-head") and (math.isfinite(cfg.target_epsilon)
+                                                  or cfg.noise_multiplier is not None)
     if dp:
         from opacus import PrivacyEngine
 
@@ -199,9 +274,10 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
         gmodel, opt, dl = engine.make_private(module=net, optimizer=opt, data_loader=loader,
                                               noise_multiplier=choice.noise_multiplier,
                                               max_grad_norm=cfg.max_grad_norm, poisson_sampling=True)
+        phys = cfg.physical_batch_size if not head_only else max(4 * bs, 1024)  # features are tiny
         step = 0
         while step < total_steps:
-            for bid, bmask, by in _physical(dl, opt, cfg.physical_batch_size, lengths):
+            for bid, bmask, by in _physical(dl, opt, phys, lengths):
                 if bid.shape[0] == 0:
                     # An empty Poisson batch (practically never at the batch sizes used): drop its queued step
                     # signal; the step still counts for the accountant.
@@ -210,7 +286,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                     if step >= total_steps:
                         break
                     continue
-                bid, bmask = _trim(bid, bmask)
+                bid, bmask = trim(bid, bmask)
                 loss = loss_fn(gmodel(bid, bmask), by)
                 loss.backward()
                 opt.step()
@@ -218,7 +294,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                 if not opt._is_last_step_skipped:
                     step += 1
                     result.losses.append(float(loss))
-                    if step % 10 == 0 or step == total_steps:
+                    if step % every == 0 or step == total_steps:
                         log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
                     if step >= total_steps:
                         break
@@ -232,19 +308,21 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     else:
         step = 0
         while step < total_steps:
-            for bid, bmask, by in loader:
-                bid, bmask = _trim(bid, bmask)
+            for bid, bmask, by in plain:
+                bid, bmask = trim(bid, bmask)
                 loss = loss_fn(net(bid, bmask), by)
                 loss.backward()
                 opt.step()
                 opt.zero_grad()
                 step += 1
                 result.losses.append(float(loss))
-                if step % 10 == 0 or step == total_steps:
+                if step % every == 0 or step == total_steps:
                     log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
                 if step >= total_steps:
                     break
         privacy.update(steps=step, epochs=step / steps_per_epoch, sampling_rate=bs / n)
+    if head_only:
+        net.fold()
     model.eval()
     result.model = merge_lora(model)
     result.privacy = privacy
@@ -268,6 +346,34 @@ def predict_proba(model: ReportClassifier, tokenizer: Any, texts: list[str], max
     probs = np.zeros((len(texts), out[0][1].shape[1]) if out else (0, 0), dtype=np.float32)
     for idx, p in out:
         probs[idx] = p
+    return probs
+
+
+@torch.no_grad()
+def predict_cached(cfg: TrainConfig, model: ReportClassifier, tokenizer: Any, texts: list[str],
+                   batch_size: int = 64, log: Any = print) -> np.ndarray:
+    """:func:`predict_proba` for a trained (merged) model of ``cfg``, reusing the cached frozen-layer outputs.
+
+    Identical to :func:`predict_proba` (the frozen lower layers are pretrained and untouched by merging); a sweep
+    scores val and test after every run, and recomputing the lower layers each time cost more than the training.
+    """
+    n_frozen = frozen_depth(cfg, model)
+    if not n_frozen:
+        return predict_proba(model, tokenizer, texts, cfg.max_tokens, batch_size)
+    model.eval()
+    if cfg.method in HEAD_METHODS:
+        feats, _ = cached_states(cfg, model, tokenizer, texts, n_frozen, True, log)
+        return torch.sigmoid(model.head(feats)).numpy().astype(np.float32)
+    from training.reports.model import TopClassifier
+
+    states, mask = cached_states(cfg, model, tokenizer, texts, n_frozen, False, log)
+    top = TopClassifier(model, n_frozen).eval()
+    probs = np.zeros((len(texts), model.head.out_features), dtype=np.float32)
+    order = torch.argsort(mask.sum(1))
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        st, m = _trim(states[idx], mask[idx])
+        probs[idx.numpy()] = torch.sigmoid(top(st, m)).numpy()
     return probs
 
 
