@@ -128,6 +128,7 @@ def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
     from dataclasses import replace
 
     assert replace(nonpriv, seed=0, target_epsilon=10.0) == dp
-    assert sweep_mod.record_method("dp-head", math.inf) == "head" and sweep_mod.record_method("dp-lora", 1.0) == "dp-lora"
+    assert sweep_mod.record_method("dp-head", math.inf) == "head"
+    assert sweep_mod.record_method("dp-lora", 1.0) == "dp-lora"
     assert full.method == "full" and full.lr == sweep_mod.FULL_FT["lr"]
     assert lora.method == "dp-lora" and lora.lr == sweep_mod.LORA_CPU["lr"] and lora.lora_layers == 1

@@ -63,7 +63,7 @@ NONPRIVATE_BATCH = None  # None: epsilon inf uses the DP runs' batch (same hyper
 FULL_FT = {"lr": 1e-4, "epochs": 1.0, "batch_size": 32}  # full fine-tuning baseline (every weight of the encoder)
 # LoRA settings when a sweep runs ``--method dp-lora`` on this machine (not the default: see cpu_recipe): the old
 # non-private LoRA run (test weighted F1 0.728 on Open-i), also used for the non-private LoRA comparison rows.
-LORA_CPU = {"lr": 5e-3, "head_lr_mult": 3.0, "epochs": 3, "batch_size": 32}  # 201 steps on Open-i; not tuned under DP
+LORA_CPU = {"lr": 5e-3, "head_lr_mult": 3.0, "epochs": 3, "batch_size": 32}  # 201 steps on Open-i; untuned for DP
 
 
 @dataclass
@@ -96,8 +96,8 @@ def job_order(datasets: tuple[str, ...], epsilons: tuple[float, ...], seeds: tup
               full: bool, method: str = "dp-lora") -> list[tuple[str, str, float, int]]:
     """(dataset, method, epsilon, seed) in the order the sweep runs them, most informative first.
 
-    Per seed: epsilon 10 then inf on every dataset (10 first: it gives the shipped models), then 1, then the smaller ones, then the full fine-tuning
-    baseline; then the next seed. An interrupted sweep thus leaves the runs that matter most done.
+    Per seed: epsilon 10 then inf on every dataset (10 first: it gives the shipped models), then 1, then the smaller
+    ones, then the full fine-tuning baseline; then the next seed. An interrupted sweep thus leaves the runs that matter most done.
     """
     def rank(e: float) -> int:
         return 0 if (not math.isfinite(e) or e >= 10) else (1 if e >= 1 else 2)
@@ -180,7 +180,8 @@ def run_sweep(sc: SweepConfig, data_root: Path, out_dir: Path, log: Callable = p
     """Run every missing run of the sweep, then rebuild the table and plot; return all records."""
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / "sweep_config.json", json.dumps(
-        {"datasets": sc.datasets, "method": sc.method, "epsilons": [_eps_tag(e) for e in sc.epsilons], "seeds": sc.seeds,
+        {"datasets": sc.datasets, "method": sc.method, "epsilons": [_eps_tag(e) for e in sc.epsilons],
+         "seeds": sc.seeds,
          "baselines": sc.baselines, "base": config_dict(sc.base)}, indent=2))
     data: dict[str, tuple[ReportDataset, ReportDataset, ReportDataset, Path]] = {}
     for name in sc.datasets:
