@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,14 @@ def _physical(dl: Any, optimizer: Any, max_batch_size: int, lengths: np.ndarray)
                                                                              optimizer, lengths))
 
 
+def _record_step(result: TrainResult, loss: float, step: int, total_steps: int, every: int,
+                 log: Callable[[str], Any]) -> None:
+    """Keep one optimiser step's loss and log the running mean every ``every`` steps and at the last one."""
+    result.losses.append(loss)
+    if step % every == 0 or step == total_steps:
+        log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
+
+
 def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassifier | None = None,
                      tokenizer: Any = None, log: Any = print, max_steps: int | None = None,
                      norm_texts: list[str] | None = None) -> TrainResult:
@@ -293,9 +302,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                 opt.zero_grad()
                 if not opt._is_last_step_skipped:
                     step += 1
-                    result.losses.append(float(loss))
-                    if step % every == 0 or step == total_steps:
-                        log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
+                    _record_step(result, float(loss), step, total_steps, every, log)
                     if step >= total_steps:
                         break
         spent = compute_epsilon(choice.noise_multiplier, q, step, delta, cfg.accountant,
@@ -315,9 +322,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                 opt.step()
                 opt.zero_grad()
                 step += 1
-                result.losses.append(float(loss))
-                if step % every == 0 or step == total_steps:
-                    log(f"step {step}/{total_steps} loss {np.mean(result.losses[-10:]):.4f}")
+                _record_step(result, float(loss), step, total_steps, every, log)
                 if step >= total_steps:
                     break
         privacy.update(steps=step, epochs=step / steps_per_epoch, sampling_rate=bs / n)
