@@ -79,7 +79,8 @@ def test_sweep_resumes_run_by_run_and_writes_table_and_plot(tmp_path, monkeypatc
         return _fake_record(*a, **k)
 
     monkeypatch.setattr(sweep_mod, "run_one", fake)
-    sc = sweep_mod.SweepConfig(datasets=(str(csv_path),), epsilons=(1.0, math.inf), seeds=(0, 1), baselines=("tfidf",))
+    sc = sweep_mod.SweepConfig(datasets=(str(csv_path),), methods=("dp-head",), epsilons=(1.0, math.inf), seeds=(0, 1),
+                               baselines=("tfidf",))
     out = tmp_path / "sweep"
     sweep_mod.run_sweep(sc, tmp_path, out, log=lambda m: None)
     assert len(calls) == 4
@@ -117,10 +118,10 @@ def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
     assert [e for d, m, e, s in jobs[4:6]] == [1.0, 1.0]
     assert jobs[10][1] == jobs[11][1] == "full"
     sc = sweep_mod.SweepConfig()
-    assert sweep_mod.job_order(("openi",), (10.0,), (0,), full=False, method=sc.method) == [
-        ("openi", "dp-head", 10.0, 0)]
-    dp = sweep_mod.run_config(sc, "ctrate", sc.method, 10.0, 0)
-    nonpriv = sweep_mod.run_config(sc, "ctrate", sc.method, math.inf, 1)
+    assert sweep_mod.job_order(("openi",), (10.0,), (0,), full=False, methods=sc.methods) == [
+        ("openi", "dp-lora", 10.0, 0), ("openi", "dp-head", 10.0, 0)]
+    dp = sweep_mod.run_config(sc, "ctrate", "dp-head", 10.0, 0)
+    nonpriv = sweep_mod.run_config(sc, "ctrate", "dp-head", math.inf, 1)
     full = sweep_mod.run_config(sc, "openi", "full", math.inf, 0)
     lora = sweep_mod.run_config(sc, "openi", "dp-lora", 10.0, 0)
     assert dp.method == "dp-head" and dp.batch_size == sweep_mod.CPU_OVERRIDES["ctrate"]["batch_size"]
@@ -132,3 +133,8 @@ def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
     assert sweep_mod.record_method("dp-lora", 1.0) == "dp-lora"
     assert full.method == "full" and full.lr == sweep_mod.FULL_FT["lr"]
     assert lora.method == "dp-lora" and lora.lr == sweep_mod.LORA_CPU["lr"] and lora.lora_layers == 1
+    assert lora.lora_scope == "ffn-out" and lora.target_epsilon == 10.0
+    # DP-LoRA at epsilon inf is the same recipe without noise and clipping (the non-private LoRA row).
+    lora_inf = sweep_mod.run_config(sc, "ctrate", "dp-lora", math.inf, 0)
+    assert replace(lora_inf, target_epsilon=10.0) == sweep_mod.run_config(sc, "ctrate", "dp-lora", 10.0, 0)
+    assert lora_inf.max_tokens == 512 and lora_inf.physical_batch_size == 64

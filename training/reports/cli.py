@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,9 @@ def register(sub: Any) -> None:
     _add_train_args(tp)
     sp = rs.add_parser("sweep", help="the epsilon sweep (resumable run by run), table and plot")
     sp.add_argument("-o", "--output", type=Path, required=True)
-    sp.add_argument("--method", choices=("dp-head", "dp-lora"), default=None,
-                    help="DP method of the sweep (default: dp-head on CPU, dp-lora with --full)")
+    sp.add_argument("--methods", default=None,
+                    help="comma list of the DP methods swept, dp-lora and/or dp-head (default: both on CPU, dp-lora "
+                         "with --full)")
     sp.add_argument("--datasets", default="openi,ctrate")
     sp.add_argument("--epsilons", default="0.01,0.1,1,10,inf")
     sp.add_argument("--seeds", default="0,1")
@@ -154,8 +156,12 @@ def _run(args: argparse.Namespace) -> int:
         if _given(args):  # explicit flags apply to every dataset, above the per-dataset recipe
             sc = replace(sc, overrides={k: {f: v for f, v in o.items() if f not in _given(args)}
                                         for k, o in sc.overrides.items()})
-        if args.method:
-            sc = replace(sc, method=args.method)
+        if args.methods:
+            bad = [m for m in args.methods.split(",") if m not in ("dp-lora", "dp-head")]
+            if bad:
+                print(f"error: unknown sweep method(s) {', '.join(bad)}; use dp-lora and/or dp-head", file=sys.stderr)
+                return 2
+            sc = replace(sc, methods=tuple(m for m in args.methods.split(",") if m))
         sc = replace(sc, datasets=tuple(x for x in args.datasets.split(",") if x),
                      epsilons=tuple(_eps(x) for x in args.epsilons.split(",") if x),
                      seeds=tuple(int(x) for x in args.seeds.split(",") if x) if not args.full else sc.seeds,

@@ -249,6 +249,9 @@ def _description(ds: ReportDataset, cfg: dict, n_layers: int | None, chosen: str
 
 
 def _lora_where(cfg: dict) -> str:
+    if cfg.get("lora_scope") == "ffn-out":
+        return ("on the top layer's feed-forward output projection (everything below it frozen; pooled features "
+                "standardised with validation-split statistics folded into the head) ")
     k = cfg.get("lora_layers")
     return (f"on the top {k} layer{'s' if k > 1 else ''} (the layers below frozen) " if k else "")
 

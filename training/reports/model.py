@@ -141,8 +141,9 @@ class TopClassifier(nn.Module):
         return self.head(self.dropout(pooled))
 
 
-class PooledHead(nn.Module):
-    """Dropout + the head of a :class:`ReportClassifier`, fed cached pooled features (the head-only method)."""
+class _StandardisedHead(nn.Module):
+    """Dropout + the head of a :class:`ReportClassifier`, reading pooled features standardised with a fixed
+    (mean, std) measured outside the private training set; :meth:`fold` moves the standardisation into the head."""
 
     def __init__(self, model: ReportClassifier, mean: torch.Tensor | None = None,
                  std: torch.Tensor | None = None) -> None:
@@ -153,8 +154,8 @@ class PooledHead(nn.Module):
         self.register_buffer("mean", torch.zeros(h) if mean is None else mean.to(torch.float32).clone())
         self.register_buffer("std", torch.ones(h) if std is None else std.to(torch.float32).clamp(min=1e-6).clone())
 
-    def forward(self, pooled: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits from pooled features (B, H), standardised with fixed (mean, std); the mask is ignored."""
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Logits from pooled features (B, H)."""
         return self.head(self.dropout((pooled - self.mean) / self.std))
 
     @torch.no_grad()
@@ -166,6 +167,103 @@ class PooledHead(nn.Module):
         self.head.weight.copy_(w)
         self.mean.zero_()
         self.std.fill_(1.0)
+
+
+class PooledHead(_StandardisedHead):
+    """The head-only method: the head fed cached pooled features of the frozen encoder."""
+
+    def forward(self, pooled: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits from pooled features (B, H); the mask is ignored."""
+        return self.classify(pooled)
+
+
+def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token states (B, T, H) over the unmasked tokens -> (B, H)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+@torch.no_grad()
+def ffn_out_inputs(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                   batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs of the top layer's feed-forward output block, for LoRA on that projection only (``ffn-out``).
+
+    BERT's last step is ``LayerNorm(dense(x) + a)``: ``x`` (N, T, intermediate) the GELU activations, ``a`` (N, T, H)
+    the attention output. Everything before it is frozen, so both are computed once (float16, eval mode) and a
+    training step costs the rank-r adapter, the LayerNorm, the pooling and the head.
+    """
+    base, layers = bert_layers(encoder)
+    top = layers[-1]
+    was = base.training
+    base.eval()
+    n, t = input_ids.shape
+    x = torch.zeros(n, t, top.intermediate.dense.out_features, dtype=torch.float16)
+    a = torch.zeros(n, t, base.config.hidden_size, dtype=torch.float16)
+    lengths = attention_mask.sum(1)
+    order = torch.argsort(lengths)
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        w = max(int(lengths[idx].max()), 1)
+        ids, mask = input_ids[idx, :w], attention_mask[idx, :w]
+        h = base.embeddings(input_ids=ids)
+        ext = _additive_mask(mask, h.dtype)
+        for layer in layers[:-1]:
+            h = layer(h, attention_mask=ext)
+            h = h[0] if isinstance(h, tuple) else h
+        att = top.attention(h, ext)
+        att = att[0] if isinstance(att, tuple) else att
+        x[idx, :w] = top.intermediate(att).to(torch.float16)
+        a[idx, :w] = att.to(torch.float16)
+    base.train(was)
+    return x, a
+
+
+class FFNOutTop(_StandardisedHead):
+    """LoRA on the top layer's feed-forward output projection only, fed cached ``x`` and ``y0 = W0 x + b + a``.
+
+    ``forward`` = head(pool(LayerNorm(y0 + B A x * scale))): exactly the model with the (unmerged) adapter, since the
+    frozen part W0 x + b + a does not change during training. Used for training; :func:`ffn_out_logits` scores a
+    merged model from the cached ``(x, a)``.
+    """
+
+    def __init__(self, model: ReportClassifier, mean: torch.Tensor | None = None,
+                 std: torch.Tensor | None = None) -> None:
+        super().__init__(model, mean, std)
+        _, layers = bert_layers(model.encoder)
+        out = layers[-1].output
+        if not hasattr(out.dense, "lora_A"):
+            raise ValueError("the top layer's output projection carries no LoRA adapter")
+        self.dense = out.dense
+        self.norm = out.LayerNorm
+
+    @staticmethod
+    def frozen_sum(model: ReportClassifier, x: torch.Tensor, a: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """``y0 = W0 x + b + a`` with the pretrained projection (float16, like the cache)."""
+        _, layers = bert_layers(model.encoder)
+        dense = layers[-1].output.dense
+        base_dense = getattr(dense, "base_layer", dense)
+        y0 = torch.empty_like(a)
+        with torch.no_grad():
+            for i in range(0, len(x), batch_size):
+                y0[i:i + batch_size] = (base_dense(x[i:i + batch_size].float()) + a[i:i + batch_size].float()
+                                        ).to(y0.dtype)
+        return y0
+
+    def forward(self, x: torch.Tensor, y0: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits from the cached block inputs (B, T, I), (B, T, H) and the mask (B, T)."""
+        d = self.dense
+        delta = d.lora_B["default"](d.lora_A["default"](d.lora_dropout["default"](x.float()))) * d.scaling["default"]
+        h = self.norm(y0.float() + delta)
+        return self.classify(masked_mean(h, attention_mask))
+
+
+@torch.no_grad()
+def ffn_out_logits(model: ReportClassifier, x: torch.Tensor, a: torch.Tensor,
+                   attention_mask: torch.Tensor) -> torch.Tensor:
+    """Logits of a (merged or adapted) model from cached top-block inputs: head(pool(LayerNorm(dense(x) + a)))."""
+    _, layers = bert_layers(model.encoder)
+    h = layers[-1].output(x.float(), a.float())
+    return model.head(model.dropout(masked_mean(h, attention_mask)))
 
 
 class LogitsOutput(nn.Module):
@@ -185,11 +283,14 @@ class LogitsOutput(nn.Module):
 
 
 def add_lora(model: ReportClassifier, rank: int = 8, alpha: int = 16, dropout: float = 0.05,
-             top_layers: int | None = None, targets: list[str] | None = None) -> ReportClassifier:
+             top_layers: int | None = None, targets: list[str] | None = None,
+             scope: str = "layers") -> ReportClassifier:
     """Wrap the encoder's projections with LoRA adapters; freeze the rest of the encoder, keep the head trainable.
 
     ``top_layers`` puts adapters on the last N encoder layers only (None: every layer); ``targets`` names the
     projections (default: query, key, value and every dense layer). Under DP fewer adapter weights mean less noise.
+    ``scope="ffn-out"`` puts one adapter on the top layer's feed-forward output projection only (the CPU recipe:
+    everything below it is cached, see :class:`FFNOutTop`).
     """
     from peft import LoraConfig, get_peft_model
 
@@ -198,7 +299,12 @@ def add_lora(model: ReportClassifier, rank: int = 8, alpha: int = 16, dropout: f
         targets = BERT_LORA_TARGETS if kind in ("bert", "roberta", "xlm-roberta", "electra") else None
     extra: dict[str, Any] = {}
     n_layers = int(getattr(model.encoder.config, "num_hidden_layers", 0) or 0)
-    if top_layers and n_layers and top_layers < n_layers:
+    if scope == "ffn-out":
+        # One projection: the top layer's feed-forward output (a regex, so attention.output.dense is not matched).
+        targets = rf".*layer\.{n_layers - 1}\.output\.dense"  # type: ignore[assignment]
+    elif scope != "layers":
+        raise ValueError(f"unknown LoRA scope {scope!r}; use layers or ffn-out")
+    elif top_layers and n_layers and top_layers < n_layers:
         extra = {"layers_to_transform": list(range(n_layers - top_layers, n_layers)), "layers_pattern": "layer"}
     cfg = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none", **extra)
     model.encoder = get_peft_model(model.encoder, cfg)

@@ -62,6 +62,7 @@ class TrainConfig:
     head_lr_mult: float = 1.0  # the head's learning rate = lr * this (mean-pooled features move it slowly)
     lora_layers: int | None = None  # LoRA on the top N layers only, lower layers frozen and cached (None: all)
     lora_targets: list[str] | None = None  # projections with adapters (None: query, key, value, every dense)
+    lora_scope: str = "layers"  # "ffn-out": one adapter, on the top layer's FFN output projection (all below cached)
     optimizer: str = "adamw"  # "adamw", or "sgd" (momentum 0.9: averages DP noise over steps)
 
 
@@ -84,10 +85,13 @@ def tokenize(tokenizer: Any, texts: list[str], max_tokens: int) -> tuple[torch.T
     return enc["input_ids"], enc["attention_mask"]
 
 
-def _trim(ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _trim(inputs: Any, mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
     # Drop padding columns no row in this batch uses: short Open-i reports then cost what they are long.
-    n = int(mask.sum(1).max().item()) if mask.numel() else 1
-    return ids[:, : max(n, 1)], mask[:, : max(n, 1)]
+    # ``inputs``: one (B, T, ...) tensor or a list of them, cut along T like the mask.
+    n = max(int(mask.sum(1).max().item()) if mask.numel() else 1, 1)
+    if isinstance(inputs, torch.Tensor):
+        return inputs[:, :n], mask[:, :n]
+    return [t[:, :n] for t in inputs], mask[:, :n]
 
 
 def build_model(cfg: TrainConfig, num_labels: int) -> tuple[ReportClassifier, Any]:
@@ -97,9 +101,34 @@ def build_model(cfg: TrainConfig, num_labels: int) -> tuple[ReportClassifier, An
     enc, tok = load_backbone(cfg.backbone, cfg.num_layers)
     model = ReportClassifier(enc, num_labels)
     if cfg.method in ("dp-lora", "lora"):
-        model = add_lora(model, cfg.lora_rank, cfg.lora_alpha, top_layers=cfg.lora_layers,
-                         targets=list(cfg.lora_targets) if cfg.lora_targets else None)
+        # No adapter dropout for ffn-out: DP noise regularises, and dropping the wide cached activations was most
+        # of a step's time there.
+        model = add_lora(model, cfg.lora_rank, cfg.lora_alpha, dropout=0.0 if cfg.lora_scope == "ffn-out" else 0.05,
+                         top_layers=cfg.lora_layers,
+                         targets=list(cfg.lora_targets) if cfg.lora_targets else None, scope=cfg.lora_scope)
     return model, tok
+
+
+def ffn_out(cfg: TrainConfig) -> bool:
+    """True for LoRA on the top layer's FFN output projection only (trained from cached block inputs)."""
+    return cfg.method in ("dp-lora", "lora") and cfg.lora_scope == "ffn-out"
+
+
+def cached_ffn_inputs(cfg: TrainConfig, model: ReportClassifier, tokenizer: Any, texts: list[str],
+                      log: Any = print) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x, a, mask): the top FFN output block's cached inputs (see :func:`~training.reports.model.ffn_out_inputs`)."""
+    ids, mask = tokenize(tokenizer, texts, cfg.max_tokens)
+    key = (str(cfg.backbone), cfg.num_layers, "ffn-out", cfg.max_tokens, len(texts), hash(tuple(texts)))
+    if key not in _STATE_CACHE:
+        from training.reports.model import ffn_out_inputs
+
+        t0 = time.time()
+        while len(_STATE_CACHE) >= _STATE_CACHE_MAX:
+            _STATE_CACHE.pop(next(iter(_STATE_CACHE)))
+        _STATE_CACHE[key] = ffn_out_inputs(model.encoder, ids, mask)  # type: ignore[assignment]
+        log(f"cached the top block's inputs for {len(ids)} reports in {time.time() - t0:.0f}s")
+    x, a = _STATE_CACHE[key]
+    return x, a, mask
 
 
 def frozen_depth(cfg: TrainConfig, model: ReportClassifier) -> int:
@@ -199,7 +228,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                      norm_texts: list[str] | None = None) -> TrainResult:
     """Train on ``train`` and return the merged model with the privacy facts (epsilon inf for non-DP runs).
 
-    Head-only methods standardise the pooled features with a mean and std measured on ``norm_texts`` (the
+    Head-only methods and LoRA on the FFN output projection (``lora_scope="ffn-out"``) standardise the pooled features with a mean and std measured on ``norm_texts`` (the
     validation split, outside the private training set; like the thresholds, not covered by epsilon; None: no
     standardisation) and fold them into the head afterwards. Mean-pooled MiniLM features share a large common
     component, and without centring the clipped per-example gradients mostly point along it.
@@ -225,6 +254,17 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
             ref, _ = cached_states(cfg, model, tokenizer, list(norm_texts), n_frozen, True, log)
             mean, std = ref.mean(0), ref.std(0)
         net = PooledHead(model, mean, std)
+    elif ffn_out(cfg):
+        from training.reports.model import FFNOutTop, masked_mean
+
+        x, a, mask = cached_ffn_inputs(cfg, model, tokenizer, train.texts, log)
+        net = FFNOutTop(model)
+        if norm_texts:  # pooled pretrained output of the validation texts: LayerNorm(W0 x + b + a)
+            rx, ra, rmask = cached_ffn_inputs(cfg, model, tokenizer, list(norm_texts), log)
+            with torch.no_grad():
+                ref = masked_mean(net.norm(FFNOutTop.frozen_sum(model, rx, ra).float()), rmask)
+            net = FFNOutTop(model, ref.mean(0), ref.std(0))
+        ds = torch.utils.data.TensorDataset(x, FFNOutTop.frozen_sum(model, x, a), mask, y)
     elif n_frozen:
         from training.reports.model import TopClassifier
 
@@ -234,7 +274,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     else:
         ids, mask = tokenize(tokenizer, train.texts, cfg.max_tokens)
         ds = torch.utils.data.TensorDataset(ids, mask, y)
-    trim = _trim if not head_only else (lambda a, b: (a, b))
+    trim = _trim if not head_only else (lambda xs, m: (xs, m))
     lengths = mask.sum(1).numpy()
     n = len(ds)
     bs = min(cfg.batch_size, n)
@@ -286,8 +326,8 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
         phys = cfg.physical_batch_size if not head_only else max(4 * bs, 1024)  # features are tiny
         step = 0
         while step < total_steps:
-            for bid, bmask, by in _physical(dl, opt, phys, lengths):
-                if bid.shape[0] == 0:
+            for *xs, bmask, by in _physical(dl, opt, phys, lengths):
+                if bmask.shape[0] == 0:
                     # An empty Poisson batch (practically never at the batch sizes used): drop its queued step
                     # signal; the step still counts for the accountant.
                     opt._check_skip_next_step()
@@ -295,8 +335,8 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                     if step >= total_steps:
                         break
                     continue
-                bid, bmask = trim(bid, bmask)
-                loss = loss_fn(gmodel(bid, bmask), by)
+                xs, bmask = trim(xs, bmask)
+                loss = loss_fn(gmodel(*xs, bmask), by)
                 loss.backward()
                 opt.step()
                 opt.zero_grad()
@@ -315,9 +355,9 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
     else:
         step = 0
         while step < total_steps:
-            for bid, bmask, by in plain:
-                bid, bmask = trim(bid, bmask)
-                loss = loss_fn(net(bid, bmask), by)
+            for *xs, bmask, by in plain:
+                xs, bmask = trim(xs, bmask)
+                loss = loss_fn(net(*xs, bmask), by)
                 loss.backward()
                 opt.step()
                 opt.zero_grad()
@@ -326,7 +366,7 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                 if step >= total_steps:
                     break
         privacy.update(steps=step, epochs=step / steps_per_epoch, sampling_rate=bs / n)
-    if head_only:
+    if hasattr(net, "fold"):
         net.fold()
     model.eval()
     result.model = merge_lora(model)
@@ -362,10 +402,21 @@ def predict_cached(cfg: TrainConfig, model: ReportClassifier, tokenizer: Any, te
     Identical to :func:`predict_proba` (the frozen lower layers are pretrained and untouched by merging); a sweep
     scores val and test after every run, and recomputing the lower layers each time cost more than the training.
     """
+    model.eval()
+    if ffn_out(cfg):
+        from training.reports.model import ffn_out_logits
+
+        x, a, mask = cached_ffn_inputs(cfg, model, tokenizer, texts, log)
+        out = np.zeros((len(texts), model.head.out_features), dtype=np.float32)
+        order = torch.argsort(mask.sum(1))
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            (bx, ba), m = _trim([x[idx], a[idx]], mask[idx])
+            out[idx.numpy()] = torch.sigmoid(ffn_out_logits(model, bx, ba, m)).numpy()
+        return out
     n_frozen = frozen_depth(cfg, model)
     if not n_frozen:
         return predict_proba(model, tokenizer, texts, cfg.max_tokens, batch_size)
-    model.eval()
     if cfg.method in HEAD_METHODS:
         feats, _ = cached_states(cfg, model, tokenizer, texts, n_frozen, True, log)
         return torch.sigmoid(model.head(feats)).numpy().astype(np.float32)
