@@ -138,3 +138,28 @@ def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
     lora_inf = sweep_mod.run_config(sc, "ctrate", "dp-lora", math.inf, 0)
     assert replace(lora_inf, target_epsilon=10.0) == sweep_mod.run_config(sc, "ctrate", "dp-lora", 10.0, 0)
     assert lora_inf.max_tokens == 512 and lora_inf.physical_batch_size == 64
+
+
+def test_sweep_command_flags_reach_every_run(tmp_path, monkeypatch, capsys):
+    """`medpriv-train reports sweep`: --methods picks the DP methods, and explicit training flags win over the
+    recipe (also over the DP-LoRA settings applied on top of it); an unknown method is refused by name."""
+    from training.cli import main
+
+    seen = {}
+
+    def fake_sweep(sc, data_root, out_dir, log=print):
+        seen["sc"] = sc
+        (out_dir / "sweep_table.md").parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / "sweep_table.md").write_text("table\n")
+        return []
+
+    monkeypatch.setattr(sweep_mod, "run_sweep", fake_sweep)
+    out = tmp_path / "sw"
+    assert main(["reports", "sweep", "-o", str(out), "--methods", "dp-lora", "--lr", "0.5", "--datasets",
+                 "openi"]) == 0
+    sc = seen["sc"]
+    assert sc.methods == ("dp-lora",) and sc.datasets == ("openi",)
+    assert sweep_mod.run_config(sc, "openi", "dp-lora", 10.0, 0).lr == 0.5
+    assert sweep_mod.run_config(sc, "ctrate", "dp-head", 1.0, 0).lr == 0.5
+    assert main(["reports", "sweep", "-o", str(out), "--methods", "dp-lora,bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err

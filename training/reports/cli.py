@@ -30,14 +30,20 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-layers", type=int, help="keep only the first N encoder layers (recipe: 3)")
     p.add_argument("--lora-layers", type=int, help="LoRA on the top N layers, the rest frozen and cached (recipe: 1; "
                                                    "0 = every layer)")
-    p.add_argument("--lora-rank", type=int, help="LoRA rank (recipe: 8; alpha = 2 x rank)")
+    p.add_argument("--lora-rank", type=int, help="LoRA rank (recipe: 8)")
+    p.add_argument("--lora-alpha", type=int, help="LoRA alpha; the adapter's scale is alpha / rank (recipe: 2 for the "
+                                                  "CPU DP-LoRA, 16 otherwise)")
+    p.add_argument("--lora-scope", choices=("layers", "ffn-out"),
+                   help="layers: adapters on every projection of the LoRA layers; ffn-out: one adapter on the top "
+                        "layer's feed-forward output projection, all below cached (recipe: ffn-out on CPU)")
     p.add_argument("--max-tokens", type=int, help="training tokens per report (recipe: 128 Open-i, 512 CT-RATE)")
-    p.add_argument("--epochs", type=float, help="recipe: 200 (head), 3 (LoRA)")
+    p.add_argument("--epochs", type=float, help="recipe: 200 (head), 50 (DP-LoRA)")
     p.add_argument("--batch-size", type=int, help="expected logical batch (Poisson) under DP (recipe: 1024 Open-i, "
                                                   "256 CT-RATE; the same without DP)")
-    p.add_argument("--physical-batch-size", type=int, help="micro-batch for memory (recipe: 64; 16 CT-RATE)")
-    p.add_argument("--lr", type=float, help="recipe: 0.03 (head), 5e-3 (LoRA), 1e-4 (full fine-tuning)")
-    p.add_argument("--head-lr-mult", type=float, help="head learning rate = lr * this (recipe: 1; LoRA 3)")
+    p.add_argument("--physical-batch-size", type=int, help="micro-batch for memory (recipe: 64, 16 CT-RATE; DP-LoRA "
+                                                           "256, 64 CT-RATE)")
+    p.add_argument("--lr", type=float, help="recipe: 0.03 (head), 0.01 (DP-LoRA adapter), 1e-4 (full fine-tuning)")
+    p.add_argument("--head-lr-mult", type=float, help="head learning rate = lr * this (recipe: 1; DP-LoRA 10)")
     p.add_argument("--optimizer", choices=("adamw", "sgd"), help="recipe: adamw")
     p.add_argument("--max-grad-norm", type=float, help="DP clip norm (recipe: 1.0)")
     p.add_argument("--accountant", choices=("prv", "rdp"), default="prv")
@@ -92,7 +98,7 @@ def register(sub: Any) -> None:
 _FLAGS = {"max_tokens": "max_tokens", "epochs": "epochs", "batch_size": "batch_size",
           "physical_batch_size": "physical_batch_size", "lr": "lr", "head_lr_mult": "head_lr_mult",
           "max_grad_norm": "max_grad_norm", "num_layers": "num_layers", "lora_layers": "lora_layers",
-          "lora_rank": "lora_rank", "optimizer": "optimizer"}
+          "lora_rank": "lora_rank", "lora_alpha": "lora_alpha", "lora_scope": "lora_scope", "optimizer": "optimizer"}
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
@@ -153,9 +159,7 @@ def _run(args: argparse.Namespace) -> int:
 
         sc = full_config() if args.full else SweepConfig()
         sc = replace(sc, base=replace(_base(args, sc.base), **_given(args)))
-        if _given(args):  # explicit flags apply to every dataset, above the per-dataset recipe
-            sc = replace(sc, overrides={k: {f: v for f, v in o.items() if f not in _given(args)}
-                                        for k, o in sc.overrides.items()})
+        sc = replace(sc, explicit=_given(args))  # explicit flags win over every recipe and per-dataset override
         if args.methods:
             bad = [m for m in args.methods.split(",") if m not in ("dp-lora", "dp-head")]
             if bad:

@@ -90,6 +90,7 @@ class SweepConfig:
     overrides: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(CPU_OVERRIDES))
     nonprivate_batch: int | None = NONPRIVATE_BATCH
     full_ft: dict[str, Any] = field(default_factory=lambda: dict(FULL_FT))
+    explicit: dict[str, Any] = field(default_factory=dict)  # command-line training flags: applied last, every run
 
 
 def full_config() -> SweepConfig:
@@ -136,6 +137,8 @@ def run_config(sc: SweepConfig, dataset: str, method: str, eps: float, seed: int
         cfg = replace(cfg, **{"batch_size": sc.nonprivate_batch or cfg.batch_size, **sc.full_ft})
     elif not math.isfinite(eps) and sc.nonprivate_batch:
         cfg = replace(cfg, batch_size=sc.nonprivate_batch)
+    if sc.explicit:
+        cfg = replace(cfg, **sc.explicit)
     return cfg
 
 
