@@ -83,6 +83,24 @@ def bert_layers(encoder: nn.Module) -> tuple[nn.Module, nn.ModuleList]:
     return base, base.encoder.layer
 
 
+def _frozen_batches(base: nn.Module, layers: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    batch_size: int) -> Any:
+    """Yield (indices, width, states, mask, additive mask) per batch of similar-length rows, after the embeddings
+    and ``layers``; batches are cut to their longest row."""
+    lengths = attention_mask.sum(1)
+    order = torch.argsort(lengths)
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        w = max(int(lengths[idx].max()), 1)
+        ids, mask = input_ids[idx, :w], attention_mask[idx, :w]
+        h = base.embeddings(input_ids=ids)
+        ext = _additive_mask(mask, h.dtype)
+        for layer in layers:
+            h = layer(h, attention_mask=ext)
+            h = h[0] if isinstance(h, tuple) else h
+        yield idx, w, h, mask, ext
+
+
 @torch.no_grad()
 def lower_states(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, n_frozen: int,
                  batch_size: int = 64, pooled: bool = False) -> torch.Tensor:
@@ -99,17 +117,7 @@ def lower_states(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: to
         out = torch.zeros(input_ids.shape[0], base.config.hidden_size, dtype=torch.float32)
     else:
         out = torch.zeros(input_ids.shape[0], input_ids.shape[1], base.config.hidden_size, dtype=torch.float16)
-    lengths = attention_mask.sum(1)
-    order = torch.argsort(lengths)
-    for i in range(0, len(order), batch_size):
-        idx = order[i:i + batch_size]
-        w = max(int(lengths[idx].max()), 1)
-        ids, mask = input_ids[idx, :w], attention_mask[idx, :w]
-        h = base.embeddings(input_ids=ids)
-        ext = _additive_mask(mask, h.dtype)
-        for layer in layers[:n_frozen]:
-            h = layer(h, attention_mask=ext)
-            h = h[0] if isinstance(h, tuple) else h
+    for idx, w, h, mask, _ in _frozen_batches(base, layers[:n_frozen], input_ids, attention_mask, batch_size):
         if pooled:
             m = mask.unsqueeze(-1).to(h.dtype)
             out[idx] = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
@@ -199,17 +207,7 @@ def ffn_out_inputs(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: 
     n, t = input_ids.shape
     x = torch.zeros(n, t, top.intermediate.dense.out_features, dtype=torch.float16)
     a = torch.zeros(n, t, base.config.hidden_size, dtype=torch.float16)
-    lengths = attention_mask.sum(1)
-    order = torch.argsort(lengths)
-    for i in range(0, len(order), batch_size):
-        idx = order[i:i + batch_size]
-        w = max(int(lengths[idx].max()), 1)
-        ids, mask = input_ids[idx, :w], attention_mask[idx, :w]
-        h = base.embeddings(input_ids=ids)
-        ext = _additive_mask(mask, h.dtype)
-        for layer in layers[:-1]:
-            h = layer(h, attention_mask=ext)
-            h = h[0] if isinstance(h, tuple) else h
+    for idx, w, h, _, ext in _frozen_batches(base, layers[:-1], input_ids, attention_mask, batch_size):
         att = top.attention(h, ext)
         att = att[0] if isinstance(att, tuple) else att
         x[idx, :w] = top.intermediate(att).to(torch.float16)
