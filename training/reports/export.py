@@ -181,8 +181,10 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
         accountant=cfg["accountant"], noise_multiplier=float(priv.get("noise_multiplier") or 0.0),
         max_grad_norm=float(cfg["max_grad_norm"]), sampling_rate=float(priv["sampling_rate"]),
         epochs=float(priv["epochs"]), steps=int(priv["steps"]), n_train=int(priv["n_train"]),
-        covers=("the model weights (LoRA adapters merged into the encoder, and the classifier head); the decision "
-                "thresholds were tuned afterwards on a separate validation split that is not covered by epsilon"
+        covers=(("the model weights (LoRA adapters merged into the encoder, and the classifier head); "
+                 + ("the feature standardisation folded into the head and " if cfg.get("lora_scope") == "ffn-out"
+                    else "") + "the decision thresholds come from a separate validation split outside the private "
+                 "training set and are not covered by epsilon")
                 if cfg["method"] == "dp-lora" else
                 "the classifier head, the only trained weights (the encoder is the public pretrained MiniLM, "
                 "unchanged); the feature standardisation folded into the head and the decision thresholds come from "
