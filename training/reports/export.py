@@ -218,6 +218,8 @@ def _card(model_id: str, version: str, title: str | None, ds: ReportDataset, tra
                      + (f" --num-layers {n_layers}" if n_layers else "")
                      + (f" --lora-layers {cfg['lora_layers']}" if cfg.get("lora_layers")
                         and cfg["method"] in ("dp-lora", "lora") else "")
+                     + (f" --lora-scope {cfg.get('lora_scope', 'layers')} --lora-rank {cfg['lora_rank']} --lora-alpha "
+                        f"{cfg['lora_alpha']}" if cfg["method"] in ("dp-lora", "lora") else "")
                      + (f" --optimizer {cfg['optimizer']}" if cfg.get("optimizer", "adamw") != "adamw" else "")
                      + (f" --head-lr-mult {cfg['head_lr_mult']}" if cfg.get("head_lr_mult", 1.0) != 1.0 else "")
                      + f" --max-grad-norm {cfg['max_grad_norm']} --seed {cfg['seed']}"),
@@ -246,7 +248,8 @@ def _description(ds: ReportDataset, cfg: dict, n_layers: int | None, chosen: str
         return (f"Multi-label {ds.label_set} classifier of radiology reports: {enc}frozen, masked mean pooling and a "
                 f"linear head {how} on the pooled features (standardised with validation-split statistics folded "
                 f"into the head), exported to ONNX ({chosen}).")
-    return (f"Multi-label {ds.label_set} classifier of radiology reports: {enc}with LoRA adapters {_lora_where(cfg)}"
+    adapters = "a LoRA adapter" if cfg.get("lora_scope") == "ffn-out" else "LoRA adapters"
+    return (f"Multi-label {ds.label_set} classifier of radiology reports: {enc}with {adapters} {_lora_where(cfg)}"
             f"{how}, merged and exported to ONNX ({chosen}).")
 
 
