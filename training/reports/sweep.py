@@ -331,7 +331,7 @@ def plot(records: list[dict[str, Any]], path: Path) -> None:
     ax.set_ylabel("weighted F1 (test split)")
     ax.set_ylim(0, 1)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
     ax.set_title("Privacy-utility trade-off, report classification")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
