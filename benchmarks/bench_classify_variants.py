@@ -124,7 +124,8 @@ def main() -> int:
                 row[name] = time.perf_counter() - t0
             rows.append(row)
     names = [k for k in rows[0] if k != "batch_size"]
-    print(f"{len(chunks)} windows from {args.n} reports ({source}), {args.threads} threads; seconds (speed-up vs torch)")
+    print(f"{len(chunks)} windows from {args.n} reports ({source}), {args.threads} threads; "
+          "seconds (speed-up vs torch)")
     for r in rows:
         print(f"batch {r['batch_size']}: " + " | ".join(
             f"{k} {r[k]:.2f}" + ("" if k == "torch fp32" else f" ({r['torch fp32'] / r[k]:.2f}x)") for k in names))

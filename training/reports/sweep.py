@@ -101,9 +101,9 @@ class SweepConfig:
 def full_config() -> SweepConfig:
     """The setting for a GPU machine: all 6 layers with LoRA on each, 256 tokens, more epochs, larger batches,
     three seeds."""
-    return SweepConfig(methods=("dp-lora",), seeds=(0, 1, 2), base=TrainConfig(epochs=10, max_tokens=256, batch_size=256,
-                                                         physical_batch_size=64, lr=5e-3, head_lr_mult=3.0,
-                                                         threads=8),
+    return SweepConfig(methods=("dp-lora",), seeds=(0, 1, 2),
+                       base=TrainConfig(epochs=10, max_tokens=256, batch_size=256, physical_batch_size=64, lr=5e-3,
+                                        head_lr_mult=3.0, threads=8),
                        overrides={"ctrate": {"epochs": 20, "batch_size": 128, "max_tokens": 512}},
                        full_ft={"lr": 5e-5, "epochs": 3.0})
 
@@ -118,6 +118,7 @@ def job_order(datasets: tuple[str, ...], epsilons: tuple[float, ...], seeds: tup
     """
     if isinstance(methods, str):
         methods = (methods,)
+
     def rank(e: float) -> int:
         return 0 if (not math.isfinite(e) or e >= 10) else (1 if e >= 1 else 2)
 

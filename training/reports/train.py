@@ -230,8 +230,9 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
 
     Head-only methods and LoRA on the FFN output projection (``lora_scope="ffn-out"``) standardise the pooled
     features with a mean and std measured on ``norm_texts`` (the validation split, outside the private training set;
-    like the thresholds, not covered by epsilon; None: no standardisation) and fold them into the head afterwards. Mean-pooled MiniLM features share a large common
-    component, and without centring the clipped per-example gradients mostly point along it.
+    like the thresholds, not covered by epsilon; None: no standardisation) and fold them into the head afterwards.
+    Mean-pooled MiniLM features share a large common component, and without centring the clipped per-example
+    gradients mostly point along it.
     """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
