@@ -161,11 +161,12 @@ def _run(args: argparse.Namespace) -> int:
         sc = replace(sc, base=replace(_base(args, sc.base), **_given(args)))
         sc = replace(sc, explicit=_given(args))  # explicit flags win over every recipe and per-dataset override
         if args.methods:
-            bad = [m for m in args.methods.split(",") if m not in ("dp-lora", "dp-head")]
+            methods = tuple(m for m in args.methods.split(",") if m)
+            bad = [m for m in methods if m not in ("dp-lora", "dp-head")]
             if bad:
                 print(f"error: unknown sweep method(s) {', '.join(bad)}; use dp-lora and/or dp-head", file=sys.stderr)
                 return 2
-            sc = replace(sc, methods=tuple(m for m in args.methods.split(",") if m))
+            sc = replace(sc, methods=methods)
         sc = replace(sc, datasets=tuple(x for x in args.datasets.split(",") if x),
                      epsilons=tuple(_eps(x) for x in args.epsilons.split(",") if x),
                      seeds=tuple(int(x) for x in args.seeds.split(",") if x) if not args.full else sc.seeds,

@@ -51,6 +51,12 @@ def load_backbone(path: str | Path | None = None, num_layers: int | None = None)
     return enc, tok
 
 
+def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token states (B, T, H) over the unmasked tokens -> (B, H)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
 class ReportClassifier(nn.Module):
     """Encoder + masked mean pooling + dropout + linear head; returns logits of shape (batch, labels)."""
 
@@ -67,9 +73,7 @@ class ReportClassifier(nn.Module):
                 token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Logits for a batch of token ids."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return self.head(self.dropout(masked_mean(hidden, attention_mask)))
 
 
 def _additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -119,8 +123,7 @@ def lower_states(encoder: nn.Module, input_ids: torch.Tensor, attention_mask: to
         out = torch.zeros(input_ids.shape[0], input_ids.shape[1], base.config.hidden_size, dtype=torch.float16)
     for idx, w, h, mask, _ in _frozen_batches(base, layers[:n_frozen], input_ids, attention_mask, batch_size):
         if pooled:
-            m = mask.unsqueeze(-1).to(h.dtype)
-            out[idx] = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+            out[idx] = masked_mean(h, mask)
         else:
             out[idx, :w] = h.to(torch.float16)
     base.train(was)
@@ -144,9 +147,7 @@ class TopClassifier(nn.Module):
         for layer in self.layers:
             h = layer(h, attention_mask=ext)
             h = h[0] if isinstance(h, tuple) else h
-        mask = attention_mask.unsqueeze(-1).to(h.dtype)
-        pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return self.head(self.dropout(masked_mean(h, attention_mask)))
 
 
 class _StandardisedHead(nn.Module):
@@ -183,12 +184,6 @@ class PooledHead(_StandardisedHead):
     def forward(self, pooled: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Logits from pooled features (B, H); the mask is ignored."""
         return self.classify(pooled)
-
-
-def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of the token states (B, T, H) over the unmasked tokens -> (B, H)."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
 @torch.no_grad()

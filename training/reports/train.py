@@ -33,7 +33,7 @@ METHODS = ("dp-lora", "lora", "full", "dp-head", "head")
 HEAD_METHODS = ("dp-head", "head")
 # Frozen-layer outputs (lower-layer states, or pooled features for the head-only methods) per (backbone, depth,
 # tokens, texts): a sweep alternates datasets and also scores val/test, so several entries are kept, not one.
-_STATE_CACHE: dict[tuple, torch.Tensor] = {}
+_STATE_CACHE: dict[tuple, Any] = {}
 _STATE_CACHE_MAX = 8
 
 
@@ -117,18 +117,24 @@ def ffn_out(cfg: TrainConfig) -> bool:
 def cached_ffn_inputs(cfg: TrainConfig, model: ReportClassifier, tokenizer: Any, texts: list[str],
                       log: Any = print) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(x, a, mask): the top FFN output block's cached inputs (see :func:`~training.reports.model.ffn_out_inputs`)."""
+    from training.reports.model import ffn_out_inputs
+
     ids, mask = tokenize(tokenizer, texts, cfg.max_tokens)
     key = (str(cfg.backbone), cfg.num_layers, "ffn-out", cfg.max_tokens, len(texts), hash(tuple(texts)))
-    if key not in _STATE_CACHE:
-        from training.reports.model import ffn_out_inputs
+    x, a = _cached(key, lambda: ffn_out_inputs(model.encoder, ids, mask),
+                   f"the top block's inputs for {len(ids)} reports", log)
+    return x, a, mask
 
+
+def _cached(key: tuple, compute: Callable[[], Any], what: str, log: Any) -> Any:
+    """``_STATE_CACHE[key]``, computed (and logged with its time) on first use; the oldest entry goes when full."""
+    if key not in _STATE_CACHE:
         t0 = time.time()
         while len(_STATE_CACHE) >= _STATE_CACHE_MAX:
             _STATE_CACHE.pop(next(iter(_STATE_CACHE)))
-        _STATE_CACHE[key] = ffn_out_inputs(model.encoder, ids, mask)  # type: ignore[assignment]
-        log(f"cached the top block's inputs for {len(ids)} reports in {time.time() - t0:.0f}s")
-    x, a = _STATE_CACHE[key]
-    return x, a, mask
+        _STATE_CACHE[key] = compute()
+        log(f"cached {what} in {time.time() - t0:.0f}s")
+    return _STATE_CACHE[key]
 
 
 def frozen_depth(cfg: TrainConfig, model: ReportClassifier) -> int:
@@ -149,18 +155,13 @@ def cached_states(cfg: TrainConfig, model: ReportClassifier, tokenizer: Any, tex
     The frozen layers are the pretrained ones (LoRA sits only above them, and merging touches only the layers that
     carry adapters), so the cache is valid for every run of a sweep, before and after training.
     """
+    from training.reports.model import lower_states
+
     ids, mask = tokenize(tokenizer, texts, cfg.max_tokens)
     key = (str(cfg.backbone), cfg.num_layers, n_frozen, cfg.max_tokens, pooled, len(texts), hash(tuple(texts)))
-    if key not in _STATE_CACHE:
-        from training.reports.model import lower_states
-
-        t0 = time.time()
-        while len(_STATE_CACHE) >= _STATE_CACHE_MAX:
-            _STATE_CACHE.pop(next(iter(_STATE_CACHE)))
-        _STATE_CACHE[key] = lower_states(model.encoder, ids, mask, n_frozen, pooled=pooled)
-        log(f"cached the {n_frozen} frozen layers{' (pooled)' if pooled else ''} for {len(ids)} reports in "
-            f"{time.time() - t0:.0f}s")
-    return _STATE_CACHE[key], mask
+    states = _cached(key, lambda: lower_states(model.encoder, ids, mask, n_frozen, pooled=pooled),
+                     f"the {n_frozen} frozen layers{' (pooled)' if pooled else ''} for {len(ids)} reports", log)
+    return states, mask
 
 
 class _BucketSampler(torch.utils.data.Sampler):
