@@ -17,6 +17,8 @@ classify_variants``.
 
 from __future__ import annotations
 
+import medpriv_desktop  # noqa: F401  - first: switches ONNX Runtime's telemetry off before it is imported
+
 import argparse
 import os
 import sys

@@ -1,11 +1,11 @@
 """PyInstaller runtime hook: make the frozen app offline before any library is imported.
 
-tldextract (pulled in by Presidio) would otherwise fetch the public suffix list; with an empty URL list it reads the
-snapshot collected into the bundle. The Hugging Face variables are belt and braces: no hub library is bundled.
+It imports the package's offline switch (``medpriv_desktop/_offline.py``), which *assigns* ``ORT_DISABLE_TELEMETRY=1``
+(ONNX Runtime's telemetry otherwise starts about 10 s into a run and resolves a Microsoft host), an empty
+tldextract suffix-list URL list (Presidio's tldextract then reads the snapshot collected into the bundle) and the
+Hugging Face offline switches. Runtime hooks run before the entry script, so nothing can import onnxruntime first.
 """
 
-import os
+from medpriv_desktop import _offline
 
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+_offline.switch_off_network_features()

@@ -29,6 +29,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--smoke-test", type=Path, metavar="OUTDIR",
                    help="installer check: open the demo, segment, de-identify, classify, write results to OUTDIR; "
                         "exit 0 only if all worked")
+    p.add_argument("--smoke-min-seconds", type=float, default=0.0, metavar="S",
+                   help="with --smoke-test: keep the window open at least S seconds from start (the installer's "
+                        "offline test waits for any background network attempt to show itself)")
     return p.parse_args(argv)
 
 
@@ -67,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke_test:
         from medpriv_desktop.smoke import start_in_window
 
-        QTimer.singleShot(0, lambda: start_in_window(window, app, args.smoke_test))
+        QTimer.singleShot(0, lambda: start_in_window(window, app, args.smoke_test,
+                                                     min_seconds=args.smoke_min_seconds))
     if args.screenshot or args.quit_after:
         def _finish() -> None:
             if args.screenshot:

@@ -294,8 +294,9 @@ def _print_step(res: StepResult) -> None:
 # -- in the window -----------------------------------------------------------------------------------------------
 
 
-def start_in_window(window: Any, app: Any, outdir: Path, timeout_s: float = 900.0) -> None:
-    """Open the demo in ``window``, run the steps on a thread, save a screenshot, quit ``app`` with 0 or 1."""
+def start_in_window(window: Any, app: Any, outdir: Path, timeout_s: float = 900.0, min_seconds: float = 0.0) -> None:
+    """Open the demo in ``window``, run the steps on a thread, save a screenshot, quit ``app`` with 0 or 1
+    (not before ``min_seconds`` from the start)."""
     from PySide6.QtCore import QTimer
 
     outdir = Path(outdir)
@@ -314,6 +315,8 @@ def start_in_window(window: Any, app: Any, outdir: Path, timeout_s: float = 900.
             return
         if getattr(window.runner, "busy", False) and not timed_out:
             return  # let the window finish loading the demo study before the picture
+        if time.monotonic() - started < min_seconds and not timed_out:
+            return
         timer.stop()
         from medpriv_desktop.gui.screenshot import grab_window
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Before anything imports onnxruntime: the package switches its telemetry off (medpriv_desktop/_offline.py).
+import medpriv_desktop  # noqa: F401,E402
+
 REPO = Path(__file__).resolve().parents[1]
 
 

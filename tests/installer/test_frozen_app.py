@@ -176,3 +176,41 @@ def test_smoke_without_network(frozen_app: Path, tmp_path: Path) -> None:
     _record("smoke_offline", secs)
     assert "network blocked" in r.stdout, f"the network probe did not confirm isolation:\n{r.stdout}\n{r.stderr}"
     _check_smoke(r, tmp_path / "out")
+
+
+#: Written outside the app's folders by system libraries of the window, allowed and listed in the README: Mesa's
+#: shader cache and fontconfig's cache (software OpenGL and fonts under Xvfb).
+FROZEN_ALLOWED_PATTERNS = (r"^/dev/", r"^/proc/", r"/\.cache/mesa_shader_cache", r"/\.cache/fontconfig")
+
+
+def test_frozen_app_attempts_no_network(frozen_app: Path, tmp_path: Path) -> None:
+    """The frozen smoke run, held open 40 s, traced in a user's environment (no CI markers, no ORT switch in the
+    environment): no connect/sendto off loopback, no DNS query, no files outside its folders and outputs."""
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        import netwatch
+    finally:
+        sys.path.pop(0)
+    if not netwatch.strace_available():
+        pytest.fail("strace is missing: scripts/test.sh installs it (apt package strace)")
+    home, tmp, work, logs = (tmp_path / n for n in ("home", "tmp", "work", "strace"))
+    for p in (home, tmp, work, logs):
+        p.mkdir()
+    env = netwatch.clean_environment(home, tmp)
+    for k in ("QT_QPA_PLATFORM", "DISPLAY", "MEDPRIV_RESOURCES"):
+        env.pop(k, None)
+    strace = ["strace", "-ff", "-qq", "-y", "-s", "256", "-e", "trace=" + ",".join(netwatch.TRACED),
+              "-o", str(logs / "log")]
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", *strace, str(frozen_app), "--smoke-test",
+           str(work / "out"), "--smoke-min-seconds", "40"]
+    t = time.monotonic()
+    r = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, timeout=900)
+    _record("smoke_traced", time.monotonic() - t)
+    text = "\n".join(p.read_text(errors="replace") for p in sorted(logs.glob("log.*")))
+    attempts, written = netwatch.parse_trace(text, work)
+    trace = netwatch.Trace(r.returncode, r.stdout, r.stderr, attempts, written)
+    _check_smoke(r, work / "out")
+    assert trace.attempts == [], f"network attempts: {sorted(set(trace.attempts))[:10]}"
+    folders = [home / ".config" / "MedPriv", home / ".local" / "share" / "MedPriv", home / ".local" / "state" / "MedPriv"]
+    stray = trace.written_outside([work, tmp, *folders], FROZEN_ALLOWED_PATTERNS)
+    assert stray == [], f"files written outside the app's folders, the outputs and the temp folder: {stray[:20]}"

@@ -62,19 +62,9 @@ class OnnxSegmenter:
     """An onnxruntime session for one bundle, checked against the card's contract."""
 
     def __init__(self, model_path: Path, card: ModelCard, threads: int) -> None:
-        import onnxruntime as ort
+        from medpriv_desktop.core.onnx_session import create_session
 
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = int(threads)
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"the ONNX file cannot be loaded ({type(exc).__name__})", path=model_path,
-                             hint="the bundle is damaged or needs a newer onnxruntime") from None
+        self.session = create_session(model_path, threads)
         ii = card.image_input
         assert ii is not None
         self.input_name, self.output_name = ii.input_name, card.outputs.output_name

@@ -87,8 +87,9 @@ class TextEncoder:
     def from_files(cls, model_path: str | Path, tokenizer_path: str | Path, max_tokens: int, stride: int = 0,
                    threads: int | None = None) -> TextEncoder:
         """Load from plain paths (no hash check: use :meth:`from_entry` for bundles)."""
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from medpriv_desktop.core.onnx_session import create_session
 
         try:
             tok = Tokenizer.from_file(str(tokenizer_path))
@@ -97,14 +98,7 @@ class TextEncoder:
         # Windowing is ours; the tokenizer must not cut or pad on its own.
         tok.no_truncation()
         tok.no_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or default_threads()
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            sess = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"cannot load ONNX model ({type(exc).__name__})", path=model_path) from None
+        sess = create_session(model_path, threads or default_threads())
         return cls(sess, tok, max_tokens, stride)
 
     @classmethod

@@ -51,9 +51,9 @@ class OnnxCausalLMEngine(SynthEngine):
     def from_files(cls, model_path: str | Path, tokenizer_path: str | Path, max_context: int = 512,
                    eos_token_id: int | None = None, threads: int | None = None, **kw: Any) -> OnnxCausalLMEngine:
         """Load from plain paths (tests); use :meth:`from_entry` for verified bundles."""
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from medpriv_desktop.core.onnx_session import create_session
         from medpriv_desktop.core.text.encoder import default_threads
 
         try:
@@ -62,13 +62,7 @@ class OnnxCausalLMEngine(SynthEngine):
             raise ModelError(f"cannot read tokenizer ({type(exc).__name__})", path=tokenizer_path) from None
         tok.no_truncation()
         tok.no_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or default_threads()
-        opts.log_severity_level = 3
-        try:
-            sess = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"cannot load ONNX model ({type(exc).__name__})", path=model_path) from None
+        sess = create_session(model_path, threads or default_threads())
         return cls(sess, tok, max_context, eos_token_id, **kw)
 
     @classmethod
