@@ -26,6 +26,12 @@ def medpriv_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("medpriv_home")
     monkeypatch.setenv("MEDPRIV_HOME", str(home))
     monkeypatch.setenv("MEDPRIV_SITE_MODELS", str(home / "site_models"))
+    # No machine-wide site config (a developer's /etc/medpriv/site.json must not leak in); tests that need one
+    # write it and point this constant (or MEDPRIV_SITE_CONFIG, for subprocesses) at it.
+    from medpriv_desktop.core import paths
+
+    monkeypatch.setattr(paths, "MACHINE_SITE_CONFIG", home / "machine" / "site.json")
+    monkeypatch.delenv("MEDPRIV_SITE_CONFIG", raising=False)
     monkeypatch.delenv("MEDPRIV_KEY_DIR", raising=False)
     monkeypatch.setenv("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     return home

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive
+from medpriv_desktop.commands._common import add_parser, drive, positive_int, prepare_outputs
 
 
 def register(sub: Any) -> None:
@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
     p.add_argument("--id-column", help="CSV column copied to the output as the row id (default: row number)")
     p.add_argument("--probabilities", action="store_true", help="also write one '<label> probability' column each")
     p.add_argument("--evidence", type=Path, help="write the supporting sentences (offsets) to this JSONL file")
-    p.add_argument("--batch-size", type=int, default=256,
+    p.add_argument("--batch-size", type=positive_int, default=256,
                    help="reports per progress step (windows are length-sorted within it; default 256)")
     p.set_defaults(handler=_run)
 
@@ -33,6 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.reports.classifier import ReportModel
     from medpriv_desktop.core.settings import load_settings
 
+    prepare_outputs([args.input], files=[("-o", args.output), ("--evidence", args.evidence)])
     reg = ModelRegistry.from_settings(load_settings())
     if args.model:
         entry = reg.get(args.model)
@@ -44,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     model = ReportModel.from_entry(entry, reg)
     summary = drive(classify_reports(model, reports, args.output, probabilities=args.probabilities,
                                      evidence_path=args.evidence, batch_size=args.batch_size), args)
-    AuditLog().record("reports.classify", model_id=entry.card.id, model_version=entry.card.version,
+    AuditLog().record("reports.classify", **entry.audit_fields(),
                       n_reports=summary.n_reports, n_empty=summary.n_empty, n_windows=summary.windows,
                       positives=summary.positives)
     print(f"classified {summary.n_reports} reports with {entry.card.id} -> {summary.output}"

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive
+from medpriv_desktop.commands._common import (add_parser, add_restart, drive, positive_float, prepare_outputs,
+                                              probability)
 
 
 def register(sub: Any) -> None:
@@ -28,10 +29,12 @@ def register(sub: Any) -> None:
     p.add_argument("--patient-id", metavar="PATTERN|MAPPING.csv",
                    help="folder mode: regex on the file name (first group = patient) or a CSV with file,patient")
     p.add_argument("--encoding", help="decode notes with this encoding instead of UTF-8 (e.g. cp1252)")
-    p.add_argument("--max-size", type=float, default=16.0, help="largest note in MB (default 16)")
+    p.add_argument("--max-size", type=positive_float, default=16.0, help="largest note in MB (default 16)")
     p.add_argument("--rules-only", action="store_true", help="do not use the PHI model, only the rule recognizers")
     p.add_argument("--model", help="id of the phi-ner model to use (default: the installed one)")
-    p.add_argument("--threshold", type=float, default=0.0, help="minimum score of a PHI finding (default 0)")
+    p.add_argument("--threshold", type=probability, default=0.0,
+                   help="minimum score of a PHI finding, 0-1 (default 0)")
+    add_restart(p)
     p.set_defaults(handler=_run)
 
 
@@ -55,16 +58,29 @@ def _run(args: argparse.Namespace) -> int:
     def factory() -> DeidEngine:
         return DeidEngine(cfg)
 
+    mapping = Path(args.patient_id) if args.patient_id and Path(args.patient_id).is_file() else None
     if args.csv:
         if not args.text_column:
             raise InputError("--csv needs --text-column", hint="name the column that holds the note text")
+        from medpriv_desktop.core.resume import file_manifest_path
+
+        if not args.input.is_file():
+            raise InputError("CSV file does not exist", path=args.input)
+
+        side = args.output.with_name(args.output.name + ".partial")
+        prepare_outputs([args.input, mapping], files=[("-o", args.output), ("-o (its part file)", side),
+                                                      ("-o (its run manifest)", file_manifest_path(args.output))])
         job = deidentify_csv(args.input, args.output, factory, args.text_column, args.id_column, args.operator,
-                             args.encoding)
+                             args.encoding, restart=args.restart)
     else:
         if args.text_column or args.id_column:
             raise InputError("--text-column/--id-column need --csv")
+        if not args.input.is_dir():  # before the output folder is made: a typo must not leave an empty folder
+            raise InputError("input folder does not exist or is not a folder", path=args.input,
+                             hint="pass --csv for a CSV file")
+        prepare_outputs([args.input, mapping], folders=[("-o", args.output)])
         job = deidentify_folder(args.input, args.output, factory, args.operator, args.patient_id, args.encoding,
-                                int(args.max_size * 1024 * 1024))
+                                int(args.max_size * 1024 * 1024), restart=args.restart)
     summary = drive(job, args)
     AuditLog().record("notes.deid", **summary.as_audit_fields())
     print(f"de-identified {summary.done} notes ({summary.already_done} already done, {len(summary.failed)} failed); "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser
+from medpriv_desktop.commands._common import add_parser, prepare_outputs
 
 
 def register(sub: Any) -> None:
@@ -18,8 +18,9 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medpriv_desktop.core.demo import make_demo
+    from medpriv_desktop.core.demo import demo_dir, make_demo
 
+    prepare_outputs([], folders=[("-o", args.output or demo_dir())])
     out = make_demo(args.output, force=args.force)
     print(f"demo data in {out}")
     return 0

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive
+from medpriv_desktop.commands._common import add_parser, drive, non_negative_int, prepare_outputs
 
 #: Modules that add ``medpriv eval`` subcommands through ``register_eval(subparsers)``.
 EVAL_MODULES: tuple[str, ...] = ("medpriv_desktop.commands.eval", "medpriv_desktop.commands.synth")
@@ -37,7 +37,7 @@ def register_eval(esub: Any) -> None:
     d.add_argument("--json", type=Path, help="write the scores as JSON here")
     d.add_argument("--rules-only", action="store_true", help="rules without the PHI model")
     d.add_argument("--model", help="phi-ner model id")
-    d.add_argument("--limit", type=int, default=0, help="only the first N documents")
+    d.add_argument("--limit", type=non_negative_int, default=0, help="only the first N documents")
     d.set_defaults(handler=_run_deid)
 
 
@@ -50,6 +50,7 @@ def _run_deid(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
     from medpriv_desktop.core.notes.evaluation import evaluate_corpus, read_corpus, write_misses
 
+    prepare_outputs([args.corpus], files=[("--misses", args.misses), ("--json", args.json)])
     docs = read_corpus(args.corpus, args.format)
     if args.limit:
         docs = docs[: args.limit]
@@ -63,6 +64,6 @@ def _run_deid(args: argparse.Namespace) -> int:
         n = write_misses(report, docs, args.misses)
         print(f"{n} missed spans written to {args.misses} (contains note text)", file=sys.stderr)
     allc = report.token["ALL"]
-    AuditLog().record("notes.eval", model_id=engine.model_id, docs=report.docs, token_tp=allc.tp, token_fp=allc.fp,
+    AuditLog().record("notes.eval", **engine.model_fields, docs=report.docs, token_tp=allc.tp, token_fp=allc.fp,
                       token_fn=allc.fn)
     return 0

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive
+from medpriv_desktop.commands._common import (add_parser, add_restart, drive, non_negative_int, positive_int,
+                                              prepare_outputs)
 
 
 def register(sub: Any) -> None:
@@ -27,9 +28,11 @@ def register(sub: Any) -> None:
                         "realistic surrogates; raw: use the text as given")
     p.add_argument("--note-type", choices=["nursing", "radiology", "discharge"], help="default: guessed per note")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-keywords", type=int, default=20)
-    p.add_argument("--max-new-tokens", type=int, default=200, help="causal-lm engines only")
-    p.add_argument("--top-k", type=int, default=1, help="causal-lm engines: 1 = greedy, >1 = seeded top-k sampling")
+    p.add_argument("--max-keywords", type=positive_int, default=20)
+    p.add_argument("--max-new-tokens", type=positive_int, default=200, help="causal-lm engines only")
+    p.add_argument("--top-k", type=positive_int, default=1,
+                   help="causal-lm engines: 1 = greedy, >1 = seeded top-k sampling")
+    add_restart(p)
     p.set_defaults(handler=_run)
 
 
@@ -41,9 +44,9 @@ def register_eval(eval_sub: Any) -> None:
     p.add_argument("--configs", default="keyword/tagged,keyword/raw,one-shot/raw,normalized/raw",
                    help="comma list of METHOD/SOURCE (SOURCE: tagged, surrogate or raw)")
     p.add_argument("--engine", default="template")
-    p.add_argument("--limit", type=int, default=0, help="first N notes only")
+    p.add_argument("--limit", type=non_negative_int, default=0, help="first N notes only")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-keywords", type=int, default=20)
+    p.add_argument("--max-keywords", type=positive_int, default=20)
     p.add_argument("--no-cosine", action="store_true", help="skip the embedding similarity")
     p.add_argument("--embedding-model", help="embedding bundle id (default: minilm-embedding)")
     p.add_argument("--utility", type=Path, help="utility.json from 'medpriv-train synth utility' to add to the table")
@@ -80,9 +83,10 @@ def _run(args: argparse.Namespace) -> int:
     settings = SynthSettings(args.method, args.engine, args.source, args.seed, args.max_keywords,
                              args.max_new_tokens, args.note_type)
     list_notes(args.input)  # fail on a bad input before the de-identifier loads
+    prepare_outputs([args.input], folders=[("-o", args.output)])
     engine = _engine(args)
     detector = DeidEngine()
-    summary = drive(synthesize_notes(args.input, args.output, engine, detector, settings), args)
+    summary = drive(synthesize_notes(args.input, args.output, engine, detector, settings, restart=args.restart), args)
     AuditLog().record("notes.synth", method=args.method, engine=args.engine, n_written=summary.written,
                       n_resumed=summary.skipped_done, n_failed=len(summary.failed),
                       counts={k: int(v) for k, v in summary.counts.items()})
@@ -106,6 +110,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.notes.synth.quality import load_embedding_encoder
     from medpriv_desktop.core.notes.synth.report import write_report
 
+    prepare_outputs([args.corpus, args.utility], folders=[("-o", args.output), ("--notes-dir", args.notes_dir)])
     configs = parse_configs(args.configs)
     bad = [f"{m}/{s}" for m, s in configs if m not in METHODS or s not in SOURCE_MODES]
     if bad or not configs:

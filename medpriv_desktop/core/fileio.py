@@ -1,4 +1,8 @@
-"""Atomic writes: a temporary file in the target folder, flushed, then renamed over the target."""
+"""Atomic writes: a temporary file in the target folder, flushed, then renamed over the target.
+
+A failed write (a full disk, a permission, a read-only file system) surfaces as an :class:`OSError` that names the
+*target*, not the hidden temporary file, so ``medpriv`` can say ``error: OUT/x.csv: no space left on device``.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +34,20 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        if exc.filename in (None, str(tmp_path), tmp_path):
+            raise naming(exc, target) from exc
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def naming(exc: OSError, path: str | Path) -> OSError:
+    """``exc`` as the same kind of error with ``path`` as its file name (buffered writes lose the name)."""
+    if exc.filename not in (None, "") and str(exc.filename) == str(path):
+        return exc
+    return type(exc)(exc.errno, exc.strerror or "input/output error", str(path))
 
 
 @contextlib.contextmanager

@@ -2,8 +2,10 @@
 
 Keys are 32 random bytes, hex-encoded in ``<config>/keys/<name>.key`` (owner-only permissions), created on first use.
 ``MEDPRIV_KEY_DIR`` points elsewhere (e.g. a folder IT manages). Keys are never written next to any output.
-Rotation: move the old file away; a new key is made on next use (surrogates then change; the audit chain records the
-new key's id, the first 8 hex digits of its own sha256).
+Rotation: move the old file away; a new key is made on next use (surrogates then change). The audit log is keyed, so
+rotating ``audit.key`` also means a new log: move the key away, then run ``medpriv audit new-log``; every entry
+records its key's id (the first 8 hex digits of the key's sha256), and an old log verifies with its old key
+(``medpriv audit verify --log OLD --key OLD_KEY``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import secrets
 from pathlib import Path
 
 from medpriv_desktop.core import paths
+from medpriv_desktop.core.errors import ConfigError
 
 
 def key_dir() -> Path:
@@ -35,11 +38,63 @@ def key_path(name: str) -> Path:
 def load_key(name: str) -> bytes:
     """The key called ``name``, created (owner-only) when it does not exist yet."""
     path = key_path(name)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if not os.path.lexists(path):
+        _create_key(path)
+    return _read_key(path)
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key so that no process ever reads a half-written file, and the first of two racing ones wins.
+
+    The key is written and synced under a private name, then hard-linked to its name (which fails if another
+    process got there first; its key is then used).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system: exclusive create instead
+            try:
+                fd2 = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return
+            with os.fdopen(fd2, "w") as fh:
+                fh.write(tmp.read_text())
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def existing_key(name: str) -> bytes | None:
+    """The key called ``name`` if its file exists, else None; never creates one (verification must not)."""
+    path = key_path(name)
+    if not os.path.lexists(path):
+        return None
+    return _read_key(path)
+
+
+def read_key_file(path: Path) -> bytes:
+    """A key from any key file (e.g. a retired one kept for verifying old logs); :class:`ConfigError` when damaged."""
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    """Read a hex key file; a damaged one is a :class:`ConfigError` naming the file, never its content."""
+    try:
+        with open(path, "rb") as fh:
+            key = bytes.fromhex(fh.read(4096).decode("ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) < 16:
+        raise ConfigError("the key file is unreadable or is not a hex key of at least 16 bytes", path=path,
+                          hint="restore it from a backup, or move it away to have a new key made")
+    return key
 
 
 def key_id(key: bytes) -> str:

@@ -32,7 +32,9 @@ class Settings(BaseModel):
 
     version: int = SETTINGS_VERSION
     inference_threads: int = Field(default_factory=default_threads, ge=1, le=256)
-    site_models_dir: str | None = Field(default=None, description="overrides the platform's site folder")
+    site_models_dir: str | None = Field(
+        default=None, description="overrides the platform's site folder; ignored when a machine-wide site config "
+        "exists (core/models/site.py)")
     default_segmentation_model: str | None = None
     default_report_model: str | None = None
     deid_operator: Literal["tag", "mask", "surrogate"] = "tag"

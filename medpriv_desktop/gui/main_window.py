@@ -186,8 +186,7 @@ class MainWindow(QMainWindow):
         if dlg.exec():
             self.settings = dlg.result_settings()
             save_settings(self.settings)
-            self.registry.site_dir = (Path(self.settings.site_models_dir) if self.settings.site_models_dir
-                                      else self.registry.site_dir)
+            self.registry.apply_settings(self.settings)
             self.refresh_models()
 
     def show_about(self) -> None:

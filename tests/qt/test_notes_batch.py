@@ -36,7 +36,7 @@ def test_folder_batch_counts_and_outputs(qtbot, tmp_path):
     assert ws.batch.table_counts() == {"NAME": 3, "DATE": 3, "PHONE": 1}
     assert dict(result.counts) == ws.batch.table_counts()
     out = tmp_path / "notes_deidentified"
-    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt", "c.txt"]
+    assert sorted(p.name for p in out.glob("*.txt")) == ["a.txt", "b.txt", "c.txt"]
     assert "Anna" not in (out / "a.txt").read_text() and "[DATE]" in (out / "b.txt").read_text()
     assert (out / "c.txt").read_text() == "Nothing to hide here."
 

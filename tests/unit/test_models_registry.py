@@ -74,10 +74,21 @@ def test_registry_lists_three_roots_with_precedence(tmp_path):
     write_bundle(reg.user_dir, "seg-a", "1.1.0", seed=2)
     write_bundle(reg.bundled_dir, "seg-b", "1.0.0", seed=3)
     write_bundle(reg.site_dir, "seg-b", "1.0.0", seed=4)
+    write_bundle(reg.site_dir, "seg-c", "1.0.0", seed=5)
+    write_bundle(reg.user_dir, "seg-c", "2.0.0", seed=6)
+    write_bundle(reg.user_dir, "seg-d", "1.0.0", seed=7)
+    write_bundle(reg.bundled_dir, "seg-e", "1.0.0", seed=8)
+    write_bundle(reg.site_dir, "seg-e", "1.1.0", seed=9)
     entries = {e.card.id: e for e in reg.entries()}
-    assert entries["seg-a"].root == "user" and entries["seg-a"].card.version == "1.1.0"  # newer version wins
+    # A user bundle never replaces a bundled or site model of the same id, whatever its version (no --allow-shadow)
+    assert entries["seg-a"].root == "bundled" and entries["seg-a"].card.version == "1.0.0"
+    assert entries["seg-c"].root == "site" and entries["seg-c"].card.version == "1.0.0"
+    assert sorted(p.path.name for p in reg.shadowed) == ["seg-a-1.1.0", "seg-c-2.0.0"]
+    assert all("--allow-shadow" in p.message for p in reg.shadowed)
+    assert entries["seg-d"].root == "user"  # an id nobody else provides
     assert entries["seg-b"].root == "site"  # same version: site beats bundled
-    assert [e.card.id for e in reg.entries("segmentation")] == ["seg-a", "seg-b"]
+    assert entries["seg-e"].root == "site" and entries["seg-e"].card.version == "1.1.0"  # IT may replace bundled
+    assert [e.card.id for e in reg.entries("segmentation")] == ["seg-a", "seg-b", "seg-c", "seg-d", "seg-e"]
     assert reg.entries("phi-ner") == []
 
 

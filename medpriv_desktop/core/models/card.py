@@ -14,10 +14,29 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from medpriv_desktop.core.models.manifest import plain_name_problem
+
 SCHEMA_VERSION = 1
 CARD_FILE = "model_card.json"
 _ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+#: Documents the plain-name rule in the JSON schema; :func:`_plain_file_name` is the full check.
+_PLAIN_NAME_PATTERN = r"^[^/\\:\x00-\x1f\x7f]+$"
+
+
+def _plain_file_name(v: object) -> object:
+    """A card field that names a file must be a plain name inside the bundle (no separators, no '..', not absolute).
+
+    Runs before pydantic's own checks so that the message says what is wrong rather than quoting the pattern.
+    """
+    if not isinstance(v, str):
+        return v  # the type check reports it
+    problem = plain_name_problem(v)
+    if problem is not None:
+        raise ValueError(f"must be a plain file name inside the bundle: {v!r} {problem}")
+    if v == CARD_FILE:
+        raise ValueError(f"must not name the card file {CARD_FILE}")
+    return v
 
 
 class _Strict(BaseModel):
@@ -125,12 +144,18 @@ class ImageInput(_Strict):
 class TextInput(_Strict):
     """Input contract of a text model (tokenizer and window)."""
 
-    tokenizer_file: str = "tokenizer.json"
+    tokenizer_file: str = Field(default="tokenizer.json", pattern=_PLAIN_NAME_PATTERN,
+                                description="plain file name inside the bundle")
     max_tokens: int = Field(ge=8, le=8192)
     stride: int = Field(default=0, ge=0, description="token overlap between chunks of a long text")
     lowercase: bool = False
     input_names: list[str] = Field(default_factory=lambda: ["input_ids", "attention_mask"])
     sections: list[str] = Field(default_factory=list, description="report sections used, e.g. findings, impression")
+
+    @field_validator("tokenizer_file", mode="before")
+    @classmethod
+    def _tokenizer_plain(cls, v: object) -> object:
+        return _plain_file_name(v)
 
 
 class Generation(_Strict):
@@ -250,7 +275,8 @@ class ModelCard(_Strict):
     not_for_diagnostic_use: bool = True
     license: str = Field(description="licence of the weights")
     authors: list[str] = Field(default_factory=list)
-    model_file: str = "model.onnx"
+    model_file: str = Field(default="model.onnx", pattern=_PLAIN_NAME_PATTERN,
+                            description="plain file name inside the bundle")
     sha256: str
     size_bytes: int | None = Field(default=None, ge=0)
     family: str | None = Field(default=None, description="models of one family can stand in for each other")
@@ -270,6 +296,11 @@ class ModelCard(_Strict):
         if not _ID_RE.match(v):
             raise ValueError("id must be kebab-case: lower-case letters, digits and single hyphens")
         return v
+
+    @field_validator("model_file", mode="before")
+    @classmethod
+    def _model_file_plain(cls, v: object) -> object:
+        return _plain_file_name(v)
 
     @field_validator("sha256")
     @classmethod

@@ -1,29 +1,38 @@
 """Batch de-identification jobs: a folder of ``.txt`` notes, or one text column of a CSV file.
 
-Both are generator jobs (``core/jobs.py``): they yield progress, can be stopped between notes, and resume: in folder
-mode a note whose output already exists is skipped (outputs are written atomically, so an existing output is always
-complete); in CSV mode finished rows go to ``OUTPUT.partial`` (flushed row by row) and a rerun continues after the last
-complete row, then renames it to the output. A bad note (empty, binary, not UTF-8, too large) is reported by file name
-and reason, the others go on. The summary holds counts only, never text.
+Both are generator jobs (``core/jobs.py``): they yield progress, can be stopped between notes, and resume under a run
+manifest (``core/resume.py``) that holds keyed hashes of the inputs, the options that change outputs (operator,
+encoding, patient mapping, columns, PHI model and version, threshold) and, in folder mode, every finished output.
+Folder mode skips a note only when the manifest vouches for its output's bytes, and refuses an output folder that holds
+files the run did not write (a raw copy of a note must never pass for a de-identified one). CSV mode appends finished
+rows to ``OUTPUT.partial`` (flushed row by row); a rerun cuts that file back to its last complete record, continues,
+then renames it to the output. Another input or other options are refused with one sentence (``--restart`` starts
+over). A bad note (empty, binary, not UTF-8, too large) is reported by file name and reason, the others go on. The
+summary holds counts only, never text; the log names files by keyed hash only.
 """
 
 from __future__ import annotations
 
 import collections
 import csv
+import io
 import logging
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from medpriv_desktop.core.csv_safety import SafeCsvWriter, describe_columns, neutralise_cell
 from medpriv_desktop.core.errors import InputError
-from medpriv_desktop.core.fileio import atomic_write_text
+from medpriv_desktop.core.fileio import atomic_write_bytes, naming
 from medpriv_desktop.core.jobs import Job, Progress
+from medpriv_desktop.core.logging import path_ref
+from medpriv_desktop.core.outputs import Output, check_paths
 from medpriv_desktop.core.notes.operators import OPERATORS, apply_operator
 from medpriv_desktop.core.notes.reading import DEFAULT_MAX_BYTES, decode_note, read_note
+from medpriv_desktop.core.resume import (FOLDER_MANIFEST, RESTART_HINT, RunManifest, cut_partial_csv,
+                                         file_manifest_path, refuse_unknown)
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +47,12 @@ class DeidSummary:
     already_done: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     counts: collections.Counter = field(default_factory=collections.Counter)
+    #: The PHI model's audit identity (id, version, manifest hash, root), when the engine gives one.
+    model_fields: dict[str, Any] = field(default_factory=dict)
 
     def as_audit_fields(self) -> dict[str, Any]:
         """Counts for the audit log (no paths, no text)."""
-        return {"operator": self.operator, "model_id": self.model_id, "notes_done": self.done,
+        return {"operator": self.operator, "model_id": self.model_id, **self.model_fields, "notes_done": self.done,
                 "notes_already_done": self.already_done, "notes_failed": len(self.failed),
                 "counts": dict(sorted(self.counts.items()))}
 
@@ -91,18 +102,48 @@ def _make_surrogator(operator: str) -> Any:
     return Surrogator(load_key("deid"))
 
 
+def _model_ref(engine: Any) -> dict[str, Any]:
+    """What identifies the detector for resuming: PHI model id and version (None for rules only) and threshold."""
+    fields = getattr(engine, "model_fields", None) or {}
+    if fields.get("model_manifest"):  # the bundle's manifest hash tells every file of it apart, not only its version
+        config = getattr(engine, "config", None)
+        return {"model": [fields.get("model_id"), fields.get("model_version"), fields["model_manifest"]],
+                "threshold": getattr(config, "threshold", None)}
+    model_id = getattr(engine, "model_id", None)
+    version = getattr(engine, "model_version", None)
+    if model_id and version is None:
+        try:
+            from medpriv_desktop.core.models.registry import ModelRegistry
+
+            version = ModelRegistry().get(model_id).card.version
+        except Exception:  # noqa: BLE001 - the id alone still tells models apart; a lookup failure must not stop here
+            version = None
+    config = getattr(engine, "config", None)
+    return {"model": [model_id, version], "threshold": getattr(config, "threshold", None)}
+
+
+def _patient_option(patient_id: str | None, manifest: RunManifest) -> Any:
+    """The ``--patient-id`` value as it affects outputs: a mapping file by its content, a pattern as written."""
+    if patient_id and patient_id.lower().endswith(".csv") and Path(patient_id).is_file():
+        return {"mapping": manifest.mac_file(Path(patient_id))}
+    return {"pattern": patient_id}
+
+
 def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callable[[], Any], operator: str = "tag",
                       patient_id: str | None = None, encoding: str | None = None,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> Job[DeidSummary]:
-    """De-identify every ``*.txt`` in ``input_dir`` into ``output_dir`` (same file names); resumable."""
+                      max_bytes: int = DEFAULT_MAX_BYTES, restart: bool = False) -> Job[DeidSummary]:
+    """De-identify every ``*.txt`` in ``input_dir`` into ``output_dir`` (same file names); resumable.
+
+    A run manifest (``core/resume.py``) in ``output_dir`` records the inputs, the options and every finished output;
+    a rerun skips exactly the outputs it vouches for, refuses other inputs or options, and refuses a folder that
+    holds files it did not write. ``restart`` deletes what an earlier run wrote (only that) and starts over.
+    """
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     if operator not in OPERATORS:
         raise InputError(f"unknown operator '{operator}'", hint=f"choose one of {', '.join(OPERATORS)}")
     if not input_dir.is_dir():
         raise InputError("input folder does not exist or is not a folder", path=input_dir)
-    if output_dir.resolve() == input_dir.resolve():
-        raise InputError("output folder must differ from the input folder", path=output_dir,
-                         hint="de-identified notes would overwrite the originals")
+    check_paths([input_dir], [Output(output_dir, folder=True)])  # the command checked too; other callers may not
     files = sorted(p for p in input_dir.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
     if not files:
         raise InputError("no .txt notes in the input folder", path=input_dir)
@@ -110,11 +151,22 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
     # A killed run can leave its temporary file (".name.XXXX.part.txt", never a finished output) behind.
     for stale in output_dir.glob(".*.part*"):
         stale.unlink(missing_ok=True)
+    manifest = RunManifest.open(output_dir / FOLDER_MANIFEST, "notes.deid.folder", where=output_dir)
+    if restart:
+        manifest.discard(output_dir)
+    manifest.expect(inputs={f.name: manifest.mac_file(f) for f in files},
+                    options={"operator": operator, "encoding": encoding,
+                             "patient_id": _patient_option(patient_id, manifest)})
+    state = manifest.scan_folder(output_dir)
+    refuse_unknown(state, output_dir)
     resolver = PatientResolver(patient_id)
-    todo = [f for f in files if not (output_dir / f.name).exists()]
+    todo = [f for f in files if f.name not in state.done]
     yield Progress(0.0, f"loading engine ({len(todo)} of {len(files)} notes to do)")
     engine = engine_factory()
-    summary = DeidSummary(operator, getattr(engine, "model_id", None), already_done=len(files) - len(todo))
+    manifest.expect(options=_model_ref(engine))
+    manifest.begin()
+    summary = DeidSummary(operator, getattr(engine, "model_id", None), already_done=len(files) - len(todo),
+                          model_fields=dict(getattr(engine, "model_fields", None) or {}))
     surrogator = _make_surrogator(operator)
     for i, f in enumerate(todo):
         yield Progress(i / max(len(todo), 1), f"note {i + 1}/{len(todo)}")
@@ -122,11 +174,12 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
             text = read_note(f, encoding, max_bytes)
         except InputError as exc:
             summary.failed.append((str(f), exc.reason))
-            log.warning("note skipped: %s", exc.message)
+            log.warning("note skipped: %s: %s", path_ref(f), exc.reason)
             continue
         spans = engine.analyze(text)
-        out = apply_operator(operator, text, spans, surrogator, resolver(f.name))
-        atomic_write_text(output_dir / f.name, out)
+        data = apply_operator(operator, text, spans, surrogator, resolver(f.name)).encode("utf-8")
+        manifest.record_output(f.name, data)  # before the rename: a kill in between only redoes this note
+        atomic_write_bytes(output_dir / f.name, data)
         summary.done += 1
         summary.counts.update(s.tag for s in spans)
     yield Progress(1.0, "done")
@@ -140,10 +193,15 @@ def _csv_reader(path: Path, encoding: str | None) -> tuple[list[str], list[list[
     text = decode_note(data, path, encoding)
     if not text.strip():
         raise InputError("empty CSV file", path=path)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
     try:
-        rows = list(csv.reader(text.splitlines(keepends=True), strict=True))
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV ({exc})", path=path, hint="check quotes and separators") from None
+        for row in reader:
+            rows.append(row)
+    except csv.Error:
+        # csv's own message may quote the separator it met; the record number is enough and holds no text
+        raise InputError(f"malformed CSV near line {reader.line_num} (an unclosed quote or a stray character)",
+                         path=path, hint="check quotes and separators") from None
     header, body = rows[0], rows[1:]
     for n, r in enumerate(body, start=2):
         if r and len(r) != len(header):
@@ -152,8 +210,14 @@ def _csv_reader(path: Path, encoding: str | None) -> tuple[list[str], list[list[
 
 
 def deidentify_csv(input_csv: Path, output_csv: Path, engine_factory: Callable[[], Any], text_column: str,
-                   id_column: str | None = None, operator: str = "tag", encoding: str | None = None) -> Job[DeidSummary]:
-    """De-identify one column of a CSV; other columns pass through unchanged; resumable via ``OUTPUT.partial``."""
+                   id_column: str | None = None, operator: str = "tag", encoding: str | None = None,
+                   restart: bool = False) -> Job[DeidSummary]:
+    """De-identify one column of a CSV; other columns pass through (cells neutralised against formula injection,
+    ``core/csv_safety.py``); resumable via ``OUTPUT.partial`` and a run manifest ``OUTPUT.manifest.jsonl``.
+
+    On resume the part file is cut back to its last complete record (a disk-full or a kill may leave half a row),
+    and a part file without this run's manifest, or a rerun with another input or options, is refused.
+    """
     input_csv, output_csv = Path(input_csv), Path(output_csv)
     if operator not in OPERATORS:
         raise InputError(f"unknown operator '{operator}'", hint=f"choose one of {', '.join(OPERATORS)}")
@@ -162,37 +226,55 @@ def deidentify_csv(input_csv: Path, output_csv: Path, engine_factory: Callable[[
     header, rows = _csv_reader(input_csv, encoding)
     for col in [text_column] + ([id_column] if id_column else []):
         if col not in header:
-            raise InputError(f"no column '{col}'", path=input_csv, hint=f"columns: {', '.join(header)}")
+            raise InputError(f"no column '{col}'", path=input_csv, hint=describe_columns(header))
     ti = header.index(text_column)
     ii = header.index(id_column) if id_column else None
     partial = output_csv.with_name(output_csv.name + ".partial")
-    done_rows = 0
-    if partial.exists():
-        with open(partial, newline="", encoding="utf-8") as fh:
-            prev = list(csv.reader(fh))
-        done_rows = max(0, len(prev) - 1)
+    check_paths([input_csv], [Output(output_csv), Output(partial), Output(file_manifest_path(output_csv))])
+    manifest = RunManifest.open(file_manifest_path(output_csv), "notes.deid.csv", where=output_csv)
+    if restart:
+        manifest.discard()
+        partial.unlink(missing_ok=True)
+    if partial.exists() and not manifest.started:
+        raise InputError("a part file of this name exists but this run did not write it", path=partial,
+                         hint="remove it, choose another output name, or add --restart")
+    manifest.expect(inputs={"input": manifest.mac_file(input_csv)},
+                    options={"operator": operator, "encoding": encoding, "text_column": text_column,
+                             "id_column": id_column})
+    out_header = [neutralise_cell(c) for c in header]
+    done_rows = cut_partial_csv(partial, out_header) if partial.exists() else 0
+    if done_rows > len(rows):
+        raise InputError("the part file holds more rows than the input", path=partial, hint=RESTART_HINT)
     yield Progress(0.0, f"loading engine ({len(rows) - done_rows} of {len(rows)} rows to do)")
     engine = engine_factory()
-    summary = DeidSummary(operator, getattr(engine, "model_id", None), already_done=done_rows)
-    surrogator = _make_surrogator(operator)
+    manifest.expect(options=_model_ref(engine))
     output_csv.parent.mkdir(parents=True, exist_ok=True)
-    with open(partial, "a", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        if done_rows == 0:
-            fh.truncate(0)
-            w.writerow(header)
-        for n, row in enumerate(rows[done_rows:], start=done_rows):
-            yield Progress(n / max(len(rows), 1), f"row {n + 1}/{len(rows)}")
-            text = row[ti]
-            spans = engine.analyze(text)
-            patient = row[ii] if ii is not None else "*"
-            row = list(row)
-            row[ti] = apply_operator(operator, text, spans, surrogator, patient)
-            w.writerow(row)
-            fh.flush()
-            summary.done += 1
-            summary.counts.update(s.tag for s in spans)
-        os.fsync(fh.fileno())
+    manifest.begin()
+    summary = DeidSummary(operator, getattr(engine, "model_id", None), already_done=done_rows,
+                          model_fields=dict(getattr(engine, "model_fields", None) or {}))
+    surrogator = _make_surrogator(operator)
+    try:
+        with open(partial, "a", newline="", encoding="utf-8") as fh:
+            w = SafeCsvWriter(fh)
+            if fh.tell() == 0:
+                w.writerow(header)
+            for n, row in enumerate(rows[done_rows:], start=done_rows):
+                yield Progress(n / max(len(rows), 1), f"row {n + 1}/{len(rows)}")
+                text = row[ti]
+                spans = engine.analyze(text)
+                patient = row[ii] if ii is not None else "*"
+                row = list(row)
+                row[ti] = apply_operator(operator, text, spans, surrogator, patient)
+                w.writerow(row)
+                fh.flush()
+                summary.done += 1
+                summary.counts.update(s.tag for s in spans)
+            os.fsync(fh.fileno())
+    except OSError as exc:  # a buffered write loses the file name; the message should name the part file
+        if exc.filename is None:
+            raise naming(exc, partial) from exc
+        raise
     os.replace(partial, output_csv)
+    manifest.finish()
     yield Progress(1.0, "done")
     return summary

@@ -110,6 +110,12 @@ class DeidEngine:
         """Id of the PHI model in use, or None for rules only."""
         return getattr(self.model_recognizer, "model_id", None)
 
+    @property
+    def model_fields(self) -> dict[str, Any]:
+        """The PHI model's identity for audit entries and resume manifests: id, version, manifest hash and root
+        (``{"model_id": None}`` for rules only)."""
+        return dict(getattr(self.model_recognizer, "audit_fields", None) or {"model_id": self.model_id})
+
     #: Longer texts are analysed in pieces cut at line breaks (spaCy refuses texts over 1,000,000 characters, and
     #: memory stays bounded); a name at a cut is still found because cuts fall on line breaks.
     CHUNK_CHARS = 100_000

@@ -42,8 +42,10 @@ class PhiModelRecognizer(MedPrivRecognizer):
     CATEGORIES = tuple(sorted(set(LABEL_TO_CATEGORY.values())))
 
     def __init__(self, encoder: TextEncoder, labels: list[str], model_id: str = "phi-model", threshold: float = 0.5,
-                 gate: bool = True) -> None:
+                 gate: bool = True, audit_fields: dict[str, Any] | None = None) -> None:
         super().__init__()
+        #: The bundle's identity for audit entries and resume manifests (id, version, manifest hash, root).
+        self.audit_fields = dict(audit_fields or {"model_id": model_id})
         self.gate = gate
         self.encoder = encoder
         self.labels = labels
@@ -185,4 +187,4 @@ def load_default_model_recognizer(model_id: str | None = None, threshold: float 
     th = threshold
     if th is None:
         th = next((lb.threshold for lb in entry.card.outputs.labels if lb.threshold is not None), None) or 0.5
-    return PhiModelRecognizer(encoder, labels, entry.card.id, th)
+    return PhiModelRecognizer(encoder, labels, entry.card.id, th, audit_fields=entry.audit_fields())

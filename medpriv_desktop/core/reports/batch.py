@@ -1,7 +1,8 @@
 """Batch classification of a CSV (one report per row) or a folder of ``.txt`` reports, as a cancellable job.
 
 The output CSV has one row per input row, in input order: the id column, then one 0/1 column per label named exactly
-as in the model card, then (optionally) one ``<label> probability`` column per label. Evidence, when asked for, goes
+as in the model card, then (optionally) one ``<label> probability`` column per label. Cells that a spreadsheet would
+run as a formula get a leading ``'`` (``core/csv_safety.py``). Evidence, when asked for, goes
 to a JSON-lines file (one object per report with sentence offsets). Both files are written atomically at the end, so
 a cancelled job leaves no half-written output.
 """
@@ -13,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from medpriv_desktop.core.csv_safety import SafeCsvWriter, describe_columns, looks_like_header
 from medpriv_desktop.core.errors import InputError, did_you_mean
 from medpriv_desktop.core.fileio import atomic_open
 from medpriv_desktop.core.jobs import Job, Progress
@@ -51,7 +53,8 @@ def read_csv_reports(path: Path, text_column: str, id_column: str | None = None)
             cols = reader.fieldnames or []
             for c in [text_column] + ([id_column] if id_column else []):
                 if c not in cols:
-                    hint = did_you_mean(c, cols) or f"columns: {', '.join(cols)[:200]}"
+                    # column names are quoted back only when the first row looks like a header, never a report
+                    hint = (did_you_mean(c, cols) if looks_like_header(cols) else None) or describe_columns(cols)
                     raise InputError(f"CSV has no column '{c}'", path=path, hint=hint)
             ids, texts = [], []
             for n, row in enumerate(reader, start=1):
@@ -116,6 +119,8 @@ def classify_reports(model: ReportModel, reports: ReportInput, output: str | Pat
     one thread) while progress (and Cancel) still come every two to three seconds.
     """
     output = Path(output)
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1 (got {batch_size})")
     n = len(reports.texts)
     preds: list[ReportPrediction] = []
     yield Progress(0.0, f"classifying {n} reports")
@@ -127,7 +132,7 @@ def classify_reports(model: ReportModel, reports: ReportInput, output: str | Pat
     labels = model.label_names
     header = [reports.id_column] + labels + ([f"{lb}{PROB_SUFFIX}" for lb in labels] if probabilities else [])
     with atomic_open(output, "w", newline="") as fh:
-        w = csv.writer(fh)
+        w = SafeCsvWriter(fh)  # ids come from the input: a '=cmd' id must not become a formula
         w.writerow(header)
         for rid, p in zip(reports.ids, preds):
             row: list[object] = [rid] + [p.decisions[lb] for lb in labels]

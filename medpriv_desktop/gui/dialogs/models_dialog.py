@@ -14,6 +14,22 @@ from medpriv_desktop.core.models.describe import card_html
 from medpriv_desktop.core.models.registry import ModelRegistry
 
 
+def site_summary(registry: ModelRegistry) -> str:
+    """One sentence on where the site folder and allow-list come from, and whether the allow-list is usable."""
+    policy = registry.policy
+    if policy is None:
+        return ""
+    text = policy.describe().capitalize() + "."
+    try:
+        allow = registry.allowlist()
+    except MedPrivError as exc:
+        return f"{text} {exc.message}"
+    if allow is None:
+        return f"{text} No allow-list."
+    kind = "legacy model.onnx hashes: migrate it" if allow.legacy else "bundle manifests"
+    return f"{text} Allow-list: {allow.path} ({kind})."
+
+
 class ModelsDialog(QDialog):
     """Lists every model the registry sees (site, user, bundled) and imports new bundles after validation."""
 
@@ -45,7 +61,7 @@ class ModelsDialog(QDialog):
         row.addWidget(buttons)
         lay = QVBoxLayout(self)
         roots = ", ".join(f"{kind}: {path}" for kind, path in registry.roots()) or "no model folders found"
-        where = QLabel(f"Model folders: {roots}")
+        where = QLabel(f"Model folders: {roots}. {site_summary(registry)}")
         where.setWordWrap(True)
         where.setStyleSheet("color: #666;")
         lay.addWidget(where)
@@ -73,7 +89,7 @@ class ModelsDialog(QDialog):
                 "To segment, de-identify with the PHI model or classify reports, import a model bundle (a folder "
                 "with <code>model_card.json</code> and <code>model.onnx</code>) with <b>Import bundle...</b>, or "
                 "ask IT to copy bundles into the site models folder.</p>")
-        problems = [p.message for p in self.registry.problems]
+        problems = [p.message for p in self.registry.problems + self.registry.shadowed]
         self.status.setText("Skipped: " + "; ".join(problems) if problems else "")
 
     def _on_list_current_changed(self, item: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
@@ -83,15 +99,20 @@ class ModelsDialog(QDialog):
         self.details.setHtml(card_html(e.card, e.root, str(e.path)))
 
     def import_folder(self, folder: Path) -> bool:
-        """Validate and import ``folder``; show the outcome; True on success."""
+        """Validate and import ``folder``; show the outcome; True on success.
+
+        The window never replaces a bundled or site model: such an import is refused with a message naming
+        ``medpriv models import --allow-shadow``, the audited way to do it on purpose.
+        """
+        from medpriv_desktop.core.audit import AuditLog
+
         try:
+            AuditLog().preflight()
             entry = self.registry.import_bundle(folder)
         except MedPrivError as exc:
             self.status.setText(f"Import refused: {exc.message}")
             return False
-        from medpriv_desktop.core.audit import AuditLog
-
-        AuditLog().record("models.import", model_id=entry.card.id, model_version=entry.card.version)
+        AuditLog().record("models.import", **entry.audit_fields())
         self.reload()
         self.status.setText(f"Imported {entry.card.id} {entry.card.version}.")
         self.models_changed.emit()

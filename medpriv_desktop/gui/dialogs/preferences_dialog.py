@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QSpinBox,
                                QWidget)
 
+from medpriv_desktop.core.models.site import resolve_site_policy
 from medpriv_desktop.core.settings import Settings, default_threads
 
 
@@ -21,6 +22,12 @@ class PreferencesDialog(QDialog):
         self.threads_spin.setToolTip(f"Default: cores minus one ({default_threads()})")
         self.site_edit = QLineEdit(settings.site_models_dir or "")
         self.site_edit.setPlaceholderText("platform default (set by IT)")
+        policy = resolve_site_policy()
+        if policy.managed:  # IT's machine-wide config decides; a value typed here would be ignored anyway
+            self.site_edit.setEnabled(False)
+            self.site_edit.setText("")
+            self.site_edit.setPlaceholderText(str(policy.site_dir or "none"))
+            self.site_edit.setToolTip(f"Set by IT in {policy.config_path}")
         self.operator_combo = QComboBox()
         self.operator_combo.addItems(["tag", "mask", "surrogate"])
         self.operator_combo.setCurrentText(settings.deid_operator)
@@ -43,7 +50,8 @@ class PreferencesDialog(QDialog):
         """The settings as edited in the form."""
         s = self._settings
         s.inference_threads = self.threads_spin.value()
-        s.site_models_dir = self.site_edit.text().strip() or None
+        if self.site_edit.isEnabled():
+            s.site_models_dir = self.site_edit.text().strip() or None
         s.deid_operator = self.operator_combo.currentText()
         s.test_time_flips = self.flips_check.isChecked()
         s.show_patient_identity = self.identity_check.isChecked()

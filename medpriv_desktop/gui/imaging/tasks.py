@@ -221,6 +221,9 @@ def segment_job(volume: Volume, entry: ModelEntry, registry: ModelRegistry, thre
     from medpriv_desktop.core.imaging.qc import run_qc
     from medpriv_desktop.core.imaging.stats import structure_stats
 
+    from medpriv_desktop.core.audit import AuditLog
+
+    AuditLog().preflight()  # a damaged audit log stops the job before it starts, not after it finished
     lower_worker_priority()
     t0 = time.perf_counter()
     # With a second opinion (teacher or flipped re-run) QC costs about as much again as the segmentation.
@@ -267,7 +270,7 @@ def _audit(entry: ModelEntry, volume: Volume, labelmap: LabelMap) -> None:
     try:
         from medpriv_desktop.core.audit import AuditLog
 
-        AuditLog().record("imaging.segment", model_id=entry.card.id, model_version=entry.card.version,
+        AuditLog().record("imaging.segment", **entry.audit_fields(),
                           structures=len(labelmap.present_values()), voxels=int(volume.array.size),
                           kind=volume.modality)
     except Exception:  # auditing must never fail a finished segmentation

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,8 @@ class DetectResult:
     spans: list[PhiSpan]
     model_id: str | None = None
     surrogator: Any = None
+    #: The PHI model's audit identity (id, version, manifest hash, root); ``{"model_id": None}`` for rules only.
+    model_fields: dict = field(default_factory=dict)
 
 
 def detect_phi(text: str, engine_factory: EngineFactory = default_engine) -> Job[DetectResult]:
@@ -75,15 +77,18 @@ def detect_phi(text: str, engine_factory: EngineFactory = default_engine) -> Job
     yield Progress(0.9, "preparing surrogates")
     surrogator = make_surrogator()
     yield Progress(1.0, f"{len(spans)} PHI spans")
-    return DetectResult(spans, getattr(engine, "model_id", None), surrogator)
+    return DetectResult(spans, getattr(engine, "model_id", None), surrogator,
+                        dict(getattr(engine, "model_fields", None) or {}))
 
 
 def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_column: str | None = None,
                      engine_factory: EngineFactory = default_engine) -> Job[Any]:
     """The engine's batch job for ``source``: a folder of ``.txt`` notes (resumable: finished notes are kept) or a
     CSV (one column de-identified). Returns the engine's ``DeidSummary`` (counts per tag, no text)."""
+    from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.notes.batch import deidentify_csv, deidentify_folder
 
+    AuditLog().preflight()  # a damaged audit log stops the batch before any output is written
     source = Path(source)
     if source.is_dir():
         return deidentify_folder(source, Path(output), engine_factory, operator)

@@ -54,6 +54,7 @@ class DeidPanel(QWidget):
         self.engine_factory = engine_factory
         self.review: NoteReview | None = None
         self.model_id: str | None = None
+        self.model_fields: dict = {}
         self.surrogator = None
         self.output_text = ""
         mono = QFont("DejaVu Sans Mono")
@@ -180,6 +181,7 @@ class DeidPanel(QWidget):
         if self.input_edit.toPlainText() != text:
             return  # the note changed while the job ran: these spans describe another text
         self.model_id = result.model_id
+        self.model_fields = dict(result.model_fields or {"model_id": result.model_id})
         self.surrogator = result.surrogator
         self.review = NoteReview.from_spans(text, result.spans)
         self._refresh()
@@ -267,10 +269,13 @@ class DeidPanel(QWidget):
         """Write the de-identified note atomically."""
         if self.review is None:
             raise InputError("nothing to save yet", hint="press De-identify first")
-        atomic_write_text(Path(path), self.output_text)
         from medpriv_desktop.core.audit import AuditLog
 
-        AuditLog().record("notes.deidentify", model_id=self.model_id or "rules", n_notes=1, operator=self.operator,
+        AuditLog().preflight()  # before the file is written
+        atomic_write_text(Path(path), self.output_text)
+
+        AuditLog().record("notes.deidentify", **(self.model_fields or {"model_id": None}), n_notes=1,
+                          operator=self.operator,
                           counts=self.review.counts(), reviewed=self.review.status_counts())
         self.output_saved.emit(str(path))
         return Path(path)

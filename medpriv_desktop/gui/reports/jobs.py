@@ -103,15 +103,15 @@ def classify_report(text: str, entry: Any, registry: Any, second_opinion: bool =
 def classify_batch(source: Path, output: Path, entry: Any, registry: Any, *, text_column: str | None = None,
                    id_column: str | None = None, probabilities: bool = True) -> Job[Any]:
     """The engine's batch job (CSV or folder of .txt) to an output CSV; returns its ``BatchSummary``."""
+    from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.reports.batch import classify_reports, read_reports
 
+    AuditLog().preflight()  # before anything is written
     yield Progress(None, "reading reports")
     reports = read_reports(Path(source), text_column, id_column)
     yield Progress(None, f"loading {entry.card.id}")
     model = load_model(entry, registry)
     summary = yield from classify_reports(model, reports, Path(output), probabilities=probabilities)
-    from medpriv_desktop.core.audit import AuditLog
-
-    AuditLog().record("reports.classify", model_id=entry.card.id, model_version=entry.card.version,
+    AuditLog().record("reports.classify", **entry.audit_fields(),
                       n_reports=summary.n_reports, n_empty=summary.n_empty, positives=summary.positives)
     return summary

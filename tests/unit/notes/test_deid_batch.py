@@ -16,6 +16,7 @@ from medpriv_desktop.cli import main
 from medpriv_desktop.core.errors import JobCancelled
 from medpriv_desktop.core.jobs import CancelToken, run_job
 from medpriv_desktop.core.notes.batch import deidentify_folder
+from medpriv_desktop.core.resume import FOLDER_MANIFEST
 
 NOTE = "PT SEEN BY DR. QUIMBLEFORD ON 8/18. CALL 410-555-1234.\nSON LIVES IN PIKESVILLE.\n"
 
@@ -25,13 +26,17 @@ def write_notes(folder: Path, n: int, text: str = NOTE) -> list[Path]:
     return [folder.joinpath(f"note_{i:03d}.txt") for i in range(n) if folder.joinpath(f"note_{i:03d}.txt").write_text(text) or True]
 
 
+def listing(folder: Path) -> list[str]:
+    """What a folder holds besides the run manifest every folder run keeps there."""
+    return sorted(p.name for p in folder.iterdir() if p.name != FOLDER_MANIFEST)
+
+
 def test_folder_mode_writes_one_output_per_note_with_tags(tmp_path, capsys):
     write_notes(tmp_path / "in", 3)
     (tmp_path / "in" / "readme.md").write_text("not a note")
     rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only"])
     assert rc == 0
-    outs = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert outs == ["note_000.txt", "note_001.txt", "note_002.txt"]
+    assert listing(tmp_path / "out") == ["note_000.txt", "note_001.txt", "note_002.txt"]
     text = (tmp_path / "out" / "note_000.txt").read_text()
     assert "QUIMBLEFORD" not in text and "8/18" not in text and "410-555-1234" not in text
     assert "[NAME]" in text and "[DATE]" in text and "[PHONE]" in text
@@ -54,7 +59,7 @@ def test_resume_after_cancel_keeps_done_outputs_and_finishes(tmp_path):
 
     with pytest.raises(JobCancelled):
         run_job(deidentify_folder(tmp_path / "in", tmp_path / "out", lambda: engine), progress, token)
-    done = sorted(p.name for p in (tmp_path / "out").iterdir())
+    done = listing(tmp_path / "out")
     assert 2 <= len(done) < 6 and not [p for p in done if p.startswith(".")]  # no temp file left
     stamps = {p: (tmp_path / "out" / p).stat().st_mtime_ns for p in done}
     summary = run_job(deidentify_folder(tmp_path / "in", tmp_path / "out", lambda: engine))
@@ -92,7 +97,10 @@ def test_resume_after_kill(tmp_path):
     assert len(outs) == 120 and all(p.read_text() == expected for p in outs)
 
 
-def test_csv_mode_passes_other_columns_and_resumes(tmp_path):
+def test_csv_mode_passes_other_columns_and_resumes(tmp_path, capsys):
+    from medpriv_desktop.core.notes.batch import deidentify_csv
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+
     src = tmp_path / "notes.csv"
     with open(src, "w", newline="") as fh:
         w = csv.writer(fh)
@@ -100,20 +108,26 @@ def test_csv_mode_passes_other_columns_and_resumes(tmp_path):
         for i in range(4):
             w.writerow([f"p{i % 2}", NOTE, f"W{i}"])
     out = tmp_path / "out.csv"
-    # a previous interrupted run left two finished rows behind
-    with open(str(out) + ".partial", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "note", "ward"])
-        w.writerow(["p0", "ALREADY DONE", "W0"])
-        w.writerow(["p1", "ALREADY DONE", "W1"])
+    # a first run is stopped after two rows (the CLI's surrogate operator, rules only, as below)
+    engine = DeidEngine(EngineConfig(use_model=False))
+    token = CancelToken()
+
+    def stop_at_third_row(p):
+        if p.message.startswith("row 3/"):
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        run_job(deidentify_csv(src, out, lambda: engine, "note", "id", "surrogate"), stop_at_third_row, token)
+    assert len(list(csv.reader(open(str(out) + ".partial", newline="")))) == 3  # header + two finished rows
     rc = main(["deid", str(src), "-o", str(out), "--csv", "--text-column", "note", "--id-column", "id",
                "--operator", "surrogate", "--quiet", "--rules-only"])
     assert rc == 0
+    assert "2 already done" in capsys.readouterr().out
     rows = list(csv.DictReader(open(out, newline="")))
     assert [r["ward"] for r in rows] == ["W0", "W1", "W2", "W3"] and [r["id"] for r in rows] == ["p0", "p1", "p0", "p1"]
-    assert rows[0]["note"] == "ALREADY DONE"
-    assert "QUIMBLEFORD" not in rows[2]["note"] and "8/18" not in rows[2]["note"]
-    assert not Path(str(out) + ".partial").exists()
+    assert all("QUIMBLEFORD" not in r["note"] and "8/18" not in r["note"] for r in rows)
+    assert rows[0]["note"] == rows[2]["note"]  # one patient, one surrogate mapping, across the interruption
+    assert not Path(str(out) + ".partial").exists() and not Path(str(out) + ".manifest.jsonl").exists()
 
 
 def test_surrogates_consistent_per_patient_in_folder_mode(tmp_path):
@@ -134,7 +148,7 @@ def test_surrogates_consistent_per_patient_in_folder_mode(tmp_path):
     da = dt.datetime.strptime(a.split()[-1].rstrip(".") + "/2002", "%m/%d/%Y")
     db = dt.datetime.strptime(b.split()[-1].rstrip(".") + "/2002", "%m/%d/%Y")
     assert (db - da).days % 365 == 2
-    assert not list((tmp_path / "out").glob("*.key")) and not list((tmp_path / "out").glob(".*"))  # key not there
+    assert not list((tmp_path / "out").glob("*.key")) and not [n for n in listing(tmp_path / "out") if n[0] == "."]
 
 
 # -- bad inputs: one clear message each, the good notes still done ---------------------------------------------------
@@ -153,11 +167,15 @@ def test_bad_note_gets_one_message_and_others_are_done(tmp_path, capsys, name, c
     assert rc == 1
     lines = [ln for ln in err.splitlines() if name in ln]
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["note_000.txt", "note_001.txt"]
+    assert listing(tmp_path / "out") == ["note_000.txt", "note_001.txt"]
     if name == "latin.txt":
         assert "cp1252" in lines[0]  # the detected encoding is named
+        # another encoding changes outputs: resuming with it is refused, --restart redoes every note
         rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only",
                    "--encoding", "cp1252"])
+        assert rc == 2 and "started with another encoding" in capsys.readouterr().err
+        rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only",
+                   "--encoding", "cp1252", "--restart"])
         assert rc == 0 and "MÜLLER" not in (tmp_path / "out" / name).read_text()
 
 
