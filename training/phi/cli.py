@@ -18,6 +18,9 @@ def register(sub: Any) -> None:
     sy = ps.add_parser("synth", help="write synthetic notes with PHI spans as JSONL")
     sy.add_argument("-n", type=int, default=100)
     sy.add_argument("--seed", type=int, default=0)
+    sy.add_argument("--styles", default=None,
+                    help="comma-separated note styles (default: all 21; see training.phi.generator.STYLES)")
+    sy.add_argument("--with-keeps", action="store_true", help="also write the hard-negative spans as 'keeps'")
     sy.add_argument("-o", "--out", type=Path, required=True)
     tr = ps.add_parser("train", help="train the PHI token classifier and export a bundle")
     tr.add_argument("-o", "--out", type=Path, required=True, help="bundle folder to write")
@@ -41,12 +44,18 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(build_lexicons(args.out), indent=2))
         return 0
     if args.phi_command == "synth":
-        from medpriv_desktop.core.fileio import atomic_open
-        from training.phi.synth import generate
+        import itertools
 
+        from medpriv_desktop.core.fileio import atomic_open
+        from training.phi.generator import iter_notes
+
+        notes = iter_notes(args.seed, args.styles)  # checks the style names before the file is opened
         with atomic_open(args.out) as fh:
-            for n in generate(args.n, args.seed):
-                fh.write(json.dumps({"text": n.text, "spans": [[s, e, lab] for s, e, lab in n.spans]}) + "\n")
+            for n in itertools.islice(notes, args.n):
+                row = {"text": n.text, "spans": [[s, e, lab] for s, e, lab in n.spans], "style": n.style}
+                if args.with_keeps:
+                    row["keeps"] = [[s, e, kind] for s, e, kind in n.keeps]
+                fh.write(json.dumps(row) + "\n")
         print(f"wrote {args.n} notes to {args.out}")
         return 0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
