@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive
+from medpriv_desktop.commands._common import add_parser, drive, float_between, positive_int, prepare_outputs
 
 FAST_OVERLAP = 0.25
 
@@ -25,8 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("--meshes", action="store_true", help="surface meshes (STL, OBJ, VTP) and a scene.vtp")
     p.add_argument("--fast", action="store_true",
                    help=f"use the family's student model when installed and tile overlap {FAST_OVERLAP}")
-    p.add_argument("--threads", type=int, help="inference threads (default: settings, cores minus one)")
-    p.add_argument("--overlap", type=float, help="tile overlap 0-0.9 (default: the model card's)")
+    p.add_argument("--threads", type=positive_int, help="inference threads (default: settings, cores minus one)")
+    p.add_argument("--overlap", type=float_between(0.0, 0.9), help="tile overlap 0-0.9 (default: the model card's)")
     p.add_argument("--tta", action="store_true", help="average 8 flipped passes (8x slower)")
     p.add_argument("--formats", default="nii.gz,nrrd", help="label map formats: nii.gz,nii,nrrd,mha")
     p.add_argument("--no-dicom-seg", action="store_true", help="do not write a DICOM SEG for DICOM input")
@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.models.registry import ModelRegistry
     from medpriv_desktop.core.settings import load_settings
 
+    prepare_outputs([args.input], folders=[("-o", args.output)])  # before any model loads or input is read
     settings = load_settings()
     reg = ModelRegistry.from_settings(settings)
     entry = _pick_model(args, reg, settings)

@@ -48,6 +48,16 @@ def _rgb_to_cielab(rgb: tuple[int, int, int]):
     return hd.color.CIELabColor.from_rgb(*rgb) if hasattr(hd.color.CIELabColor, "from_rgb") else None
 
 
+def _fill_sop_class(ds) -> None:
+    """A blank or missing SOPClassUID taken from the file meta (see :func:`.dicom.sop_class`), in memory only: the
+    SEG must name the class of every image it references."""
+    from medpriv_desktop.core.imaging.dicom_series import sop_class
+
+    cls = sop_class(ds)
+    if cls and not str(getattr(ds, "SOPClassUID", "") or "").strip():
+        ds.SOPClassUID = cls
+
+
 def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
     """Write a DICOM SEG referencing the source series of ``labelmap`` (which must come from a DICOM read).
 
@@ -64,7 +74,9 @@ def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
     if len(files) != labelmap.shape[2]:
         raise InputError("label map is not on the grid of its DICOM series", path=path)
     sources = [pydicom.dcmread(f, stop_before_pixels=False) for f in files]
-    missing = [t for t in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+    for ds in sources:
+        _fill_sop_class(ds)
+    missing = [t for t in ("SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
                if not str(getattr(sources[0], t, "") or "").strip()]
     if missing:
         raise InputError(f"the source DICOM lacks {', '.join(missing)} (anonymised?); a DICOM SEG cannot reference "
@@ -79,7 +91,8 @@ def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
         lut[v] = s
     # Our array is [column, row, slice]; highdicom wants [frame, row, column] in the order of ``sources``.
     frames = np.ascontiguousarray(np.transpose(lut[labelmap.array], (2, 1, 0)))
-    algo = hd.AlgorithmIdentificationSequence(name=card.id[:64], version=card.version, family=codes.cid7162.ArtificialIntelligence)
+    algo = hd.AlgorithmIdentificationSequence(name=card.id[:64], version=card.version,
+                                              family=codes.cid7162.ArtificialIntelligence)
     descriptions = []
     for v in present:
         name = labelmap.labels.get(v, f"label_{v}")
@@ -93,12 +106,18 @@ def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
             segment_number=seg_number[v], segment_label=name[:64], segmented_property_category=codes.SCT.Tissue,
             segmented_property_type=codes.SCT.AnatomicalStructure, algorithm_type="AUTOMATIC",
             algorithm_identification=algo, **kw))
-    seg = hd.seg.Segmentation(
-        source_images=sources, pixel_array=frames, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=descriptions, series_instance_uid=hd.UID(), series_number=900,
-        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="MedPriv Desktop",
-        manufacturer_model_name=card.id[:64], software_versions=__version__, device_serial_number="0",
-        content_label="SEGMENTATION", content_description=f"{card.title}"[:64], omit_empty_frames=True)
+    try:
+        seg = hd.seg.Segmentation(
+            source_images=sources, pixel_array=frames, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=descriptions, series_instance_uid=hd.UID(), series_number=900,
+            sop_instance_uid=hd.UID(), instance_number=1, manufacturer="MedPriv Desktop",
+            manufacturer_model_name=card.id[:64], software_versions=__version__, device_serial_number="0",
+            content_label="SEGMENTATION", content_description=f"{card.title}"[:64], omit_empty_frames=True)
+    except Exception as exc:  # noqa: BLE001 - highdicom raises many kinds; the SEG is an optional extra output
+        # highdicom refuses source images whose attributes a SEG cannot reference (an unknown SOP class, a
+        # missing module...): the label map files are the result; the SEG is reported as not made.
+        raise InputError(f"the source DICOM cannot be referenced by a DICOM SEG ({type(exc).__name__})",
+                         path=Path(files[0]).parent, hint="use the NIfTI/NRRD label map instead") from None
     with atomic_path(path) as tmp:
         seg.save_as(str(tmp))
     return path

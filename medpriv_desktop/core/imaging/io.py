@@ -11,7 +11,9 @@ air at about -1000 HU) and records ``meta["modality_guessed"] = True``; callers 
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +21,18 @@ import numpy as np
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.fileio import atomic_path
 from medpriv_desktop.core.imaging.dicom import (MultipleSeriesError, SeriesInfo, _is_dicom_file, choose_series,
-                                                list_dicom_series, read_dicom_series_job)
-from medpriv_desktop.core.imaging.volume import LPS_TO_RAS, LabelMap, Volume
+                                                dicomdir_series, list_dicom_series, read_dicom_series_job)
+from medpriv_desktop.core.imaging.safe_read import UnsafeFileError
+from medpriv_desktop.core.imaging.volume import LPS_TO_RAS, GeometryError, LabelMap, Volume
 from medpriv_desktop.core.jobs import Job, Progress
 
-__all__ = ["read_volume", "read_volume_job", "read_labelmap", "list_dicom_series", "write_labelmap", "write_volume", "SeriesInfo",
-           "MultipleSeriesError", "guess_modality", "max_voxels", "VOLUME_SUFFIXES"]
+__all__ = ["read_volume", "read_volume_job", "read_labelmap", "list_dicom_series", "write_labelmap", "write_volume",
+           "SeriesInfo", "MultipleSeriesError", "guess_modality", "max_voxels", "VOLUME_SUFFIXES"]
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 VOLUME_SUFFIXES = NIFTI_SUFFIXES + ITK_SUFFIXES
+_GEOMETRY_HINT = "the header's voxel sizes or orientation must be fixed"
 #: Default largest volume accepted (voxels); about 1 GB of int16 and the float32 copies the pipeline makes.
 DEFAULT_MAX_VOXELS = 600 * 1024 * 1024
 
@@ -68,7 +72,7 @@ def _check_shape(shape: tuple[int, ...], path: Path) -> tuple[int, int, int]:
                          hint="split the series into 3D volumes (one per time point or channel)")
     if len(dims) < 3 or min(dims) < 2:
         raise InputError(f"2D image ({' x '.join(map(str, dims))}); a 3D volume is needed", path=path)
-    if int(np.prod(dims)) > max_voxels():
+    if math.prod(dims) > max_voxels():  # Python integers: 2^32 x 2^32 does not wrap round to a small number
         raise InputError(f"volume too large for this machine's memory: {' x '.join(map(str, dims))} voxels",
                          path=path, hint="crop or downsample it, or raise MEDPRIV_MAX_VOXELS on a larger machine")
     return dims[0], dims[1], dims[2]
@@ -79,17 +83,56 @@ def _read_nifti(path: Path) -> Volume:
 
     try:
         img = nib.load(str(path))
+    except MemoryError:
+        raise  # "too large for this machine's memory", not "damaged" (see read_volume_job)
     except Exception as exc:
         raise InputError(f"not a readable NIfTI file ({type(exc).__name__})", path=path) from None
     _check_shape(img.shape, path)
+    if _nifti_voxel_sizes_missing(path, img):
+        raise InputError("the image geometry is invalid: a voxel size is zero, infinite or undefined", path=path,
+                         hint=_GEOMETRY_HINT)
     try:
         data = np.asanyarray(img.dataobj)
+    except MemoryError:
+        raise
     except Exception as exc:
         raise InputError(f"the NIfTI data is truncated or damaged ({type(exc).__name__})", path=path) from None
     data = data.reshape(data.shape[:3])
     if data.dtype.kind == "f" or data.dtype.itemsize > 2 or data.dtype == np.uint16:
         data = _compact(data)
-    return Volume.from_affine(data, img.affine, meta={"source_format": "nifti", "source_path": str(path)})
+    try:
+        return Volume.from_affine(data, img.affine, meta={"source_format": "nifti", "source_path": str(path)})
+    except GeometryError as exc:
+        raise InputError(f"the image geometry is invalid: {exc}", path=path,
+                         hint=_GEOMETRY_HINT) from None
+
+
+def _nifti_voxel_sizes_missing(path: Path, img) -> bool:
+    """True when the affine comes from ``pixdim`` (no sform) and a spatial pixdim is zero, NaN or infinite.
+
+    nibabel silently replaces a zero pixdim by 1 when it loads the header, so the raw header is read again here
+    (its fixed size only, from the start of the file) to refuse such a file instead of guessing 1 mm.
+    """
+    header = img.header
+    if int(header.get("sform_code", 0)) > 0:
+        return False  # the sform alone gives the geometry; pixdim is not used
+    size = int(getattr(type(header), "sizeof_hdr", 0))
+    if not size:
+        return False
+    try:
+        if _suffix(path) == ".nii.gz":
+            import gzip
+
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(size)
+        else:
+            with open(path, "rb") as fh:
+                raw = fh.read(size)
+        raw_header = type(header)(binaryblock=raw, check=False)
+        pixdim = np.asarray(raw_header["pixdim"][1:4], float)
+    except Exception:  # the header read fine a moment ago; any doubt here is left to the main reader
+        return False
+    return bool(np.any(~np.isfinite(pixdim)) or np.any(pixdim == 0))
 
 
 def _compact(data: np.ndarray) -> np.ndarray:
@@ -109,8 +152,13 @@ def _read_itk(path: Path) -> Volume:
 
     try:
         header = itk_formats.read_header(path)
+    except UnsafeFileError as exc:
+        raise InputError(f"cannot be read: {exc}", path=path) from None
     except OSError:
         raise InputError("cannot read the file", path=path) from None
+    except itk_formats.ItkGeometryError as exc:
+        raise InputError(f"the image geometry is invalid: {exc}", path=path,
+                         hint=_GEOMETRY_HINT) from None
     except itk_formats.ItkHeaderError as exc:
         raise InputError(f"not a readable image file (header damaged or unknown format: {exc})", path=path) from None
     if header.components > 1:
@@ -119,10 +167,17 @@ def _read_itk(path: Path) -> Volume:
     dims = _check_shape(header.dims, path)
     try:
         img = itk_formats.read_data(header)
+    except UnsafeFileError as exc:
+        raise InputError(f"refused to read the header's data file: {exc}", path=path,
+                         hint="a detached header may only name regular files in its own folder") from None
     except (itk_formats.ItkDataError, OSError) as exc:
         raise InputError(f"the image data is truncated or damaged ({exc})", path=path) from None
     img.array = img.array.reshape(dims)  # trailing singleton axes dropped by _check_shape
-    return volume_from_itk(img, {"source_format": _suffix(path).lstrip("."), "source_path": str(path)})
+    try:
+        return volume_from_itk(img, {"source_format": _suffix(path).lstrip("."), "source_path": str(path)})
+    except GeometryError as exc:
+        raise InputError(f"the image geometry is invalid: {exc}", path=path,
+                         hint=_GEOMETRY_HINT) from None
 
 
 def volume_from_itk(img, meta: dict | None = None) -> Volume:
@@ -162,51 +217,18 @@ def read_volume(path: str | Path, series_uid: str | None = None, modality: str |
 
 
 def read_volume_job(path: str | Path, series_uid: str | None = None, modality: str | None = None) -> Job[Volume]:
-    """:func:`read_volume` as a job (Progress per few DICOM slices; cancellable), for the GUI and the pipeline."""
+    """:func:`read_volume` as a job (Progress per few DICOM slices; cancellable), for the GUI and the pipeline.
+
+    Only regular files are opened (a FIFO or a device given as input is refused, never waited on); a DICOMDIR
+    reads the images it references inside its own folder. Running out of memory while reading becomes one
+    :class:`InputError` naming the input.
+    """
     path = Path(path)
-    if not path.exists():
-        raise InputError("no such file or folder", path=path)
-    if path.is_dir():
-        series = list_dicom_series(path)
-        if not series:
-            files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in VOLUME_SUFFIXES)
-            if len(files) == 1:
-                return (yield from read_volume_job(files[0], modality=modality))
-        info = choose_series(path, series, series_uid)
-        vol = yield from read_dicom_series_job(path, info, max_voxels())
-    else:
-        yield Progress(None, "reading")
-        try:
-            size = path.stat().st_size
-        except OSError:
-            raise InputError("cannot access the file", path=path) from None
-        if size == 0:
-            raise InputError("the file is empty", path=path)
-        suffix = _suffix(path)
-        if suffix in NIFTI_SUFFIXES:
-            vol = _read_nifti(path)
-        elif suffix in ITK_SUFFIXES:
-            vol = _read_itk(path)
-        elif suffix == ".dcm" or _is_dicom_file(path):
-            # One DICOM file stands for its series: read the series it belongs to from its folder.
-            import pydicom
-
-            try:
-                uid = pydicom.dcmread(path, stop_before_pixels=True)
-            except Exception:
-                raise InputError("DICOM file is damaged or truncated", path=path) from None
-            from medpriv_desktop.core.imaging.dicom import _series_key
-
-            key = _series_key(uid)
-            series = [s for s in list_dicom_series(path.parent) if s.uid == key]
-            info = choose_series(path.parent, series, None)
-            if len(info.files) == 1:
-                raise InputError("a single 2D DICOM image; a 3D volume is needed", path=path,
-                                 hint="open the folder holding the whole series")
-            vol = yield from read_dicom_series_job(path.parent, info, max_voxels())
-        else:
-            raise InputError(f"unsupported file type '{suffix or path.name}'", path=path,
-                             hint="open a DICOM folder or a .nii, .nii.gz, .nrrd, .mha or .mhd file")
+    try:
+        vol = yield from _read_any(path, series_uid)
+    except MemoryError:
+        raise InputError("the image is too large for this machine's memory", path=path,
+                         hint="crop or downsample it, or use a machine with more memory") from None
     if modality is not None:
         vol.modality = modality.upper()
     elif vol.modality not in ("CT", "MR"):
@@ -214,6 +236,55 @@ def read_volume_job(path: str | Path, series_uid: str | None = None, modality: s
         vol.meta["modality_guessed"] = True
     vol.meta.setdefault("warnings", [])
     return vol
+
+
+def _read_any(path: Path, series_uid: str | None) -> Job[Volume]:
+    """Dispatch on what ``path`` is: a folder, a DICOMDIR, a NIfTI/NRRD/MetaImage file or one DICOM file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError("no such file or folder", path=path) from None
+    except (OSError, ValueError):
+        raise InputError("cannot access the file", path=path) from None
+    if stat.S_ISDIR(mode):
+        series = list_dicom_series(path)
+        if not series:
+            files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in VOLUME_SUFFIXES)
+            if len(files) == 1:
+                return (yield from _read_any(files[0], None))
+        info = choose_series(path, series, series_uid)
+        return (yield from read_dicom_series_job(path, info, max_voxels()))
+    if not stat.S_ISREG(mode):
+        raise InputError("not a regular file (a FIFO, device or socket cannot be read as an image)", path=path)
+    yield Progress(None, "reading")
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty", path=path)
+    suffix = _suffix(path)
+    if suffix in NIFTI_SUFFIXES:
+        return _read_nifti(path)
+    if suffix in ITK_SUFFIXES:
+        return _read_itk(path)
+    if path.name.upper() == "DICOMDIR":
+        info = choose_series(path, dicomdir_series(path), series_uid)
+        return (yield from read_dicom_series_job(path, info, max_voxels()))
+    if suffix == ".dcm" or _is_dicom_file(path):
+        # One DICOM file stands for its series: read the series it belongs to from its folder.
+        from medpriv_desktop.core.imaging.dicom import _series_key, read_header
+
+        try:
+            key = _series_key(read_header(path))
+        except MemoryError:
+            raise
+        except Exception:
+            raise InputError("DICOM file is damaged or truncated", path=path) from None
+        series = [s for s in list_dicom_series(path.parent) if s.uid == key]
+        info = choose_series(path.parent, series, None)
+        if len(info.files) == 1:
+            raise InputError("a single 2D DICOM image; a 3D volume is needed", path=path,
+                             hint="open the folder holding the whole series")
+        return (yield from read_dicom_series_job(path.parent, info, max_voxels()))
+    raise InputError(f"unsupported file type '{suffix or path.name}'", path=path,
+                     hint="open a DICOM folder or a .nii, .nii.gz, .nrrd, .mha or .mhd file")
 
 
 def write_volume(volume: Volume, path: str | Path) -> Path:

@@ -13,15 +13,17 @@ MetaImage with ``ElementDataFile = LOCAL``, a companion file, ``LIST`` or a patt
 ``BinaryDataByteOrderMSB`` / ``ElementByteOrderMSB``, ``TransformMatrix`` / ``Rotation`` / ``Orientation``,
 ``Offset`` / ``Origin`` / ``Position``, ``ElementSpacing``, ``HeaderSize`` and all ``MET_`` scalar types.
 
-Errors: :class:`ItkHeaderError` (not a readable header) and :class:`ItkDataError` (data missing, truncated or
-damaged); :mod:`.io` turns both into an ``InputError`` naming the file. Writers are atomic; a ``.mhd`` writes its
+Errors: :class:`ItkHeaderError` (not a readable header; :class:`ItkGeometryError` for voxel sizes or directions that
+describe no grid), :class:`ItkDataError` (data missing, truncated, damaged or longer than declared) and
+:class:`~.safe_read.UnsafeFileError` (a data file outside the header's folder, or not a regular file); :mod:`.io`
+turns each into an ``InputError`` naming the header file. Writers are atomic; a ``.mhd`` writes its
 ``.zraw`` first and the header last, so a header never names data that is not there.
 """
 
 from __future__ import annotations
 
-import bz2
 import io
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -31,10 +33,11 @@ import numpy as np
 
 from medpriv_desktop.core.fileio import atomic_path
 # The header half lives in its own module; its public names are part of this module's API.
-from medpriv_desktop.core.imaging.itk_headers import ItkHeader, ItkHeaderError, read_header
+from medpriv_desktop.core.imaging.itk_headers import ItkGeometryError, ItkHeader, ItkHeaderError, read_header
+from medpriv_desktop.core.imaging.safe_read import UnsafeFileError, confined_path, inflate_bounded, open_regular
 
-__all__ = ["ItkHeader", "ItkImage", "ItkHeaderError", "ItkDataError", "read_header", "read_data", "read_image",
-           "write_image"]
+__all__ = ["ItkHeader", "ItkImage", "ItkHeaderError", "ItkGeometryError", "ItkDataError", "read_header", "read_data",
+           "read_image", "write_image"]
 
 #: The names written (Teem's canonical ones, which every NRRD reader knows).
 _NRRD_NAME = {np.dtype(np.int8): "signed char", np.dtype(np.uint8): "unsigned char", np.dtype(np.int16): "short",
@@ -45,6 +48,15 @@ _MET_NAME = {np.dtype(np.int8): "MET_CHAR", np.dtype(np.uint8): "MET_UCHAR", np.
              np.dtype(np.uint16): "MET_USHORT", np.dtype(np.int32): "MET_INT", np.dtype(np.uint32): "MET_UINT",
              np.dtype(np.int64): "MET_LONG_LONG", np.dtype(np.uint64): "MET_ULONG_LONG",
              np.dtype(np.float32): "MET_FLOAT", np.dtype(np.float64): "MET_DOUBLE"}
+
+
+#: Most decompressed bytes a byte skip may drop before the data (real files skip a small preamble, if anything).
+MAX_COMPRESSED_SKIP = 64 * 1024 * 1024
+#: Text data is read in chunks of this many bytes; a single value longer than _MAX_TEXT_TOKEN is refused.
+_TEXT_CHUNK = 1 << 20
+_MAX_TEXT_TOKEN = 4096
+#: Longest line a "line skip" reads at a time (a line longer than this counts as several).
+_MAX_SKIPPED_LINE = 1 << 20
 
 
 class ItkDataError(ValueError):
@@ -70,23 +82,34 @@ def read_image(path: str | Path) -> ItkImage:
 
 
 def read_data(header: ItkHeader) -> ItkImage:
-    """Read and decode the voxels a header describes; raises :class:`ItkDataError` when they are not all there."""
+    """Read and decode the voxels a header describes; raises :class:`ItkDataError` when they are not all there.
+
+    Detached data files are read only when they are regular files inside the header's folder (links resolved);
+    otherwise :class:`~.safe_read.UnsafeFileError`. Compressed data is inflated to exactly the size the header
+    declares (more is an error, never a longer read) and text data is parsed in chunks, so memory stays at the
+    size of the voxels whatever the file holds. Sizes are Python integers: no product of sizes can overflow.
+    """
     if header.components != 1:
         raise ItkHeaderError(f"{header.components} values per voxel; only scalar images are read")
     dtype = header.dtype
-    count = int(np.prod(header.sizes, dtype=np.int64))
+    count = math.prod(header.sizes)
     nbytes = count * dtype.itemsize
+    sources = header.data_files or [header.path]
     if header.encoding in ("ascii", "hex"):
-        flat = _read_text_values(header, count)
+        flat = _read_text_values(header, sources, count)
     else:
-        chunks = []
-        sources = header.data_files or [header.path]
-        per_file = nbytes // len(sources)
-        if per_file * len(sources) != nbytes:
+        per_file, rest = divmod(nbytes, len(sources))
+        if rest:
             raise ItkDataError(f"{nbytes} bytes of data cannot be split evenly over {len(sources)} files")
-        for src in sources:
-            chunks.append(_read_binary(header, src, per_file))
-        buf = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if header.encoding != "raw" and header.byte_skip > MAX_COMPRESSED_SKIP:
+            raise ItkDataError(f"a byte skip of {header.byte_skip} into compressed data is more than this reader "
+                               f"allows ({MAX_COMPRESSED_SKIP})")
+        if len(sources) == 1:
+            buf = _read_binary(header, sources[0], per_file, None)
+        else:
+            buf = np.empty(nbytes, np.uint8)
+            for n, src in enumerate(sources):
+                _read_binary(header, src, per_file, buf[n * per_file:(n + 1) * per_file])
         flat = np.frombuffer(buf, dtype=dtype, count=count)
     # File order has i fastest: a Fortran-order reshape gives [i, j, k] without moving a byte (nibabel returns NIfTI
     # voxels the same way). One straight copy makes the array writable and native-endian; no transpose.
@@ -95,78 +118,100 @@ def read_data(header: ItkHeader) -> ItkImage:
 
 
 def _open_data(header: ItkHeader, src: Path):
+    """Open a data source positioned at its data: confined to the header's folder, a regular file, lines skipped."""
+    if header.data_files is not None:
+        src = confined_path(src, header.path.parent)
     try:
-        fh = open(src, "rb")
+        fh = open_regular(src)
     except OSError:
         raise ItkDataError(f"the data file {src.name} is missing or unreadable") from None
     if header.data_files is None:
         fh.seek(header.data_offset)
     for _ in range(header.line_skip):
-        if not fh.readline():
+        if not fh.readline(_MAX_SKIPPED_LINE):
             break
     return fh
 
 
-def _read_binary(header: ItkHeader, src: Path, nbytes: int) -> bytes:
+def _read_binary(header: ItkHeader, src: Path, nbytes: int, into: np.ndarray | None) -> np.ndarray:
+    """``nbytes`` of raw or decompressed data from one source, as uint8 (written into ``into`` when given)."""
     with _open_data(header, src) as fh:
         if header.encoding == "raw":
             if header.byte_skip == -1:
-                fh.seek(0, 2)
-                if fh.tell() < nbytes:
-                    raise ItkDataError(f"data is truncated: {fh.tell()} of {nbytes} bytes")
+                size = fh.seek(0, 2)
+                if size < nbytes:
+                    raise ItkDataError(f"data is truncated: {size} of {nbytes} bytes")
                 fh.seek(-nbytes, 2)
             elif header.byte_skip:
                 fh.seek(header.byte_skip, 1)
-            data = fh.read(nbytes)
-        else:
-            # A memoryview slice: no copy of a decompressed volume that may be hundreds of MB.
-            data = memoryview(_decompress(fh.read(), header.encoding))[header.byte_skip:header.byte_skip + nbytes]
-    if len(data) < nbytes:
-        raise ItkDataError(f"data is truncated: {len(data)} of {nbytes} bytes")
-    return data
-
-
-def _decompress(data: bytes, encoding: str) -> bytes:
-    if encoding == "bzip2":
+            out = np.empty(nbytes, np.uint8) if into is None else into
+            got = fh.readinto(memoryview(out))  # never more than nbytes, whatever the file's size
+            if got < nbytes:
+                raise ItkDataError(f"data is truncated: {got} of {nbytes} bytes")
+            return out
         try:
-            return bz2.decompress(data)
-        except (OSError, ValueError, EOFError):
-            raise ItkDataError("the bzip2 data is truncated or damaged") from None
-    # gzip (NRRD) and zlib (MetaImage): window bits 47 accept both wrappers; concatenated members are joined.
-    out = []
-    while data:
-        d = zlib.decompressobj(47)
-        try:
-            out += [chunk for chunk in (d.decompress(data), d.flush()) if chunk]
-        except zlib.error:
-            raise ItkDataError("the compressed data is damaged") from None
-        if not d.eof:
-            raise ItkDataError("the compressed data is truncated")
-        data = d.unused_data
-        if not data.startswith(b"\x1f\x8b"):
-            break  # trailing padding after the last member
-    return out[0] if len(out) == 1 else b"".join(out)
+            data = inflate_bounded(fh, header.encoding, header.byte_skip, nbytes)
+        except EOFError as exc:
+            raise ItkDataError(str(exc)) from None
+        except UnsafeFileError as exc:
+            raise ItkDataError(str(exc)) from None
+        except (zlib.error, OSError, ValueError):
+            raise ItkDataError(f"the {header.encoding} data is damaged") from None
+    if into is None:
+        return data
+    into[:] = data
+    return into
 
 
-def _read_text_values(header: ItkHeader, count: int) -> np.ndarray:
-    parts = []
-    for src in header.data_files or [header.path]:
-        with _open_data(header, src) as fh:
-            parts.append(fh.read().decode("latin-1"))
-    text = " ".join(parts)
+def _read_text_values(header: ItkHeader, sources: list[Path], count: int) -> np.ndarray:
+    """Parse ascii or hex voxel text in chunks straight into the output array (no list of every token)."""
     dtype = header.dtype.newbyteorder("=")
     if header.encoding == "hex":
-        try:
-            raw = bytes.fromhex("".join(text.split()))
-        except ValueError:
-            raise ItkDataError("the hex data is damaged") from None
-        if len(raw) < count * dtype.itemsize:
-            raise ItkDataError(f"data is truncated: {len(raw)} of {count * dtype.itemsize} bytes")
+        raw = np.empty(count * dtype.itemsize, np.uint8)
+        filled = 0
+        for src in sources:
+            with _open_data(header, src) as fh:
+                carry = ""
+                while filled < raw.size:
+                    chunk = fh.read(_TEXT_CHUNK)
+                    digits = carry + "".join(chunk.decode("latin-1").split())
+                    usable = min(len(digits) // 2, raw.size - filled)
+                    try:
+                        raw[filled:filled + usable] = np.frombuffer(bytes.fromhex(digits[:2 * usable]), np.uint8)
+                    except ValueError:
+                        raise ItkDataError("the hex data is damaged") from None
+                    filled += usable
+                    carry = digits[2 * usable:]
+                    if not chunk:
+                        break
+        if filled < raw.size:
+            raise ItkDataError(f"data is truncated: {filled} of {raw.size} bytes")
         return np.frombuffer(raw, dtype=header.dtype, count=count)
-    tokens = text.replace(",", " ").split()
-    if len(tokens) < count:
-        raise ItkDataError(f"data is truncated: {len(tokens)} of {count} values")
-    tokens = tokens[:count]
+    out = np.empty(count, dtype)
+    filled = 0
+    for src in sources:
+        with _open_data(header, src) as fh:
+            carry = ""
+            while filled < count:
+                chunk = fh.read(_TEXT_CHUNK)
+                text = (carry + chunk.decode("latin-1")).replace(",", " ")
+                tokens = text.split()
+                carry = ""
+                if chunk and tokens and not text[-1].isspace():
+                    carry = tokens.pop()  # perhaps cut by the chunk's end: parsed with the next chunk
+                    if len(carry) > _MAX_TEXT_TOKEN:
+                        raise ItkDataError("the text data holds a value too long to be a number")
+                tokens = tokens[:count - filled]
+                out[filled:filled + len(tokens)] = _parse_numbers(tokens, dtype)
+                filled += len(tokens)
+                if not chunk:
+                    break
+    if filled < count:
+        raise ItkDataError(f"data is truncated: {filled} of {count} values")
+    return out
+
+
+def _parse_numbers(tokens: list[str], dtype: np.dtype) -> np.ndarray:
     try:
         return np.array(tokens, dtype=dtype)
     except (ValueError, OverflowError):

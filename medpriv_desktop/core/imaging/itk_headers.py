@@ -7,16 +7,24 @@ notes and the error contract are in that module's docstring.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ItkHeader", "ItkHeaderError", "read_header", "MAX_HEADER_BYTES"]
+from medpriv_desktop.core.imaging.safe_read import open_regular
+
+__all__ = ["ItkHeader", "ItkHeaderError", "ItkGeometryError", "read_header", "MAX_HEADER_BYTES", "MAX_DIMENSION",
+           "MAX_DATA_FILES"]
 
 #: Longest header read before deciding the file is not one (a detached header with a long LIST stays far below).
 MAX_HEADER_BYTES = 4 * 1024 * 1024
+#: Most axes a header may declare (Teem's NRRD_DIM_MAX; MetaIO's limit is lower).
+MAX_DIMENSION = 16
+#: Most detached data files (a LIST or a pattern); a 4D series of 1000 time points x 50 slices stays below it.
+MAX_DATA_FILES = 100_000
 _LPS_FLIPS = {"left-posterior-superior": (1, 1, 1), "lps": (1, 1, 1), "right-anterior-superior": (-1, -1, 1),
               "ras": (-1, -1, 1), "left-anterior-superior": (1, -1, 1), "las": (1, -1, 1)}
 _OTHER_SPACES = {"scanner-xyz", "3d-right-handed", "3d-left-handed"}
@@ -48,6 +56,10 @@ class ItkHeaderError(ValueError):
     """The header cannot be read: not NRRD/MetaImage, a missing or malformed field, an unsupported feature."""
 
 
+class ItkGeometryError(ItkHeaderError):
+    """The header's voxel sizes or axis directions describe no 3D grid (zero, infinite, undefined, singular)."""
+
+
 @dataclass
 class ItkHeader:
     """What a header says, enough to check the image before reading its data."""
@@ -69,9 +81,12 @@ class ItkHeader:
 
 
 def read_header(path: str | Path) -> ItkHeader:
-    """Parse the header of a NRRD (recognised by its magic) or MetaImage file; raises :class:`ItkHeaderError`."""
+    """Parse the header of a NRRD (recognised by its magic) or MetaImage file; raises :class:`ItkHeaderError`.
+
+    Only a regular file is opened (:class:`~.safe_read.UnsafeFileError` otherwise, never a blocking open).
+    """
     path = Path(path)
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         magic = fh.read(8)
     if magic.startswith(b"NRRD"):
         return _nrrd_header(path)
@@ -80,7 +95,7 @@ def read_header(path: str | Path) -> ItkHeader:
 
 def _iter_header_lines(path: Path, skip_magic: bool):
     """Yield (line text, offset after it) for the text lines at the start of a file, stopping at binary data."""
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         if skip_magic:
             fh.readline(64)
         while fh.tell() < MAX_HEADER_BYTES:
@@ -112,45 +127,70 @@ def _ints(text: str, what: str) -> list[int]:
     return vals
 
 
-def _data_files(value: str, base: Path, extra_lines: list[str], what: str) -> list[Path]:
-    """A data-file field: one name, ``LIST`` (names on the following lines) or ``pattern min max step``."""
+def _data_files(value: str, base: Path, extra_lines: list[str], what: str, sizes: list[int]) -> list[Path]:
+    """A data-file field: one name, ``LIST`` (names on the following lines) or ``pattern min max step``.
+
+    How many files there may be is bounded before any name is made: each file holds at least one row of voxels
+    (so at most the product of all sizes but the fastest) and never more than :data:`MAX_DATA_FILES`. The names are
+    only joined to ``base`` here; :mod:`.itk_formats` confines them to the header's folder when it opens them.
+    """
+    most = min(MAX_DATA_FILES, math.prod(sizes[1:]) if len(sizes) > 1 else 1)
     tokens = value.split()
     if tokens and tokens[0].upper() == "LIST":
         names = [ln.strip() for ln in extra_lines if ln.strip()]
         if not names:
             raise ItkHeaderError(f"{what} is LIST but no file names follow")
-    elif len(tokens) >= 4 and "%" in tokens[0] and all(re.fullmatch(r"-?\d+", t) for t in tokens[1:4]):
+    elif len(tokens) >= 4 and "%" in tokens[0] and all(re.fullmatch(r"-?\d{1,19}", t) for t in tokens[1:4]):
+        # One integer conversion with a width of at most two digits: "%0999999999d" would make a 1 GB name.
+        if not re.fullmatch(r"[^%]*%0?\d{0,2}[diu][^%]*", tokens[0]):
+            raise ItkHeaderError(f"{what} has a pattern that is not a file-name format")
         lo, hi, step = (int(t) for t in tokens[1:4])
         if step == 0:
             raise ItkHeaderError(f"{what} has a pattern with step 0")
-        stop = hi + (1 if step > 0 else -1)
+        # Counted in Python integers before any name is made (len() of a huge range overflows).
+        count = max(0, (hi - lo) // step + 1)
+        if not 1 <= count <= most:
+            raise ItkHeaderError(f"{what} pattern names {count} files; this image can have 1 to {most}")
+        indices = range(lo, hi + (1 if step > 0 else -1), step)
         try:
-            names = [tokens[0] % i for i in range(lo, stop, step)]
-        except (TypeError, ValueError):
-            raise ItkHeaderError(f"{what} has a pattern that is not a file-name format: {tokens[0]!r}") from None
+            names = [tokens[0] % i for i in indices]
+        except (TypeError, ValueError, OverflowError):
+            raise ItkHeaderError(f"{what} has a pattern that is not a file-name format") from None
     else:
         names = [value.strip()]
+    if len(names) > most:
+        raise ItkHeaderError(f"{what} lists {len(names)} files; this image can have 1 to {most}")
     return [p if p.is_absolute() else base / p for p in (Path(n) for n in names)]
 
 
 def _axis_geometry(vectors: list[np.ndarray]) -> tuple[tuple[float, ...], np.ndarray]:
-    """Spacing and unit direction columns from per-axis step vectors; a negative step flips its direction."""
+    """Spacing and unit direction columns from per-axis step vectors; a negative step flips its direction.
+
+    Refuses a zero, infinite or undefined step and axes that (nearly) coincide, which describe no 3D grid.
+    """
+    from medpriv_desktop.core.imaging.volume import MIN_DIRECTION_DET
+
     spacing = []
     cols = []
     for v in vectors:
+        if not np.all(np.isfinite(v)):
+            raise ItkGeometryError("an axis has an infinite or undefined voxel size")
         norm = float(np.linalg.norm(v))
         if not np.isfinite(norm) or norm == 0:
-            raise ItkHeaderError("an axis has a zero or undefined voxel step")
+            raise ItkGeometryError("an axis has a zero, infinite or undefined voxel size")
         spacing.append(norm)
         cols.append(v / norm)
-    return tuple(spacing), np.column_stack(cols)
+    direction = np.column_stack(cols)
+    if abs(float(np.linalg.det(direction))) < MIN_DIRECTION_DET:
+        raise ItkGeometryError("two voxel axes point the same way (singular orientation matrix)")
+    return tuple(spacing), direction
 
 
 # -- NRRD ---------------------------------------------------------------------------------------------------------
 
 
 def _nrrd_header(path: Path) -> ItkHeader:
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         magic = fh.readline(64).strip()
     if not re.fullmatch(rb"NRRD000[1-5]", magic):
         raise ItkHeaderError(f"unsupported NRRD version {magic[:12].decode('latin-1')!r}")
@@ -194,6 +234,8 @@ def _nrrd_header(path: Path) -> ItkHeader:
         ndim = int(fields["dimension"])
     except ValueError:
         raise ItkHeaderError(f"NRRD dimension is not a number: {fields['dimension']!r}") from None
+    if not 1 <= ndim <= MAX_DIMENSION:
+        raise ItkHeaderError(f"NRRD dimension {ndim} is not between 1 and {MAX_DIMENSION}")
     sizes = _ints(fields["sizes"], "NRRD sizes")
     if len(sizes) != ndim:
         raise ItkHeaderError(f"NRRD sizes has {len(sizes)} entries for dimension {ndim}")
@@ -214,7 +256,7 @@ def _nrrd_header(path: Path) -> ItkHeader:
             domain = [k.lower() in _DOMAIN_KINDS for k in kinds]
     # Singleton non-domain axes change nothing in the layout; larger ones make a vector (or 4D) image.
     dims = tuple(s for s, d in zip(sizes, domain) if d)
-    components = int(np.prod([s for s, d in zip(sizes, domain) if not d], dtype=np.int64))
+    components = math.prod(s for s, d in zip(sizes, domain) if not d)  # Python integers: no overflow
     header = ItkHeader(path, "nrrd", tuple(sizes), dims, components, dtype, encoding, None, data_offset or 0)
     try:
         header.line_skip = int(fields.get("lineskip", 0))
@@ -224,7 +266,7 @@ def _nrrd_header(path: Path) -> ItkHeader:
     if header.line_skip < 0 or header.byte_skip < -1 or (header.byte_skip == -1 and encoding != "raw"):
         raise ItkHeaderError("NRRD byte skip -1 works only with raw encoding; skips cannot be negative")
     if "datafile" in fields:
-        header.data_files = _data_files(fields["datafile"], path.parent, list_names, "NRRD data file")
+        header.data_files = _data_files(fields["datafile"], path.parent, list_names, "NRRD data file", sizes)
     if components == 1 and len(dims) >= 3:
         _nrrd_geometry(header, fields, directions, domain)
     return header
@@ -247,7 +289,9 @@ def _nrrd_geometry(header: ItkHeader, fields: dict[str, str], directions, domain
         header.spacing, header.direction = _axis_geometry([flip * v for v in vecs])
     elif "spacings" in fields:
         sp = _floats(fields["spacings"].lower(), len(domain), "NRRD spacings")
-        steps = [sp[i] if np.isfinite(sp[i]) and sp[i] != 0 else 1.0 for i in axes]
+        steps = [sp[i] for i in axes]
+        if not all(np.isfinite(steps)) or 0 in steps:
+            raise ItkGeometryError("an axis has a zero, infinite or undefined voxel size")
         header.spacing, header.direction = _axis_geometry([s * np.eye(3)[n] for n, s in enumerate(steps)])
     if "spaceorigin" in fields:
         org = re.findall(r"\(([^)]*)\)", fields["spaceorigin"])
@@ -301,6 +345,8 @@ def _meta_header(path: Path) -> ItkHeader:
         header_size = int(fields.get("headersize", "0"))
     except ValueError:
         raise ItkHeaderError("MetaImage NDims, ElementNumberOfChannels or HeaderSize is not a whole number") from None
+    if not 1 <= ndim <= MAX_DIMENSION:
+        raise ItkHeaderError(f"MetaImage NDims {ndim} is not between 1 and {MAX_DIMENSION}")
     dims = _ints(fields["dimsize"], "MetaImage DimSize")
     if len(dims) != ndim:
         raise ItkHeaderError(f"MetaImage DimSize has {len(dims)} entries for NDims {ndim}")
@@ -313,7 +359,7 @@ def _meta_header(path: Path) -> ItkHeader:
     value = fields["elementdatafile"]
     local = value.upper() == "LOCAL"
     header = ItkHeader(path, "metaimage", tuple(sizes), tuple(dims), channels, dtype, encoding,
-                       None if local else _data_files(value, path.parent, rest, "MetaImage ElementDataFile"),
+                       None if local else _data_files(value, path.parent, rest, "MetaImage ElementDataFile", sizes),
                        data_offset)
     if not local and header_size:
         if header_size < -1 or (header_size == -1 and encoding != "raw"):

@@ -60,6 +60,34 @@ def _check_codes(codes: str) -> str:
     return codes
 
 
+class GeometryError(ValueError):
+    """Voxel sizes, axis directions or origin that describe no real grid (zero, NaN, infinite, singular)."""
+
+
+#: Smallest |det| of the direction matrix accepted: below it two voxel axes (nearly) coincide.
+MIN_DIRECTION_DET = 1e-6
+
+
+def geometry_problem(spacing, direction, origin) -> str | None:
+    """Why this geometry describes no usable grid (one short reason), or None when it is fine.
+
+    Refused: a spacing that is zero, negative, NaN or infinite; a direction matrix that is not 3x3, holds NaN or
+    infinity, or is singular (two axes parallel or one of zero length); a NaN or infinite origin.
+    """
+    sp = np.asarray(spacing, dtype=float).ravel()
+    if sp.shape != (3,) or not np.all(np.isfinite(sp)) or np.any(sp <= 0):
+        return "a voxel size is zero, negative, infinite or undefined"
+    d = np.asarray(direction, dtype=float)
+    if d.size != 9 or not np.all(np.isfinite(d)):
+        return "the axis directions are undefined"
+    if abs(float(np.linalg.det(d.reshape(3, 3)))) < MIN_DIRECTION_DET:
+        return "two voxel axes point the same way (singular orientation matrix)"
+    o = np.asarray(origin, dtype=float).ravel()
+    if o.shape != (3,) or not np.all(np.isfinite(o)):
+        return "the origin is infinite or undefined"
+    return None
+
+
 @dataclass
 class Volume:
     """A 3D image: voxels plus RAS+ geometry (see the module docstring for the convention).
@@ -82,8 +110,9 @@ class Volume:
         self.spacing = tuple(float(s) for s in self.spacing)  # type: ignore[assignment]
         self.origin = tuple(float(o) for o in self.origin)  # type: ignore[assignment]
         self.direction = np.asarray(self.direction, dtype=float).reshape(3, 3)
-        if any(s <= 0 for s in self.spacing):
-            raise ValueError(f"spacing must be positive, got {self.spacing}")
+        problem = geometry_problem(self.spacing, self.direction, self.origin)
+        if problem:
+            raise GeometryError(problem)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(shape={self.shape}, dtype={self.array.dtype}, spacing="
@@ -98,9 +127,11 @@ class Volume:
         """Build a volume from a 4x4 RAS+ affine (e.g. nibabel's)."""
         a = np.asarray(affine, dtype=float)
         m = a[:3, :3]
+        if not np.all(np.isfinite(a[:3])):
+            raise GeometryError("the affine holds an infinite or undefined value")
         spacing = np.linalg.norm(m, axis=0)
         if np.any(spacing <= 0):
-            raise ValueError("affine has a zero-length voxel axis")
+            raise GeometryError("the affine has a zero-length voxel axis")
         return cls(array, tuple(spacing), tuple(a[:3, 3]), m / spacing, modality, dict(meta or {}))
 
     @property

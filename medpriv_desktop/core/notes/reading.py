@@ -60,7 +60,11 @@ def decode_note(data: bytes, path: Path | str, encoding: str | None = None) -> s
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError("starts with a UTF-16 byte order mark but is not valid UTF-16", path=path,
+                             hint="re-save it as UTF-8 or UTF-16") from None
     if looks_binary(data):
         raise InputError("binary file, not a text note", path=path, hint="only plain-text notes can be de-identified")
     try:

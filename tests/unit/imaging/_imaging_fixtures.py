@@ -161,3 +161,48 @@ def write_dicom_series(folder: Path, hu: np.ndarray, spacing=(0.8, 0.8, 2.5), or
         ds.save_as(str(p), enforce_file_format=True)
         files.append(p)
     return files
+
+
+def in_time(fn, seconds: float = 20.0):
+    """``fn()`` run in a daemon thread, so that a reader that blocks (on a FIFO) fails the test instead of hanging
+    it; its result is returned and its exception re-raised here."""
+    import threading
+
+    outcome: list = []
+
+    def target():
+        try:
+            outcome.append(("ok", fn()))
+        except BaseException as exc:  # handed over to the test's thread
+            outcome.append(("raised", exc))
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert outcome, f"blocked for {seconds} s"
+    kind, value = outcome[0]
+    if kind == "raised":
+        raise value
+    return value
+
+
+def run_limited(code: str, memory_mb: int = 512, timeout: float = 120.0):
+    """Run Python ``code`` in a child whose address space may grow by only ``memory_mb`` beyond its imports.
+
+    For regression tests of memory blow-ups: if the bound they check ever breaks, the child fails with a
+    MemoryError instead of the test run eating the machine's memory. ``code`` may use ``limit()`` to apply the
+    limit once its imports are done. Returns the CompletedProcess (text).
+    """
+    import os
+    import subprocess
+    import sys
+
+    prelude = (
+        "import resource\n"
+        "def limit():\n"
+        "    vm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmSize:'))\n"
+        f"    cap = vm * 1024 + {memory_mb} * 1024 * 1024\n"
+        "    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))\n")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=timeout,
+                          env=env)
