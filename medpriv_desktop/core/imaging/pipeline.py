@@ -133,7 +133,7 @@ def _audit(entry: ModelEntry, volume: Volume, seg: SegmentationResult, result: P
     try:
         from medpriv_desktop.core.audit import AuditLog
 
-        AuditLog().record("imaging.segment", model_id=entry.card.id, model_version=entry.card.version,
+        AuditLog().record("imaging.segment", **entry.audit_fields(),
                           structures=len(seg.labelmap.present_values()), voxels=int(volume.array.size),
                           qc=result.qc.counts() if result.qc else None, kind=volume.modality)
     except Exception:  # the audit log must never make a finished segmentation fail
