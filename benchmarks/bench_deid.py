@@ -1,16 +1,16 @@
-"""De-identification benchmark: MedPriv `medpriv deid` vs Presidio's default recognizers, side by side, through the
-shared harness (``../shared/tools/deid_eval.py``) on the PhysioNet deid notes: token recall/precision per category
-and notes/s of the whole CLI (start-up included).
+"""De-identification benchmark: ``medpriv deid`` (rules + tagger) and the rules-only path, side by side, through the
+shared tools, on data split the honest way.
 
-Usage: python benchmarks/bench_deid.py [--runs 1] [--skip-presidio] [--extra-args "--rules-only"]
-                                       [--presidio-spacy-model PATH_OR_PACKAGE]
-Presidio's default configuration needs a spaCy NER model, which is not a dependency of the project: pass one with
-``--presidio-spacy-model`` (or ``MEDPRIV_PRESIDIO_SPACY_MODEL``), e.g. an unpacked ``en_core_web_sm`` 3.8 folder;
-the column is then ``presidio-default-<model>``. Without one the column is ``presidio-default-blank`` (Presidio's
-default recognizers on a blank pipeline, no NER), which is not the out-of-the-box configuration.
-The machine's load average is recorded (other processes share the 2 cores), and `medpriv deid` is also timed
-alone on the same notes: wall clock and CPU seconds (start-up included).
-Prints a table and writes ``benchmarks/results/deid.json``. Skips with a message when the shared data is absent.
+Parts measured, each with the whole CLI (start-up included):
+- ``tuning`` and ``locked`` parts of the PhysioNet development notes (the fixed patient split of
+  ``medpriv_desktop/core/notes/dev_split.py``) through ``../shared/tools/deid_eval.py``: token recall/precision per
+  category, span recall, notes/s. The locked part prints totals only, as everywhere;
+- ``invented-dev`` (``../shared/data/notes/invented-dev``, tuned on freely) and the project's held-out
+  ``tests/fixtures/invented_notes`` through ``../shared/tools/leak_check.py``: planted PHI strings that survive.
+
+Usage: python benchmarks/run.py deid [--systems=full,rules] [--presidio-spacy-model=PATH]
+``--presidio-spacy-model`` adds Presidio's default configuration as a third column on the PhysioNet parts.
+Prints a table and writes ``benchmarks/results/deid.json``; skips with a message when the shared data is absent.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import medpriv_desktop  # noqa: F401  - offline switches before anything else
+
 REPO = Path(__file__).resolve().parents[1]
+SYSTEMS = {"full": "", "rules": "--rules-only"}
 
 
 def shared_dir() -> Path | None:
@@ -35,13 +38,30 @@ def shared_dir() -> Path | None:
     return p if (p / "notes" / "physionet-deid").is_dir() else None
 
 
-def run_harness(data: Path, binary: str, extra: str = "", env: dict | None = None) -> dict:
-    """Run the harness once; parse its per-category lines and summary."""
-    tool = data.parent / "tools" / "deid_eval.py"
-    cmd = [sys.executable, str(tool), str(data), binary] + ([f"--extra-args={extra}"] if extra else [])
+def write_part(data: Path, part: str, dest: Path) -> int:
+    """Write one part of the PhysioNet notes in the corpus format under ``dest/notes/physionet-deid``."""
+    from medpriv_desktop.core.notes.eval_parts import select_part
+    from medpriv_desktop.core.notes.evaluation import read_physionet_corpus
+
+    docs = select_part(read_physionet_corpus(data / "notes" / "physionet-deid"), part)
+    folder = dest / "notes" / "physionet-deid"
+    folder.mkdir(parents=True)
+    with open(folder / "id.text", "w", encoding="latin-1") as fh, \
+            open(folder / "id-phi.phrase", "w", encoding="latin-1") as ph:
+        for d in docs:
+            p, n = d.doc_id.split("-", 1)
+            fh.write(f"START_OF_RECORD={p}||||{n}||||\n{d.text}||||END_OF_RECORD\n")
+            for s, e, t in d.spans:
+                ph.write(f"{p} {n} {s} {e} {t} {d.text[s:e]}\n")
+    return len(docs)
+
+
+def run_harness(data: Path, tools: Path, binary: str, extra: str = "", env: dict | None = None) -> dict:
+    """Run ``deid_eval.py`` once; parse its per-category lines and summary (totals only)."""
+    cmd = [sys.executable, str(tools / "deid_eval.py"), str(data), binary] + ([f"--extra-args={extra}"] if extra else [])
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO), env=env)
     out = r.stdout
-    res: dict = {"raw": out.strip().splitlines()[-4:], "categories": {}}
+    res: dict = {"categories": {}}
     for m in re.finditer(r"^\s+(\S+)\s+token recall ([\d.]+) \((\d+)/(\d+)\)", out, re.M):
         res["categories"][m.group(1)] = {"recall": float(m.group(2)), "hit": int(m.group(3)), "total": int(m.group(4))}
     m = re.search(r"([\d.]+) notes/s", out)
@@ -50,107 +70,92 @@ def run_harness(data: Path, binary: str, extra: str = "", env: dict | None = Non
     if m:
         res.update(recall=float(m.group(1)), precision=float(m.group(2)), tp=int(m.group(3)), fp=int(m.group(4)),
                    fn=int(m.group(5)))
-    m = re.search(r"span recall ([\d.]+)", out)
-    res["span_recall"] = float(m.group(1)) if m else None
+    m = re.search(r"span recall ([\d.]+) \((\d+)/(\d+)\)", out)
+    if m:
+        res.update(span_recall=float(m.group(1)), spans=int(m.group(3)))
     if r.returncode != 0:
-        res["error"] = (r.stdout + r.stderr)[-500:]
+        res["error"] = f"harness exited {r.returncode}"
     return res
 
 
-def time_cli(data: Path, binary: str, extra: str = "", runs: int = 1) -> list[dict]:
-    """Wall-clock and CPU seconds (user + system, from the child's rusage) of ``medpriv deid IN -o OUT`` on the 591
-    notes, start-up included. On a shared machine the wall clock depends on the other processes; the CPU seconds say
-    what one free core would take."""
-    import resource
-    import time
+def run_leak_check(cases: Path, tools: Path, binary: str, extra: str = "") -> dict:
+    """Run ``leak_check.py``; keep its per-category counts and last line (never the leaked strings)."""
+    cmd = [sys.executable, str(tools / "leak_check.py"), str(cases), binary] + extra.split()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=str(REPO))
+    res: dict = {"categories": {}}
+    for m in re.finditer(r"^\s+([A-Z]+)\s+(\d+) / (\d+)$", r.stdout, re.M):
+        res["categories"][m.group(1)] = {"leaked": int(m.group(2)), "total": int(m.group(3))}
+    m = re.search(r"leaked (\d+) of (\d+) PHI strings \(names (\d+) of (\d+)\); kept (\d+) of (\d+)", r.stdout)
+    if m:
+        leaked, total = int(m.group(1)), int(m.group(2))
+        res.update(leaked=leaked, total=total, surviving=round(leaked / max(total, 1), 4),
+                   names_leaked=int(m.group(3)), names=int(m.group(4)), kept=int(m.group(5)), keep_total=int(m.group(6)))
+    m = re.search(r"\(([\d.]+) s\)", r.stdout)
+    res["seconds"] = float(m.group(1)) if m else None
+    if r.returncode != 0:
+        res["error"] = f"leak check exited {r.returncode}"
+    return res
 
-    text = (data / "notes" / "physionet-deid" / "id.text").read_text(encoding="latin-1")
-    recs = re.findall(r"START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", text, re.S)
-    out = []
-    with tempfile.TemporaryDirectory() as td:
-        src = Path(td) / "in"
-        src.mkdir()
-        for p, n, body in recs:
-            (src / f"p{int(p):04d}_n{int(n):04d}.txt").write_text(body, encoding="utf-8")
-        chars = sum(len(b) for _, _, b in recs)
-        for k in range(runs):
-            dst = Path(td) / f"out{k}"
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-            t0 = time.perf_counter()
-            r = subprocess.run([binary, "deid", str(src), "-o", str(dst), "-q"] + extra.split(), capture_output=True)
-            wall = time.perf_counter() - t0
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            out.append({"notes": len(recs), "mean_chars": round(chars / max(len(recs), 1)), "wall_s": round(wall, 2),
-                        "cpu_s": round(cpu, 2), "notes_per_s_wall": round(len(recs) / wall, 1),
-                        "notes_per_cpu_s": round(len(recs) / max(cpu, 1e-9), 1), "load_avg_1min_before": load,
-                        "returncode": r.returncode})
-    return out
+
+def _presidio_shim(td: Path, model: str) -> tuple[str, dict]:
+    shim = td / "presidio-default"
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'benchmarks' / 'presidio_default_deid.py'} \"$@\"\n")
+    shim.chmod(0o755)
+    return str(shim), dict(os.environ, MEDPRIV_PRESIDIO_SPACY_MODEL=model)
 
 
 def main() -> int:
-    """Run both systems and print the comparison."""
+    """Run every system on every part and print the comparison."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=1, help="repeat our run for a speed median")
-    ap.add_argument("--skip-presidio", action="store_true")
-    ap.add_argument("--extra-args", default="", help="extra arguments for medpriv deid")
-    ap.add_argument("--presidio-spacy-model", default=os.environ.get("MEDPRIV_PRESIDIO_SPACY_MODEL"),
-                    help="spaCy model (folder or package) for Presidio's default configuration")
+    ap.add_argument("--systems", default="full,rules", help="full (rules + tagger) and/or rules (--rules-only)")
+    ap.add_argument("--presidio-spacy-model", default=os.environ.get("MEDPRIV_PRESIDIO_SPACY_MODEL"))
     a = ap.parse_args()
     data = shared_dir()
     if data is None:
         print("skipped: ../shared/data/notes/physionet-deid (or MEDPRIV_DATA) not present")
         return 0
-    ours_bin = str(Path(sys.executable).parent / "medpriv")
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    runs = [run_harness(data, ours_bin, a.extra_args) for _ in range(a.runs)]
-    load_after_ours = os.getloadavg() if hasattr(os, "getloadavg") else None
-    ours = runs[-1]
-    speeds = sorted(r["notes_per_s"] for r in runs if r.get("notes_per_s"))
-    ours["notes_per_s_median"] = speeds[len(speeds) // 2] if speeds else None
-    ours["cli_timing"] = time_cli(data, ours_bin, a.extra_args, max(a.runs, 1))
-    systems = {"medpriv": ours}
-    if not a.skip_presidio:
-        with tempfile.TemporaryDirectory() as td:
-            shim = Path(td) / "presidio-default"
-            shim.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'benchmarks' / 'presidio_default_deid.py'} \"$@\"\n")
-            shim.chmod(0o755)
-            env = dict(os.environ)
-            env.pop("MEDPRIV_PRESIDIO_SPACY_MODEL", None)
-            label = "presidio-default-blank"
-            if a.presidio_spacy_model:
-                env["MEDPRIV_PRESIDIO_SPACY_MODEL"] = a.presidio_spacy_model
-                stem = Path(a.presidio_spacy_model).name.lower()
-                label = "presidio-default-" + ("sm" if "_sm" in stem else "lg" if "_lg" in stem else "md" if "_md" in stem else stem)
-            systems[label] = run_harness(data, str(shim), env=env)
-    cats = sorted({c for s in systems.values() for c in s["categories"]})
-    names = list(systems)
-    print(f"{'category':20s}" + "".join(f"{n:>26s}" for n in names))
+    tools = data.parent / "tools"
+    binary = str(Path(sys.executable).parent / "medpriv")
+    systems = [s for s in a.systems.split(",") if s in SYSTEMS]
+    results: dict = {s: {} for s in systems}
+    with tempfile.TemporaryDirectory() as td:
+        parts = {}
+        for part in ("tuning", "locked"):
+            parts[part] = Path(td) / part
+            n = write_part(data, part, parts[part])
+            print(f"{part}: {n} notes", flush=True)
+        for s in systems:
+            for part, folder in parts.items():
+                results[s][part] = run_harness(folder, tools, binary, SYSTEMS[s])
+                print(f"{s} {part}: {results[s][part].get('recall')} / {results[s][part].get('precision')}", flush=True)
+            for name, cases in (("invented-dev", data / "notes" / "invented-dev"),
+                                ("invented-test", REPO / "tests" / "fixtures" / "invented_notes")):
+                if (cases / "phi.json").is_file():
+                    results[s][name] = run_leak_check(cases, tools, binary, SYSTEMS[s])
+        if a.presidio_spacy_model:
+            shim, env = _presidio_shim(Path(td), a.presidio_spacy_model)
+            results["presidio"] = {part: run_harness(folder, tools, shim, env=env) for part, folder in parts.items()}
+    cols = [(s, p) for s in results for p in ("tuning", "locked")]
+    print(f"\n{'PhysioNet (harness)':22s}" + "".join(f"{s + ' ' + p:>20s}" for s, p in cols))
+    cats = sorted({c for s, p in cols for c in results[s][p].get("categories", {})})
     for c in cats:
-        row = ""
-        for n in names:
-            d = systems[n]["categories"].get(c)
-            cell = f"{d['recall']:.3f} ({d['hit']}/{d['total']})" if d else "-"
-            row += f"{cell:>26s}"
-        print(f"{c:20s}{row}")
-    for key in ("recall", "precision", "span_recall", "notes_per_s", "notes_per_s_median"):
-        print(f"{key:20s}" + "".join(f"{str(systems[n].get(key)):>26s}" for n in names))
-    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "load_avg_before": load_before, "load_avg_after_medpriv": load_after_ours,
-                          "load_avg_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
-              "presidio_spacy_model": a.presidio_spacy_model,
-              "reference": {"deid.pl": {"recall": 0.974, "precision": 0.738, "notes_per_s": 18.8},
-                            "presidio-default-sm (published)": {"recall": 0.582, "precision": 0.058, "notes_per_s": 26}},
-              "systems": systems}
+        cells = []
+        for s, p in cols:
+            d = results[s][p]["categories"].get(c)
+            cells.append(f"{d['recall']:.3f} ({d['hit']}/{d['total']})" if d else "-")
+        print(f"{c:22s}" + "".join(f"{x:>20s}" for x in cells))
+    for key in ("recall", "precision", "span_recall", "notes_per_s"):
+        print(f"{key:22s}" + "".join(f"{str(results[s][p].get(key)):>20s}" for s, p in cols))
+    print(f"\n{'planted PHI (leak check)':26s}" + "".join(f"{s + ' ' + n:>26s}" for s in systems
+                                                       for n in ("invented-dev", "invented-test")))
+    for key in ("leaked", "total", "surviving", "names_leaked", "kept", "keep_total", "seconds"):
+        print(f"{key:26s}" + "".join(f"{str(results[s].get(n, {}).get(key)):>26s}" for s in systems
+                                     for n in ("invented-dev", "invented-test")))
     out = REPO / "benchmarks" / "results" / "deid.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    for t in ours["cli_timing"]:
-        print(f"medpriv deid alone: {t['notes']} notes of ~{t['mean_chars']} chars, wall {t['wall_s']} s "
-              f"({t['notes_per_s_wall']} notes/s), CPU {t['cpu_s']} s ({t['notes_per_cpu_s']} notes per CPU second), "
-              f"1-min load before {t['load_avg_1min_before']}")
-    print(f"load average before {load_before}, after medpriv runs {load_after_ours}")
+    out.write_text(json.dumps({"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                                           "load_avg_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
+                               "results": results}, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 

@@ -1,13 +1,15 @@
 """``medpriv deid INPUT -o OUTPUT``: de-identify a folder of .txt notes (or a CSV column) offline.
 
 ``medpriv deid IN_DIR -o OUT_DIR`` writes one output per input ``.txt`` with the same name, tags by default.
-A summary with counts per category (no text) goes to stdout and to the audit log.
+A summary with counts per category (no text) goes to stdout and to the audit log. ``--help`` states what HIPAA Safe
+Harbor asks, what the tool detects and what it does not (:data:`SAFE_HARBOR`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,19 +17,75 @@ from typing import Any
 from medpriv_desktop.commands._common import (add_parser, add_restart, drive, positive_float, prepare_outputs,
                                               probability)
 
+#: The 18 HIPAA Safe Harbor identifiers (45 CFR 164.514(b)(2)(i)) and what ``medpriv deid`` does about each.
+SAFE_HARBOR: tuple[tuple[str, str, str], ...] = (
+    ("A", "names", "detected: patients, clinicians, relatives"),
+    ("B", "geographic subdivisions smaller than a state", "detected: streets, cities, ZIP codes (all five digits), "
+          "hospitals, wards, other places"),
+    ("C", "dates (except year); ages over 89", "detected: numeric and written dates, years, holidays; ages 90-129 "
+          "written in digits with a unit ('97 yo') or after 'age'. Not detected: ages in words or decades "
+          "('in her nineties')"),
+    ("D", "telephone numbers", "detected"),
+    ("E", "fax numbers", "detected"),
+    ("F", "email addresses", "detected"),
+    ("G", "social security numbers", "detected"),
+    ("H", "medical record numbers", "detected after a cue word (MRN, unit no...) or as a run of 7+ digits"),
+    ("I", "health plan beneficiary numbers", "partly: after insurance, policy, Medicare or Medicaid cue words, or "
+          "as a run of 7+ digits"),
+    ("J", "account numbers", "detected after a cue word, or as a run of 7+ digits"),
+    ("K", "certificate and license numbers", "detected after a cue word (license, DEA, NPI...)"),
+    ("L", "vehicle identifiers, licence plates", "NOT detected (only as a run of 7+ digits)"),
+    ("M", "device identifiers and serial numbers", "detected after a cue word (serial, S/N, lot, device id...)"),
+    ("N", "web URLs", "detected"),
+    ("O", "IP addresses", "detected"),
+    ("P", "biometric identifiers (finger and voice prints)", "NOT covered (not text)"),
+    ("Q", "full-face photographs and comparable images", "NOT covered: deid reads text only; images, and CT/MR of the "
+          "head from which a face can be rendered, are not de-identified"),
+    ("R", "any other unique identifying number, characteristic or code", "partly: numbers after an ID cue word and "
+          "long digit runs; characteristics (a rare condition, an occupation, an event in the news) NOT detected"),
+)
+
+
+def safe_harbor_text() -> str:
+    """The ``--help`` epilog: the Safe Harbor identifiers, what is covered, what the operators do, and the review."""
+    rows = "\n".join(textwrap.fill(f"({k}) {what}: {how}", 116, initial_indent="  ", subsequent_indent="      ")
+                     for k, what, how in SAFE_HARBOR)
+    return (
+        "HIPAA Safe Harbor (45 CFR 164.514(b)(2)) and this tool:\n" + rows + "\n\n"
+        "Operators: tag and mask replace every detected span (an age over 89 becomes [AGE] or **); a date loses every\n"
+        "element, or with --keep-year every element but a year within the last 89 years (an older year may be the\n"
+        "birth year of someone over 89; a two-digit year stays only if its 19xx reading is that recent). surrogate\n"
+        "writes keyed fake values and '90+' for an age over 89 (younger ages stay); date-shift tags all but dates.\n"
+        "Both move every date, year included, by the patient's offset (from the site's deid key, never 0), so the\n"
+        "intervals between one patient's dates hold; a year alone moves by 0 or 1 year. Shifted dates and fake\n"
+        "names are pseudonyms, not removal: for a Safe Harbor release use tag or mask.\n\n"
+        "Patients (surrogate, date-shift): --patient-id or --id-column say which notes share a patient; without them\n"
+        "each note is its own patient; --one-patient puts all notes under one (one date shift for all of them).\n\n"
+        "What the detector misses stays in the output: no detector finds every identifier. Review the output before\n"
+        "release; Safe Harbor also requires that you have no actual knowledge that what remains could identify a\n"
+        "person.")
+
 
 def register(sub: Any) -> None:
     """Add the ``deid`` command."""
-    p = add_parser(sub, "deid", "remove PHI from clinical notes (folder of .txt files or a CSV column)")
+    p = add_parser(sub, "deid", "remove PHI from clinical notes (folder of .txt files or a CSV column)",
+                   epilog=safe_harbor_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", type=Path, help="folder of .txt notes, or a CSV file with --csv")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (or CSV file with --csv)")
-    p.add_argument("--operator", choices=["tag", "mask", "surrogate"], default="tag",
-                   help="tag: [NAME], [DATE]...; mask: ****; surrogate: consistent fake values (default: tag)")
+    p.add_argument("--operator", choices=["tag", "mask", "surrogate", "date-shift"], default="tag",
+                   help="tag: [NAME], [DATE]...; mask: ****; surrogate: keyed fake values, consistent per patient; "
+                        "date-shift: dates moved by the patient's keyed offset, tags for the rest (default: tag)")
+    p.add_argument("--keep-year", action="store_true",
+                   help="tag and mask: keep the year of a date when it lies within the last 89 years "
+                        "('[DATE] 2019'); default: the whole date is replaced")
     p.add_argument("--csv", action="store_true", help="input is a CSV file; de-identify one column")
     p.add_argument("--text-column", help="CSV column holding the note text")
     p.add_argument("--id-column", help="CSV column naming the patient (consistent surrogates per patient)")
     p.add_argument("--patient-id", metavar="PATTERN|MAPPING.csv",
-                   help="folder mode: regex on the file name (first group = patient) or a CSV with file,patient")
+                   help="folder mode: regex on the file name (first group = patient) or a CSV with file,patient; "
+                        "a note it does not place is its own patient (default: each note is its own patient)")
+    p.add_argument("--one-patient", action="store_true",
+                   help="all notes (rows) belong to one patient: one date shift and one set of surrogates")
     p.add_argument("--encoding", help="decode notes with this encoding instead of UTF-8 (e.g. cp1252)")
     p.add_argument("--max-size", type=positive_float, default=16.0, help="largest note in MB (default 16)")
     p.add_argument("--rules-only", action="store_true", help="do not use the PHI model, only the rule recognizers")
@@ -52,8 +110,17 @@ def _run(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.errors import InputError
     from medpriv_desktop.core.notes.batch import deidentify_csv, deidentify_folder
     from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+    from medpriv_desktop.core.notes.operators import OperatorOptions
 
-    cfg = EngineConfig(threshold=args.threshold, use_model=not args.rules_only, model_id=args.model)
+    options = OperatorOptions(args.operator, keep_year=args.keep_year)  # a bad combination fails before any output
+    if args.one_patient and (args.patient_id or args.id_column):
+        which = "--patient-id" if args.patient_id else "--id-column"
+        raise InputError(f"--one-patient and {which} exclude each other",
+                         hint=f"--one-patient puts every note under one patient; {which} says which")
+    from medpriv_desktop.core.settings import load_settings
+
+    cfg = EngineConfig(threshold=args.threshold, use_model=not args.rules_only, model_id=args.model,
+                       site_models_dir=load_settings().site_models_dir)
 
     def factory() -> DeidEngine:
         return DeidEngine(cfg)
@@ -62,6 +129,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.csv:
         if not args.text_column:
             raise InputError("--csv needs --text-column", hint="name the column that holds the note text")
+        if args.patient_id:
+            raise InputError("--patient-id is for a folder of notes",
+                             hint="in CSV mode name the patient column with --id-column")
         from medpriv_desktop.core.resume import file_manifest_path
 
         if not args.input.is_file():
@@ -70,8 +140,8 @@ def _run(args: argparse.Namespace) -> int:
         side = args.output.with_name(args.output.name + ".partial")
         prepare_outputs([args.input, mapping], files=[("-o", args.output), ("-o (its part file)", side),
                                                       ("-o (its run manifest)", file_manifest_path(args.output))])
-        job = deidentify_csv(args.input, args.output, factory, args.text_column, args.id_column, args.operator,
-                             args.encoding, restart=args.restart)
+        job = deidentify_csv(args.input, args.output, factory, args.text_column, args.id_column, options,
+                             args.encoding, restart=args.restart, one_patient=args.one_patient)
     else:
         if args.text_column or args.id_column:
             raise InputError("--text-column/--id-column need --csv")
@@ -79,12 +149,15 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError("input folder does not exist or is not a folder", path=args.input,
                              hint="pass --csv for a CSV file")
         prepare_outputs([args.input, mapping], folders=[("-o", args.output)])
-        job = deidentify_folder(args.input, args.output, factory, args.operator, args.patient_id, args.encoding,
-                                int(args.max_size * 1024 * 1024), restart=args.restart)
+        job = deidentify_folder(args.input, args.output, factory, options, args.patient_id, args.encoding,
+                                int(args.max_size * 1024 * 1024), restart=args.restart, one_patient=args.one_patient)
     summary = drive(job, args)
     AuditLog().record("notes.deid", **summary.as_audit_fields())
+    years = " (years kept)" if summary.keep_year else ""
     print(f"de-identified {summary.done} notes ({summary.already_done} already done, {len(summary.failed)} failed); "
-          f"operator {summary.operator}; model {summary.model_id or 'rules only'}")
+          f"operator {summary.operator}{years}; model {summary.model_id or 'rules only'}")
+    if options.keyed:
+        print(f"  patients: {summary.patient_line()}")
     for cat, n in sorted(summary.counts.items()):
         print(f"  {cat:10s} {n}")
     for path, reason in summary.failed:

@@ -38,6 +38,12 @@ def register_eval(esub: Any) -> None:
     d.add_argument("--rules-only", action="store_true", help="rules without the PHI model")
     d.add_argument("--model", help="phi-ner model id")
     d.add_argument("--limit", type=non_negative_int, default=0, help="only the first N documents")
+    d.add_argument("--part", choices=["all", "tuning", "locked"], default="all",
+                   help="one side of the fixed patient split of the development notes (core/notes/dev_split.py); "
+                        "'locked' prints totals and intervals only and refuses --misses")
+    d.add_argument("--intervals", action="store_true",
+                   help="add bootstrap 95%% intervals (patients resampled) and span leak rates (on by default "
+                        "with --part tuning/locked)")
     d.set_defaults(handler=_run_deid)
 
 
@@ -47,23 +53,36 @@ def _run_deid(args: argparse.Namespace) -> int:
     _keep_torch_out()
     from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.fileio import atomic_write_text
+    from medpriv_desktop.core.notes import eval_parts
     from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
     from medpriv_desktop.core.notes.evaluation import evaluate_corpus, read_corpus, write_misses
 
+    eval_parts.check_locked_options(args.part, args.misses, args.limit)
     prepare_outputs([args.corpus], files=[("--misses", args.misses), ("--json", args.json)])
-    docs = read_corpus(args.corpus, args.format)
+    docs = eval_parts.select_part(read_corpus(args.corpus, args.format), args.part)
     if args.limit:
         docs = docs[: args.limit]
-    engine = DeidEngine(EngineConfig(use_model=not args.rules_only, model_id=args.model))
-    report = drive(evaluate_corpus(docs, engine), args)
-    print(f"{report.docs} documents; model {engine.model_id or 'rules only'}")
+    from medpriv_desktop.core.settings import load_settings
+
+    engine = DeidEngine(EngineConfig(use_model=not args.rules_only, model_id=args.model,
+                                     site_models_dir=load_settings().site_models_dir))
+    per_doc: list = []
+    report = drive(evaluate_corpus(docs, engine, per_doc), args)
+    print(f"{report.docs} documents ({args.part}); model {engine.model_id or 'rules only'}")
     print(report.table())
+    result = report.as_dict()
+    if args.intervals or args.part != "all":
+        table = eval_parts.bootstrap_table(docs, per_doc)
+        print(eval_parts.format_table(table, len({eval_parts.patient_of(d) for d in docs}), len(docs)))
+        result["intervals"] = eval_parts.table_as_dict(table)
+    result["part"] = args.part
     if args.json:
-        atomic_write_text(args.json, json.dumps(report.as_dict(), indent=2) + "\n")
+        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
     if args.misses:
         n = write_misses(report, docs, args.misses)
         print(f"{n} missed spans written to {args.misses} (contains note text)", file=sys.stderr)
     allc = report.token["ALL"]
-    AuditLog().record("notes.eval", **engine.model_fields, docs=report.docs, token_tp=allc.tp, token_fp=allc.fp,
+    AuditLog().record("notes.eval", **engine.model_fields, site_recognizers_hash=engine.site_recognizers_hash,
+                      docs=report.docs, token_tp=allc.tp, token_fp=allc.fp,
                       token_fn=allc.fn)
     return 0

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medpriv_desktop.core import paths
+from medpriv_desktop.core.logging import path_ref  # file names and paths are PHI: the log holds keyed references
 
 SETTINGS_VERSION = 1
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Settings(BaseModel):
         "exists (core/models/site.py)")
     default_segmentation_model: str | None = None
     default_report_model: str | None = None
-    deid_operator: Literal["tag", "mask", "surrogate"] = "tag"
+    deid_operator: Literal["tag", "mask", "surrogate", "date-shift"] = "tag"
     deid_threshold: float = Field(default=0.5, ge=0, le=1)
     test_time_flips: bool = False
     show_patient_identity: bool = False
@@ -68,13 +69,13 @@ def load_settings(path: Path | None = None) -> Settings:
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
-        log.warning("settings file %s unreadable (%s); using defaults", path, type(exc).__name__)
+        log.warning("settings file %s unreadable (%s); using defaults", path_ref(path), type(exc).__name__)
         return Settings()
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
-        log.warning("settings file %s: invalid values for %s; using defaults for them", path, sorted(bad))
+        log.warning("settings file %s: invalid values for %s; using defaults for them", path_ref(path), sorted(bad))
         return Settings.model_validate({k: v for k, v in raw.items() if k not in bad})
 
 

@@ -130,7 +130,7 @@ def drive_notes(app, win, out: Path, work: Path, checks: dict) -> bool:
     checks["planted_items"] = len(planted)
     checks["all_highlighted"] = all(_covered(ws.input_edit, i, v) for _, v, i in planted)
     results = {}
-    for op in ("tag", "surrogate", "date_shift", "mask"):
+    for op in ("tag", "surrogate", "date-shift", "mask"):
         deid.operator_combo.setCurrentIndex(deid.operator_combo.findData(op))
         app.processEvents()
         output = ws.output_edit.toPlainText()

@@ -37,6 +37,13 @@ def test_folder_batch_counts_and_outputs(qtbot, tmp_path):
     assert dict(result.counts) == ws.batch.table_counts()
     out = tmp_path / "notes_deidentified"
     assert sorted(p.name for p in out.glob("*.txt")) == ["a.txt", "b.txt", "c.txt"]
+    # the window's batch writes the same audit entry as `medpriv deid` (action, counts, no text)
+    import json
+
+    from medpriv_desktop.core.audit import AuditLog
+
+    last = json.loads(AuditLog().path.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["action"] == "notes.deid" and last["notes_done"] == 3 and "Anna" not in json.dumps(last)
     assert "Anna" not in (out / "a.txt").read_text() and "[DATE]" in (out / "b.txt").read_text()
     assert (out / "c.txt").read_text() == "Nothing to hide here."
 

@@ -3,6 +3,7 @@ save. A small regex detector stands in for the Presidio engine (the real engine 
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import re
 import time
@@ -129,11 +130,42 @@ def test_operators_change_the_output(qtbot, workspace):
     first_line, second_line = out.splitlines()[:2]
     surrogate = first_line.split(" seen on")[0].removeprefix("Patient ")
     assert surrogate in second_line
-    deid.shift_spin.setValue(10)
-    deid.set_operator("date_shift")
+    # Date shift: the patient's keyed offset (no offset to choose; updated for issue 17, item 7)
+    deid.set_operator("date-shift")
+    deid.patient_edit.setText("p7")
+    days = deid.surrogator.date_offset("p7")
     out = workspace.output_edit.toPlainText()
-    assert "3/24/2019" in out and "3/31/2019" in out  # both dates moved by 10 days: the interval is kept
-    assert "[NAME]" in out
+    first, second = (dt.date(2019, 3, d) + dt.timedelta(days=days) for d in (14, 21))
+    assert f"{first.month}/{first.day}/{first.year}" in out and f"{second.month}/{second.day}/{second.year}" in out
+    assert "[NAME]" in out and deid.shift_label.text() == f"Date shift: {days:+d} days"
+
+
+def test_date_shift_is_keyed_per_patient_and_matches_the_command_line(qtbot, workspace):
+    """The window has no offset to choose: it shows the patient's keyed offset and renders through the engine's code
+    path, so its output is what `medpriv deid` writes for the same patient."""
+    from PySide6.QtWidgets import QSpinBox
+
+    from medpriv_desktop.core.keys import load_key
+    from medpriv_desktop.core.notes.batch import own_patient
+    from medpriv_desktop.core.notes.operators import OperatorOptions, apply_operator
+    from medpriv_desktop.core.notes.surrogates import Surrogator
+
+    deid = workspace.deid
+    assert not deid.findChildren(QSpinBox)
+    deid.set_text(NOTE, source_name="a.txt")
+    assert deid.run_detection()
+    qtbot.waitUntil(lambda: not workspace.runner.busy and deid.review is not None, timeout=5000)
+    spans = workspace.detector.analyze(NOTE)
+    engine = Surrogator(load_key("deid"))
+    for operator in ("date-shift", "surrogate"):
+        deid.set_operator(operator)
+        for typed, patient in (("", own_patient("note", "a.txt")), ("p7", "p7"), ("MRN-2", "MRN-2")):
+            deid.patient_edit.setText(typed)
+            assert deid.output_text == apply_operator(OperatorOptions(operator), NOTE, spans, engine, patient)
+            assert deid.shift_label.text() == f"Date shift: {engine.date_offset(patient):+d} days"
+            assert deid.shift_label.isEnabled()
+    deid.set_operator("tag")
+    assert not deid.shift_label.isEnabled()
 
 
 def test_editing_the_note_drops_stale_highlights(qtbot, workspace):

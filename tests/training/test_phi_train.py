@@ -1,4 +1,6 @@
-"""Train a 1-layer PHI model for a few steps, export it as a bundle and run it in the app's engine."""
+"""The PHI tagger's training path end to end at toy size: train a 1-layer tagger, export the int8 bundle, choose the
+threshold through the app's runtime, write the card, load it in the engine; plus the pure parts (token labels,
+threshold rule, the tuning/validation split)."""
 
 from __future__ import annotations
 
@@ -6,29 +8,73 @@ import pytest
 
 pytest.importorskip("torch")
 
-from training.phi.bundle import export_phi_bundle  # noqa: E402
+from training.phi.data import BIO, LabelledText, token_labels, tuning_train_val  # noqa: E402
 from training.phi.physionet import AnnotatedNote  # noqa: E402
-from training.phi.train import BIO, TrainConfig, train_phi_model  # noqa: E402
+from training.phi.select import choose_threshold  # noqa: E402
+from training.phi.train import TrainConfig, train_phi_model  # noqa: E402
 
 
-def test_tiny_training_exports_a_loadable_bundle(medpriv_home):
+@pytest.mark.parametrize("offsets,spans,expected", [
+    ([(0, 2), (3, 8), (8, 10), (11, 15)], [(3, 10, "NAME")], ["O", "B-NAME", "I-NAME", "O"]),
+    ([(0, 4), (5, 9)], [(0, 4, "NAME"), (5, 9, "NAME")], ["B-NAME", "B-NAME"]),  # two spans: two B
+    ([(0, 3), (4, 7)], [], ["O", "O"]),
+    ([(0, 5), (5, 6), (6, 10)], [(0, 10, "CONTACT")], ["B-CONTACT", "I-CONTACT", "I-CONTACT"]),
+])
+def test_token_labels(offsets, spans, expected):
+    assert [BIO[i] for i in token_labels(offsets, spans)] == expected
+
+
+def test_tuning_val_split_is_by_patient_and_about_a_quarter():
+    notes = [AnnotatedNote(str(p), str(n), "x") for p in range(20) for n in range(p % 4 + 1)]
+    train, val = tuning_train_val(notes)
+    assert not {n.patient for n in train} & {n.patient for n in val}
+    assert 0.2 <= len(val) / len(notes) <= 0.4
+    assert tuning_train_val(list(reversed(notes)))[1] == [n for n in reversed(notes) if n.patient in
+                                                            {v.patient for v in val}]
+
+
+@pytest.mark.parametrize("scores,expected", [
+    # the highest threshold that still reaches the recall target with enough precision
+    ({0.3: {"recall": 0.99, "precision": 0.86}, 0.5: {"recall": 0.975, "precision": 0.9},
+      0.7: {"recall": 0.95, "precision": 0.95}}, 0.5),
+    # none reaches the target: the best recall among precise enough thresholds
+    ({0.3: {"recall": 0.99, "precision": 0.5}, 0.5: {"recall": 0.96, "precision": 0.88},
+      0.7: {"recall": 0.94, "precision": 0.95}}, 0.5),
+    # a garbage model (nothing precise): the most precise threshold, never the all-PHI one
+    ({0.1: {"recall": 1.0, "precision": 0.01}, 0.9: {"recall": 0.7, "precision": 0.2}}, 0.9),
+])
+def test_threshold_rule(scores, expected):
+    assert choose_threshold(scores, 0.97, 0.85)[0] == expected
+
+
+def test_tiny_training_exports_a_bundle_the_engine_loads(medpriv_home):
     import torch
 
-    cfg = TrainConfig(layers=1, epochs=1, synthetic=12, max_len=64, batch_size=8, lr=1e-4)
+    from training.phi.bundle import export_phi_bundle, set_threshold, write_card
+    from training.phi.run import load_recognizer
+    from training.phi.select import select_threshold
+
+    cfg = TrainConfig(layers=1, epochs=1, synthetic=12, physionet_repeat=1, max_len=64, batch_size=8, lr=1e-4,
+                      threads=1)
     notes = [AnnotatedNote("1", "1", "DR. ZORBLEWICK AWARE ON 8/18.", [(4, 14, "HCPName"), (25, 29, "Date")])]
     model, tok = train_phi_model(notes, cfg, log=lambda *_: None)
     assert model.config.num_hidden_layers == 1 and model.config.num_labels == len(BIO)
-    before = {k: v.clone() for k, v in model.state_dict().items() if "classifier" in k}
-    assert all(torch.isfinite(v).all() for v in before.values())
+    assert all(torch.isfinite(p).all() for p in model.parameters())
     out = medpriv_home / "site_models" / "phi-test"
-    card = export_phi_bundle(model, tok, out, cfg, n_physionet=1, command="pytest", model_id="phi-test")
-    assert card.task.value == "phi-ner" and (out / "tokenizer.json").is_file() and (out / "LICENSE").is_file()
-    # int8 vs torch: logits close; argmax agreement is looser here because a barely trained model's logits are
-    # near-tied, so tiny int8 differences flip decisions (the shipped bundle's card records its own agreement)
-    assert card.training.config["parity_max_abs_diff"] < 0.25
-    assert card.training.config["parity_agreement"] >= 0.75
+    card = export_phi_bundle(model, tok, out, cfg, 1, command="pytest", model_id="phi-test")
+    # int8 vs torch: logits close; a barely trained model's near-tied logits flip some argmax decisions
+    assert card["training"]["config"]["parity_max_abs_diff"] < 0.25
+    val = [LabelledText("seen by dr zorblewick on 8/18", [(11, 21, "NAME"), (25, 29, "DATE")], "test", "v1")]
     from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
 
+    write_card(out, card)
+    choice = select_threshold({"val": val}, load_recognizer(out), DeidEngine(EngineConfig(use_model=False)),
+                              decide_on="val", log=lambda *_: None)
+    assert set(choice.scores["val"]) >= {0.05, 0.5, 0.95}
+    set_threshold(card, choice.threshold)
+    parsed = write_card(out, card)
+    assert parsed.task.value == "phi-ner" and (out / "tokenizer.json").is_file() and (out / "LICENSE").is_file()
+    assert {lb.threshold for lb in parsed.outputs.labels if lb.name != "O"} == {choice.threshold}
     engine = DeidEngine(EngineConfig(model_id="phi-test"))
     assert engine.model_id == "phi-test"
     spans = engine.analyze("DR. ZORBLEWICK AWARE ON 8/18.")  # rules find these whatever the tiny model says

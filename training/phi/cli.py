@@ -22,18 +22,38 @@ def register(sub: Any) -> None:
                     help="comma-separated note styles (default: all 21; see training.phi.generator.STYLES)")
     sy.add_argument("--with-keeps", action="store_true", help="also write the hard-negative spans as 'keeps'")
     sy.add_argument("-o", "--out", type=Path, required=True)
-    tr = ps.add_parser("train", help="train the PHI token classifier and export a bundle")
+    tr = ps.add_parser("train", help="train the PHI tagger on generated notes + the tuning part, choose its threshold "
+                                      "on validation notes, export an int8 bundle")
     tr.add_argument("-o", "--out", type=Path, required=True, help="bundle folder to write")
-    tr.add_argument("--data", type=Path, default=None, help="PhysioNet deid folder (default ../shared/data/notes/physionet-deid)")
-    tr.add_argument("--no-physionet", action="store_true", help="synthetic notes only")
-    tr.add_argument("--holdout-fold", type=int, default=None, help="leave out the patients of this fold (0-4)")
-    tr.add_argument("--folds", type=int, default=5)
-    tr.add_argument("--layers", type=int, default=3)
-    tr.add_argument("--epochs", type=int, default=3)
-    tr.add_argument("--synthetic", type=int, default=800)
-    tr.add_argument("--threads", type=int, default=1)
+    tr.add_argument("--data", type=Path, default=None,
+                    help="PhysioNet deid folder (default ../shared/data/notes/physionet-deid); only its tuning part "
+                         "is read (medpriv_desktop/core/notes/dev_split.py)")
+    tr.add_argument("--invented-dev", type=Path, default=None,
+                    help="invented-notes folder for validation (default ../shared/data/notes/invented-dev)")
+    tr.add_argument("--no-physionet", action="store_true", help="generated notes only")
+    tr.add_argument("--layers", type=int, default=3, help="MiniLM layers kept (6 = full depth)")
+    tr.add_argument("--epochs", type=int, default=2)
+    tr.add_argument("--synthetic", type=int, default=6000, help="generated notes (scale up on real hardware)")
+    tr.add_argument("--physionet-repeat", type=int, default=3, help="times the tuning-train notes are repeated")
+    tr.add_argument("--max-len", type=int, default=128, help="word pieces per window (the card's max_tokens)")
+    tr.add_argument("--batch-size", type=int, default=16)
+    tr.add_argument("--lr", type=float, default=1e-4)
+    tr.add_argument("--threads", type=int, default=2)
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--teacher", type=Path, default=None,
+                    help="distil from this trained tagger (a --save-torch folder of an earlier run)")
+    tr.add_argument("--kd-weight", type=float, default=0.5)
+    tr.add_argument("--save-torch", type=Path, default=None, help="also save the torch model here (for --teacher)")
+    tr.add_argument("--target-recall", type=float, default=0.97,
+                    help="threshold rule: the highest threshold reaching this validation token recall")
     tr.add_argument("--model-id", default="phi-minilm-l3-int8")
+    tr.add_argument("--version", default="1.0.0")
+    lk = ps.add_parser("report-locked", help="score a bundle on the locked part (totals only) and write the figures "
+                                             "into its card")
+    lk.add_argument("bundle", type=Path)
+    lk.add_argument("--data", type=Path, default=None)
+    lk.add_argument("--invented-test", type=Path, default=None,
+                    help="also the project's own invented test notes (default tests/fixtures/invented_notes)")
     p.set_defaults(handler=_run)
 
 
@@ -58,32 +78,10 @@ def _run(args: argparse.Namespace) -> int:
                 fh.write(json.dumps(row) + "\n")
         print(f"wrote {args.n} notes to {args.out}")
         return 0
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from training.phi.bundle import export_phi_bundle
-    from training.phi.physionet import patient_folds, read_physionet
-    from training.phi.train import TrainConfig, token_f1, train_phi_model
+    if args.phi_command == "report-locked":
+        from training.phi.locked import report_locked
 
-    cfg = TrainConfig(layers=args.layers, epochs=args.epochs, synthetic=args.synthetic, seed=args.seed,
-                      threads=args.threads)
-    notes, held = [], []
-    if not args.no_physionet:
-        data = args.data or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "notes" / "physionet-deid"
-        notes = read_physionet(data)
-        if args.holdout_fold is not None:
-            fold = patient_folds(notes, args.folds)[args.holdout_fold]
-            held = [n for n in notes if n.patient in fold]
-            notes = [n for n in notes if n.patient not in fold]
-    model, tok = train_phi_model(notes, cfg)
-    metrics = []
-    if held:
-        f = token_f1(model, tok, held, cfg.max_len)
-        print(f"held-out fold {args.holdout_fold}: token precision {f['precision']:.3f} recall {f['recall']:.3f}")
-        metrics = [{"name": "token_recall_model_only", "value": f["recall"], "split": f"fold {args.holdout_fold}"},
-                   {"name": "token_precision_model_only", "value": f["precision"], "split": f"fold {args.holdout_fold}"}]
-    command = "medpriv-train phi train " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k in ("out", "holdout_fold", "layers", "epochs", "synthetic", "seed", "model_id") and v is not None)
-    card = export_phi_bundle(model, tok, args.out, cfg, len(notes), command, args.model_id, metrics)
-    print(f"bundle {card.id} written to {args.out} (sha256 {card.sha256[:12]}...)")
-    return 0
+        return report_locked(args)
+    from training.phi.run import run_training
+
+    return run_training(args)

@@ -2,64 +2,32 @@
 
 ``DeidEngine()`` builds once (Presidio import, blank ``en`` pipeline, rule recognizers, and the bundled PHI model
 when one is installed) and then ``analyze(text) -> list[PhiSpan]`` per note. Stage 1 is Presidio's analyzer over the
-rule recognizers (patterns, context and lexicons); stage 2 runs the PHI model (also a Presidio recognizer) only
-around words the rules left in doubt (:meth:`PhiModelRecognizer.find_where_doubt`); overlapping spans are merged. Offline by construction: no spaCy model
+rule recognizers (patterns, context and lexicons); stage 2 runs the PHI tagger (also a Presidio recognizer) over
+every token of the note, and the result is the union of both, overlapping spans merged. Offline by construction: no
+spaCy model
 is loaded or downloaded (``spacy.blank("en")``), tldextract's suffix-list download is switched off before Presidio is
 imported, Presidio's ``log_decision_process`` stays off (it would log note tokens), and no torch is needed.
+
+Hospital IT's recognizers (``recognizers.yaml`` in the site folder, :mod:`.site_recognizers`) join stage 1 when the
+file exists; their context words then work through Presidio's lemma context enhancer over real NLP artifacts
+(:mod:`.nlp_engines`), and the file's sha256 is :attr:`DeidEngine.site_recognizers_hash`. Without the file the
+engine keeps its fast path: empty NLP artifacts and no enhancer. The engine keeps no per-note state: one instance
+may analyse notes from several threads at once.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from medpriv_desktop.core.notes.nlp_engines import (blank_nlp_engine, context_enhancer, empty_artifacts, no_context,
+                                                    offline_environment)
 from medpriv_desktop.core.notes.spans import PhiSpan, merge_spans
 
 log = logging.getLogger(__name__)
-
-
-def _offline_environment() -> None:
-    # tldextract (pulled in by Presidio's e-mail/URL recognizers) would fetch the public suffix list.
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def blank_nlp_engine() -> Any:
-    """A Presidio NLP engine over ``spacy.blank("en")``: tokens only, no model files, nothing downloaded."""
-    _offline_environment()
-    import spacy
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
-
-    class BlankSpacyNlpEngine(SpacyNlpEngine):
-        """SpacyNlpEngine whose pipeline is a blank English tokenizer."""
-
-        def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
-
-    engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}])
-    engine.load()
-    return engine
-
-
-def _recognizers_own_context() -> Any:
-    """A Presidio context enhancer that leaves scores as they are: the project's recognizers apply their own context
-    rules, and with empty NLP artifacts Presidio's lemma enhancer has nothing to read (it only costs time)."""
-    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-
-    class OwnContext(ContextAwareEnhancer):
-        """No-op enhancer (see the function docstring)."""
-
-        def __init__(self) -> None:
-            super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
-                             context_prefix_count=0, context_suffix_count=0)
-
-        def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: D102
-            return raw_results
-
-    return OwnContext()
+__all__ = ["DeidEngine", "EngineConfig", "blank_nlp_engine"]
 
 
 @dataclass
@@ -68,10 +36,14 @@ class EngineConfig:
 
     threshold: float = 0.0
     use_model: bool = True
-    #: Run the blank spaCy tokenizer for every note. The project's recognizers read the plain text and carry their
-    #: own context rules, so by default Presidio gets empty NLP artifacts (half the time per note saved); turn this
-    #: on when adding Presidio recognizers that use tokens or context words.
+    #: Give Presidio real NLP artifacts and its lemma context enhancer for every note. The project's recognizers read
+    #: the plain text and carry their own context rules, so without site recognizers Presidio gets empty artifacts
+    #: (half the time per note saved); site recognizers switch this on by themselves (their context words need it).
     spacy_tokens: bool = False
+    #: Load hospital IT's ``recognizers.yaml`` from the site folder when there is one (:mod:`.site_recognizers`).
+    site_recognizers: bool = True
+    #: The user's ``site_models_dir`` setting, for finding the site folder (a machine-wide site config still wins).
+    site_models_dir: str | None = None
     model_id: str | None = None
     categories: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,7 +53,7 @@ class DeidEngine:
     """Finds PHI spans in a note (see the module docstring)."""
 
     def __init__(self, config: EngineConfig | None = None, recognizers: list | None = None, model_recognizer: Any = None) -> None:
-        _offline_environment()
+        offline_environment()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
         from medpriv_desktop.core.notes.recognizers import default_recognizers
@@ -91,19 +63,56 @@ class DeidEngine:
         self.recognizers = recognizers if recognizers is not None else default_recognizers()
         for r in self.recognizers:
             registry.add_recognizer(r)
+        self.site = self._add_site_recognizers(registry)  # before the model: a bad site file fails fast
         self.model_recognizer = model_recognizer
         if model_recognizer is None and self.config.use_model:
             from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
 
             self.model_recognizer = load_default_model_recognizer(self.config.model_id)
-        # The PHI model is a Presidio recognizer too, but it runs as a second stage (see _analyze_piece): only
-        # around words the rules left in doubt, so most notes never pay for a model call.
-        enhancer = None if self.config.spacy_tokens else _recognizers_own_context()
-        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=["en"],
-                                       log_decision_process=False, default_score_threshold=self.config.threshold,
-                                       context_aware_enhancer=enhancer)
+        # Context words need tokens and lemmas; without site recognizers nothing reads them, so skip the tokenizer.
+        self.uses_context = self.site is not None or self.config.spacy_tokens
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(lemmas=self.uses_context),
+                                       supported_languages=["en"], log_decision_process=False,
+                                       default_score_threshold=self.config.threshold,
+                                       context_aware_enhancer=context_enhancer() if self.uses_context else no_context())
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
         self.registry = registry
+
+    def _add_site_recognizers(self, registry: Any) -> Any:
+        """Load the site's recognizers file into ``registry`` (None when there is none or it is switched off)."""
+        self._site_ids: frozenset[str] = frozenset()
+        if not self.config.site_recognizers:
+            return None
+        from medpriv_desktop.core.notes.site_recognizers import SITE_MIN_SCORE, find_site_recognizers
+
+        site = find_site_recognizers(self.config.site_models_dir, frozenset(r.name for r in registry.recognizers))
+        if site is None:
+            return None
+        for r in site.recognizers:
+            registry.add_recognizer(r)
+        self._site_ids = frozenset(r.id for r in site.recognizers)
+        self._site_floor = max(SITE_MIN_SCORE, self.config.threshold)
+        return site
+
+    @property
+    def site_recognizers_hash(self) -> str | None:
+        """sha256 of the site recognizers file in use (None without one): part of the engine's identity for audit
+        entries and batch resume manifests."""
+        return self.site.sha256 if self.site is not None else None
+
+    @property
+    def site_recognizers_path(self) -> Path | None:
+        """The site recognizers file in use, or None."""
+        return self.site.path if self.site is not None else None
+
+    def _kept(self, result: Any) -> bool:
+        """Site matches must reach :data:`SITE_MIN_SCORE` (or the threshold): below it only context lifts them."""
+        if not self._site_ids:
+            return True
+        from presidio_analyzer import RecognizerResult
+
+        rid = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY)
+        return rid not in self._site_ids or result.score >= self._site_floor
 
     @property
     def model_id(self) -> str | None:
@@ -141,16 +150,13 @@ class DeidEngine:
     def _analyze_piece(self, text: str) -> list[PhiSpan]:
         if not text.strip():
             return []
-        artifacts = None
-        if not self.config.spacy_tokens:
-            from presidio_analyzer.nlp_engine import NlpArtifacts
-
-            artifacts = NlpArtifacts(entities=[], tokens=[], tokens_indices=[], lemmas=[],
-                                     nlp_engine=self.analyzer.nlp_engine, language="en")
+        # None: Presidio runs the NLP engine itself (tokens and lemmas for context words)
+        artifacts = None if self.uses_context else empty_artifacts(self.analyzer.nlp_engine)
         results = self.analyzer.analyze(text=text, language="en", entities=self.config.categories or self.entities,
                                         score_threshold=self.config.threshold, nlp_artifacts=artifacts)
         spans = [PhiSpan(r.start, r.end, r.entity_type, float(r.score),
-                         (r.recognition_metadata or {}).get("recognizer_name", "")) for r in results]
+                         (r.recognition_metadata or {}).get("recognizer_name", "")) for r in results if self._kept(r)]
         if self.model_recognizer is not None:
-            spans += [s for s in self.model_recognizer.find_where_doubt(text, spans) if s.score >= self.config.threshold]
+            # Union, not gated by the rules: the tagger reads every token (model_recognizer.py).
+            spans += [s for s in self.model_recognizer.find(text) if s.score >= self.config.threshold]
         return merge_spans(spans)

@@ -199,12 +199,18 @@ def score_document(doc: GoldDoc, predicted: list, report: EvalReport) -> None:
     report.docs += 1
 
 
-def evaluate_corpus(docs: list[GoldDoc], engine) -> Job[EvalReport]:
-    """Run ``engine.analyze`` on every document and score it (a job: progress, cancellable)."""
+def evaluate_corpus(docs: list[GoldDoc], engine, per_document: list[EvalReport] | None = None) -> Job[EvalReport]:
+    """Run ``engine.analyze`` on every document and score it (a job: progress, cancellable); with
+    ``per_document``, also append each document's own report there (for bootstrap intervals)."""
     report = EvalReport()
     for i, doc in enumerate(docs):
         yield Progress(i / max(len(docs), 1), f"document {i + 1}/{len(docs)}")
-        score_document(doc, engine.analyze(doc.text), report)
+        predicted = engine.analyze(doc.text)
+        score_document(doc, predicted, report)
+        if per_document is not None:
+            own = EvalReport()
+            score_document(doc, predicted, own)
+            per_document.append(own)
     yield Progress(1.0, "done")
     return report
 

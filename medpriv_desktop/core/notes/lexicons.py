@@ -7,6 +7,7 @@ vocabulary as a list of ordinary words) and hand-written lists below; nothing is
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from medpriv_desktop.core import paths
@@ -43,6 +44,21 @@ NOT_NAMES = frozenset(
     GOOD WELL CURRENTLY UNTIL SEVERE PAIN MED MEDS LINE LINES CATHETER INCISION ECTOPY PHYSICIAN NOTIFY
     MONDAY TUESDAY WEDNESDAY THURSDAY FRIDAY SATURDAY SUNDAY MON TUES WED THURS FRI SAT SUN""".split()
 ) | frozenset(RELATIONS) | frozenset(CLINICIAN_TITLES) | frozenset(HONORIFICS)
+# Names that are also ordinary words. The census lists hold many first names and surnames that are English words
+# ("May", "Will", "Bill", "Mark", "Rose", "Hope", "Grace"). No built-in rule takes a word for a name from a list alone:
+# a list name counts only after a cue (title, honorific, relation, credential, verb of talking) or beside a rare
+# word ("Grace Okonkwo"); in mixed-case notes a capitalised list name inside a sentence counts too, and there case
+# decides ("with Grace" is tagged, "grace period" is not). Three groups get explicit treatment:
+#: First names that are also verbs or months ("DAUGHTER MAY VISIT", "SON WILL CALL" use them as verbs): a name only
+#: when written capitalised in a note whose capitals carry information, right after a title, honorific or relation
+#: ("daughter May called", "Dr. May aware", "Mrs. Will resting"); never in a note typed all in capitals or all in
+#: lower case, never from the name list alone ("pt may go home" keeps "may").
+CASE_GATED_NAMES = frozenset("MAY WILL".split())
+#: First names that are chart nouns (evening, months): a name right after a relation word in any case ("GIRLFRIEND
+#: EVE IN ALL DAY"), unless a number follows ("DAUGHTER JUNE 5" is a date).
+NOUN_FIRST_NAMES = frozenset("EVE JUNE APRIL AUGUST".split())
+# Noun-like names that are not chart words ("Bill", "Mark", "Rose", "Hope", "Grace") are names after a cue in any
+# case ("SON BILL CALLED"); the site's own deny lists match them only as written (see :func:`exact_case_entry`).
 #: Month names and their abbreviations.
 MONTHS = {
     "JANUARY": 1, "JAN": 1, "FEBRUARY": 2, "FEB": 2, "MARCH": 3, "MAR": 3, "APRIL": 4, "APR": 4, "MAY": 5,
@@ -84,6 +100,9 @@ STREET_SUFFIXES = frozenset(
 )
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
 def lexicon_dir() -> Path:
     """The folder of the bundled lexicon files."""
     return paths.resources_dir() / "lexicons"
@@ -121,6 +140,20 @@ def clinical_words() -> frozenset[str]:
         if not line.startswith("#"):
             words += line.upper().split()
     return frozenset(words)
+
+
+def ordinary_word(word: str) -> bool:
+    """True when ``word`` (any case) is an ordinary English or chart word, a month, or a verb-like first name."""
+    up = word.upper()
+    return up in common_words() or up in NOT_NAMES or up in MONTHS or up in CASE_GATED_NAMES
+
+
+def exact_case_entry(entry: str) -> bool:
+    """For a site deny list: True when ``entry`` is made only of ordinary words ("May", "Rose", "Bill Will"), so it
+    matches only with the capitals it is written with ("daughter May called" is tagged, "pt may go home" is not);
+    an entry with a rare word ("Okonkwo", "Grace Okonkwo") matches in any case."""
+    words = _WORDS.findall(entry)
+    return bool(words) and all(ordinary_word(w) for w in words)
 
 
 def first_names() -> frozenset[str]:

@@ -3,9 +3,11 @@
 Every choice is an HMAC-SHA256 of (patient, category, normalised original value) under the site's ``deid`` key
 (:func:`medpriv_desktop.core.keys.load_key`), so the same real name in two notes of one patient becomes the same fake
 name, a second run gives the same output, and nobody without the key can map surrogates back or recompute them.
-Dates move by one offset per patient (1-364 days back or forward, never 0), so intervals between a patient's dates
-hold; ages over 89 collapse to 90. The key is never written next to the output (see ``core/keys.py`` for where it
-lives and how to rotate it).
+Dates move by one offset per patient (1-364 days back or forward, never 0, from the key: nobody without the key can
+guess it), so intervals between a patient's dates hold; a year written alone moves by the whole years that offset
+carries a mid-year day (0 or 1 year back or forward), so years of one patient stay the same distance apart. Ages
+over 89 become Safe Harbor's single category "90+"; an age under 90 is not an identifier and stays. The key is never
+written next to the output (see ``core/keys.py`` for where it lives and how to rotate it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,25 @@ _MONTHS = ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGU
 _HOSPITAL_WORDS = ["ASHFORD", "BRIARWOOD", "CEDARVALE", "DUNMORE", "ELMHURST", "FAIRHAVEN", "GLENROCK", "HOLLISTER",
                    "IVYBRIDGE", "KESTREL", "LANGDON", "MAPLECREST", "NORTHFIELD", "OAKRIDGE", "PINEHURST", "REDMOND",
                    "STONEBROOK", "THORNBURY", "WESTBROOK", "WILLOWDALE"]
+
+
+#: Safe Harbor's single category for every age over 89.
+AGE_OVER_89 = "90+"
+_AGE_NUMBER = re.compile(r"\s*(\d{1,3})(?!\d)(.*)", re.S)
+
+
+def age_surrogate(original: str) -> str:
+    """"90+" for an age over 89 ("97-year-old" -> "90+ year-old"); an age under 90 stays as written.
+
+    Text without a leading number (an age in words) becomes "90+": the detector called it an age over 89.
+    """
+    m = _AGE_NUMBER.fullmatch(original)
+    if m is None:
+        return AGE_OVER_89
+    if int(m.group(1)) < 90:
+        return original
+    rest = m.group(2)
+    return AGE_OVER_89 + (" " + rest[1:] if rest.startswith("-") else rest)
 
 
 def _match_case(fake: str, original: str) -> str:
@@ -142,7 +163,7 @@ class Surrogator:
         if cat == "HOLIDAY":
             return self._fallback_date(patient, original)
         if cat == "AGE":
-            return "90" if re.fullmatch(r"\d+", original.strip()) else "90 or older"
+            return age_surrogate(original)
         if cat in ("PHONE", "FAX", "SSN", "MRN", "ACCOUNT", "LICENSE", "DEVICE", "ID", "ZIP"):
             return self.digits_like(patient, original, cat)
         if cat == "EMAIL":

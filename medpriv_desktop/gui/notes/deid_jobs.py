@@ -42,9 +42,10 @@ def default_engine() -> Any:
     with _engine_lock:
         if _engine is None:
             _keep_torch_out()
-            from medpriv_desktop.core.notes.engine import DeidEngine
+            from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+            from medpriv_desktop.core.settings import load_settings
 
-            _engine = DeidEngine()
+            _engine = DeidEngine(EngineConfig(site_models_dir=load_settings().site_models_dir))
         return _engine
 
 
@@ -78,7 +79,8 @@ def detect_phi(text: str, engine_factory: EngineFactory = default_engine) -> Job
     surrogator = make_surrogator()
     yield Progress(1.0, f"{len(spans)} PHI spans")
     return DetectResult(spans, getattr(engine, "model_id", None), surrogator,
-                        dict(getattr(engine, "model_fields", None) or {}))
+                        {**(getattr(engine, "model_fields", None) or {}),
+                         "site_recognizers_hash": getattr(engine, "site_recognizers_hash", None)})
 
 
 def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_column: str | None = None,
@@ -91,10 +93,19 @@ def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_
     AuditLog().preflight()  # a damaged audit log stops the batch before any output is written
     source = Path(source)
     if source.is_dir():
-        return deidentify_folder(source, Path(output), engine_factory, operator)
+        return _audited(deidentify_folder(source, Path(output), engine_factory, operator))
     if source.suffix.lower() != ".csv":
         raise InputError("batch input must be a folder of .txt notes or a .csv file", path=source)
     column = text_column or guess_text_column(csv_columns(source))
     if not column:
         raise InputError("CSV has no header", path=source)
-    return deidentify_csv(source, Path(output), engine_factory, column, None, operator)
+    return _audited(deidentify_csv(source, Path(output), engine_factory, column, None, operator))
+
+
+def _audited(job: Job[Any]) -> Job[Any]:
+    """The batch job, then the same audit entry ``medpriv deid`` writes (action ``notes.deid``, counts only)."""
+    from medpriv_desktop.core.audit import AuditLog
+
+    summary = yield from job
+    AuditLog().record("notes.deid", **summary.as_audit_fields())
+    return summary

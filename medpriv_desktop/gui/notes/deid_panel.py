@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSpinBox, QSplitter,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.errors import InputError
@@ -20,7 +20,7 @@ from medpriv_desktop.core.notes.spans import CATEGORIES
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, default_engine, detect_phi
 from medpriv_desktop.gui.notes.highlight import LegendWidget, PhiTextEdit
-from medpriv_desktop.gui.notes.operators import DEFAULT_SHIFT_DAYS, OPERATOR_CHOICES, render
+from medpriv_desktop.gui.notes.operators import OPERATOR_CHOICES, note_patient, render, shift_days
 from medpriv_desktop.gui.notes.review import DETECTED, REJECTED, NoteReview
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
@@ -56,6 +56,8 @@ class DeidPanel(QWidget):
         self.model_id: str | None = None
         self.model_fields: dict = {}
         self.surrogator = None
+        #: The opened note's file name (its own patient when no id is typed, as in ``medpriv deid``).
+        self.source_name: str | None = None
         self.output_text = ""
         mono = QFont("DejaVu Sans Mono")
         mono.setStyleHint(QFont.StyleHint.Monospace)
@@ -65,13 +67,14 @@ class DeidPanel(QWidget):
         self.operator_combo = QComboBox()
         for name, label in OPERATOR_CHOICES:
             self.operator_combo.addItem(label, name)
-        self.shift_spin = QSpinBox()
-        self.shift_spin.setRange(-3650, 3650)
-        self.shift_spin.setValue(DEFAULT_SHIFT_DAYS)
-        self.shift_spin.setSuffix(" days")
-        self.shift_spin.setToolTip("Date shift: every date moves by this many days (intervals are kept). "
-                                   "Surrogates use a keyed shift per patient instead.")
-        self.shift_spin.setEnabled(False)
+        # No offset to choose: surrogates and date shifts use the patient's keyed offset (site deid key), shown here.
+        self.patient_edit = QLineEdit()
+        self.patient_edit.setPlaceholderText("this note alone")
+        self.patient_edit.setMaximumWidth(160)
+        self.patient_edit.setToolTip("Patient id: notes with the same id get the same surrogates and date shift "
+                                     "(as medpriv deid --patient-id); empty: the note is its own patient")
+        self.shift_label = QLabel("")
+        self.shift_label.setToolTip("Keyed per patient from the site's deid key (read-only); intervals are kept")
         self.accept_button = QPushButton("Accept span")
         self.reject_button = QPushButton("Reject span")
         self.mark_combo = QComboBox()
@@ -80,7 +83,8 @@ class DeidPanel(QWidget):
         self.mark_button = QPushButton("Mark selection as PHI")
         self.save_button = QPushButton("Save output...")
         row1 = QHBoxLayout()
-        for w in (self.detect_button, QLabel("Operator:"), self.operator_combo, QLabel("Shift:"), self.shift_spin):
+        for w in (self.detect_button, QLabel("Operator:"), self.operator_combo, QLabel("Patient:"), self.patient_edit,
+                  self.shift_label):
             row1.addWidget(w)
         row1.addStretch(1)
         row1.addWidget(self.save_button)
@@ -113,7 +117,7 @@ class DeidPanel(QWidget):
         # Slots connected to signals must return None: PySide6 mis-counts references of a returned bool.
         self.detect_button.clicked.connect(self._on_detect_clicked)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
-        self.shift_spin.valueChanged.connect(self._on_operator_changed)
+        self.patient_edit.textChanged.connect(self._on_operator_changed)
         self.accept_button.clicked.connect(self._on_accept_clicked)
         self.reject_button.clicked.connect(self._on_reject_clicked)
         self.mark_button.clicked.connect(self._on_mark_clicked)
@@ -121,6 +125,7 @@ class DeidPanel(QWidget):
         self.input_edit.textChanged.connect(self._on_input_text_changed)
         self.input_edit.customContextMenuRequested.connect(self._on_input_context_menu)
         self._update_buttons()
+        self._update_shift_label()
 
     # -- state ---------------------------------------------------------------------------------------------------
 
@@ -133,9 +138,21 @@ class DeidPanel(QWidget):
         """Choose the operator by machine name."""
         self.operator_combo.setCurrentIndex(self.operator_combo.findData(name))
 
-    def set_text(self, text: str) -> None:
-        """Replace the note (clears the review)."""
+    def set_text(self, text: str, source_name: str | None = None) -> None:
+        """Replace the note (clears the review); ``source_name`` is its file name when it came from a file."""
+        self.source_name = source_name
         self.input_edit.setPlainText(text)
+
+    @property
+    def patient(self) -> str:
+        """The patient the surrogates and the date shift are keyed on (see ``note_patient``)."""
+        text = self.review.text if self.review is not None else self.input_edit.toPlainText()
+        return note_patient(self.patient_edit.text(), self.source_name, text)
+
+    def _update_shift_label(self) -> None:
+        days = shift_days(self.surrogator, self.patient)
+        self.shift_label.setText("Date shift: after De-identify" if days is None else f"Date shift: {days:+d} days")
+        self.shift_label.setEnabled(self.operator in ("surrogate", "date-shift"))
 
     def _update_buttons(self) -> None:
         has = self.review is not None
@@ -232,7 +249,7 @@ class DeidPanel(QWidget):
 
     @Slot()
     def _on_operator_changed(self) -> None:
-        self.shift_spin.setEnabled(self.operator == "date_shift")
+        self._update_shift_label()
         if self.review is not None:
             self._refresh()
 
@@ -251,8 +268,9 @@ class DeidPanel(QWidget):
         """Re-colour the input and re-render the output from the review."""
         assert self.review is not None
         self.input_edit.show_review(self.review)
+        self._update_shift_label()
         self.output_text, regions = render(self.review.text, self.review.active_spans(), self.operator,
-                                           surrogator=self.surrogator, shift_days=self.shift_spin.value())
+                                           surrogator=self.surrogator, patient=self.patient)
         self.output_edit.setPlainText(self.output_text)
         self.output_edit.show_regions(regions)
         st = self.review.status_counts()
@@ -275,7 +293,8 @@ class DeidPanel(QWidget):
         atomic_write_text(Path(path), self.output_text)
 
         AuditLog().record("notes.deidentify", **(self.model_fields or {"model_id": None}), n_notes=1,
-                          operator=self.operator,
+                          operator=self.operator, patients=1,
+                          patient_source={"id-field" if self.patient_edit.text().strip() else "per-note": True},
                           counts=self.review.counts(), reviewed=self.review.status_counts())
         self.output_saved.emit(str(path))
         return Path(path)

@@ -80,6 +80,6 @@ class NotesWorkspace(WorkspacePanel):
             notify_error(exc, "Opening the note")
             return
         self.path = path
-        self.deid.set_text(text)
+        self.deid.set_text(text, source_name=path.name)  # the patient key, as `medpriv deid` derives it
         self.tabs.setCurrentWidget(self.deid)
         self.file_opened.emit(str(path))

@@ -212,3 +212,159 @@ def test_malformed_csv_one_message(tmp_path, capsys, content, message):
 def test_missing_input_folder_message(tmp_path, capsys):
     rc = main(["deid", str(tmp_path / "nope"), "-o", str(tmp_path / "out"), "--quiet", "--rules-only"])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_a_utf16_byte_order_mark_on_bytes_that_are_not_utf16_is_one_input_error(tmp_path):
+    """Found by the reader fuzzer: b"\\xff\\xfea" escaped as a UnicodeDecodeError (a traceback in the CLI)."""
+    from medpriv_desktop.core.errors import InputError
+    from medpriv_desktop.core.notes.reading import read_note
+
+    bad = tmp_path / "odd.txt"
+    bad.write_bytes(b"\xff\xfea")
+    with pytest.raises(InputError, match="UTF-16"):
+        read_note(bad)
+
+
+# -- patients (issue 17, item 7): keyed surrogates and date shifts per patient, a documented default -----------------
+
+DATED = "DR. QUIMBLEFORD AWARE ON 8/18/2019. CALL 410-555-1234.\n"
+
+
+def _deid_entries() -> list[dict]:
+    import json
+
+    from medpriv_desktop.core import paths
+
+    lines = (paths.audit_dir() / "audit.jsonl").read_text().splitlines()
+    return [e for e in map(json.loads, filter(None, lines)) if e.get("action") == "notes.deid"]
+
+
+def _offset(patient: str) -> int:
+    from medpriv_desktop.core.keys import load_key
+    from medpriv_desktop.core.notes.surrogates import Surrogator
+
+    return Surrogator(load_key("deid")).date_offset(patient)
+
+
+def _shifted(days: int) -> str:
+    import datetime as dt
+
+    d = dt.date(2019, 8, 18) + dt.timedelta(days=days)
+    return f"{d.month}/{d.day}/{d.year}"
+
+
+def test_by_default_each_note_is_its_own_patient(tmp_path, capsys):
+    from medpriv_desktop.core.notes.batch import own_patient
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (d / name).write_text(DATED)
+    rc = main(["deid", str(d), "-o", str(tmp_path / "out"), "--operator", "surrogate", "--quiet", "--rules-only"])
+    assert rc == 0
+    a, b = (tmp_path / "out" / "a.txt").read_text(), (tmp_path / "out" / "b.txt").read_text()
+    assert a != b  # the same text in two notes is not linked (the old default put both under one patient)
+    assert _shifted(_offset(own_patient("note", "a.txt"))) in a and _shifted(_offset(own_patient("note", "b.txt"))) in b
+    assert "2 patients (each note its own patient)" in capsys.readouterr().out
+    entry = _deid_entries()[-1]
+    assert entry["patients"] == 2 and entry["patient_source"] == {"per-note": True} and not entry["all_one_patient"]
+
+
+def test_date_shift_operator_uses_the_keyed_offset_of_the_patient(tmp_path, capsys):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "p01_a.txt").write_text(DATED)
+    (d / "p02_a.txt").write_text(DATED)
+    rc = main(["deid", str(d), "-o", str(tmp_path / "out"), "--operator", "date-shift", "--patient-id", r"^(p\d+)_",
+               "--quiet", "--rules-only"])
+    assert rc == 0
+    for patient in ("p01", "p02"):
+        out = (tmp_path / "out" / f"{patient}_a.txt").read_text()
+        assert out == f"DR. [NAME] AWARE ON {_shifted(_offset(patient))}. CALL [PHONE].\n"
+    out = capsys.readouterr().out
+    assert "operator date-shift" in out and "2 patients (from the file-name pattern)" in out
+
+
+@pytest.mark.parametrize("argv_extra,source", [(["--one-patient"], "one-patient"),
+                                                (["--patient-id", "note"], "pattern")])
+def test_a_run_that_puts_every_note_under_one_patient_says_so(tmp_path, capsys, argv_extra, source):
+    write_notes(tmp_path / "in", 3, DATED)
+    rc = main(["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--operator", "surrogate", "--quiet",
+               "--rules-only", *argv_extra])
+    assert rc == 0
+    outs = {(tmp_path / "out" / f"note_{i:03d}.txt").read_text() for i in range(3)}
+    assert len(outs) == 1  # one patient: one date shift, one set of surrogates
+    assert "all 3 notes were treated as ONE patient" in capsys.readouterr().out
+    entry = _deid_entries()[-1]
+    assert entry["patients"] == 1 and entry["all_one_patient"] is True and entry["patient_source"] == {source: True}
+
+
+def test_notes_a_pattern_or_mapping_does_not_place_are_their_own_patients(tmp_path, capsys):
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("p01_a.txt", "p01_b.txt", "other.txt", "stray.txt"):
+        (d / name).write_text(DATED)
+    rc = main(["deid", str(d), "-o", str(tmp_path / "pat"), "--operator", "surrogate", "--patient-id", r"^(p\d+)_",
+               "--quiet", "--rules-only"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "3 patients (from the file-name pattern); 2 notes matched no patient, each its own" in out
+    other, stray = (tmp_path / "pat" / "other.txt").read_text(), (tmp_path / "pat" / "stray.txt").read_text()
+    assert other != stray  # never one shared fallback patient
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("file,patient\np01_a.txt,P-1\np01_b,P-1\nother.txt,\n")
+    rc = main(["deid", str(d), "-o", str(tmp_path / "map"), "--operator", "surrogate", "--patient-id", str(mapping),
+               "--quiet", "--rules-only"])
+    assert rc == 0 and "3 patients (from the mapping file); 2 notes matched no patient" in capsys.readouterr().out
+    assert (tmp_path / "map" / "p01_a.txt").read_text() == (tmp_path / "map" / "p01_b.txt").read_text()
+    entry = _deid_entries()[-1]
+    assert entry["notes_unplaced"] == 2 and entry["patients"] == 3
+    from medpriv_desktop.core import paths
+
+    text = (paths.audit_dir() / "audit.jsonl").read_text()
+    assert "P-1" not in text and "p01" not in text and "other" not in text  # counts, never ids or names
+
+
+def test_csv_rows_are_their_own_patients_unless_an_id_column_or_one_patient_says_otherwise(tmp_path, capsys):
+    src = tmp_path / "n.csv"
+    with open(src, "w", newline="") as fh:
+        csv.writer(fh).writerows([["id", "note"], ["p1", DATED], ["p1", DATED], ["", DATED]])
+
+    def run(name, *extra):
+        rc = main(["deid", str(src), "-o", str(tmp_path / name), "--csv", "--text-column", "note", "--operator",
+                   "surrogate", "--quiet", "--rules-only", *extra])
+        assert rc == 0, capsys.readouterr().err
+        return [r["note"] for r in csv.DictReader(open(tmp_path / name, newline=""))], capsys.readouterr().out
+
+    notes, out = run("rows.csv")
+    assert len(set(notes)) == 3 and "3 patients (each note its own patient)" in out
+    notes, out = run("ids.csv", "--id-column", "id")
+    assert notes[0] == notes[1] != notes[2] and "2 patients (from the id column); 1 note matched no patient" in out
+    notes, out = run("one.csv", "--one-patient")
+    assert len(set(notes)) == 1 and "all 3 notes were treated as ONE patient" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["{dir}", "-o", "{tmp}/o", "--one-patient", "--patient-id", "x"], "--one-patient and --patient-id exclude"),
+    (["{csv}", "-o", "{tmp}/o.csv", "--csv", "--text-column", "note", "--one-patient", "--id-column", "id"],
+     "--one-patient and --id-column exclude"),
+    (["{csv}", "-o", "{tmp}/o.csv", "--csv", "--text-column", "note", "--patient-id", "x"],
+     "--patient-id is for a folder of notes"),
+])
+def test_conflicting_patient_options_are_refused(tmp_path, capsys, argv, message):
+    write_notes(tmp_path / "in", 1)
+    (tmp_path / "n.csv").write_text(f'id,note\np1,"{NOTE}"\n')
+    values = {"dir": tmp_path / "in", "csv": tmp_path / "n.csv", "tmp": tmp_path}
+    rc = main(["deid", *[a.format(**values) for a in argv], "--quiet", "--rules-only"])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o.csv").exists()
+
+
+def test_resume_with_other_patients_is_refused(tmp_path, capsys):
+    write_notes(tmp_path / "in", 2, DATED)
+    args = ["deid", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--operator", "surrogate", "--quiet",
+            "--rules-only"]
+    assert main(args) == 0
+    assert main(args + ["--one-patient"]) == 2
+    assert "started with another patient_id" in capsys.readouterr().err

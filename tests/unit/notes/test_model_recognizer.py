@@ -52,21 +52,21 @@ def test_engine_uses_installed_phi_model(medpriv_home):
 
     make_bundle(medpriv_home / "site_models" / "phi-tiny-test")
     rec = load_default_model_recognizer("phi-tiny-test")
-    rec.gate = False
     text = "xx zorblewick aware on monday . " * 3  # longer than one 8-token window
     spans = rec.find(text)
+    # not gated by the rules: a lower-case word with no cue and no lexicon entry is still found
     assert [(text[s.start:s.end], s.category) for s in spans] == [("zorblewick", "NAME"), ("monday", "DATE")] * 3
-    # gated (the default): only proper-noun-like NAME/LOCATION words pass
-    rec.gate = True
-    assert rec.find(text) == []  # lower case in a lower-case note, not a census name; monday is a DATE
-    mixed = "Then Zorblewick came on monday and we talked."
-    assert [mixed[s.start:s.end] for s in rec.find(mixed)] == ["Zorblewick"]
+    words = rec.word_scores(text)
+    assert rec.spans_from_words(text, words, threshold=0.999) == []
+    assert rec.spans_from_words(text, words) == spans
     engine = DeidEngine(EngineConfig(model_id="phi-tiny-test"))
     assert engine.model_id == "phi-tiny-test"
-    # "zorblewick" has no rule cue here (no title): only the model finds it
-    short = "Then Zorblewick came by."
-    found = {short[s.start:s.end] for s in engine.analyze(short)}
-    assert "Zorblewick" in found
+    # "zorblewick" has no rule cue here (no title): only the model finds it, also in lower case
+    for short in ("Then Zorblewick came by.", "then zorblewick came by."):
+        found = {short[s.start:s.end].lower() for s in engine.analyze(short)}
+        assert "zorblewick" in found
+    rules = DeidEngine(EngineConfig(use_model=False))
+    assert "zorblewick" not in {"then zorblewick came by."[s.start:s.end] for s in rules.analyze("then zorblewick came by.")}
 
 
 def test_tampered_model_refuses_to_load(medpriv_home):

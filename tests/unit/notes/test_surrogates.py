@@ -62,7 +62,8 @@ def test_dates_shift_by_one_patient_offset_keeping_intervals(first, second, fmt)
 
 def test_ages_over_89_collapse_and_ids_keep_layout():
     s = Surrogator(KEY)
-    assert s.replace(PhiSpan(0, 2, "AGE"), "97", "p") == "90"
+    # Safe Harbor's single category: "90" would read as a real age (updated from "90" for issue 17, item 4)
+    assert s.replace(PhiSpan(0, 2, "AGE"), "97", "p") == "90+"
     phone = s.replace(PhiSpan(0, 12, "PHONE"), "410-555-1234", "p")
     assert re.fullmatch(r"\d{3}-\d{3}-\d{4}", phone) and phone != "410-555-1234"
 
@@ -74,3 +75,29 @@ def test_operators_on_a_note():
     assert mask(text, spans) == "DR. ***** SAW PT ON ****."
     out = surrogate(text, spans, Surrogator(KEY), "p1")
     assert "SMITH" not in out and "8/18" not in out and out.startswith("DR. ") and out.endswith(".")
+
+
+def test_date_offsets_are_keyed_per_patient_never_zero_and_within_a_year():
+    a, b = Surrogator(KEY), Surrogator(bytes(32))
+    offsets = [a.date_offset(f"p{i}") for i in range(2000)]
+    assert 0 not in offsets and min(offsets) >= -364 and max(offsets) <= 364
+    assert len(set(offsets)) > 600  # spread over the range, not a handful of values
+    assert sum(o < 0 for o in offsets) > 800 and sum(o > 0 for o in offsets) > 800
+    # another key gives other offsets for the same patients: nothing to guess without the key
+    assert sum(a.date_offset(f"p{i}") == b.date_offset(f"p{i}") for i in range(200)) < 10
+
+
+@pytest.mark.parametrize("operator", ["surrogate", "date-shift"])
+def test_surrogate_and_date_shift_use_the_same_keyed_offset(operator):
+    from medpriv_desktop.core.notes.operators import apply_operator
+
+    s = Surrogator(KEY)
+    text = "SEEN 3/14/2019 BY DR. SMITH, BACK 3/21/2019."
+    spans = [span_of(text, "3/14/2019", "DATE"), span_of(text, "SMITH", "CLINICIAN"),
+             span_of(text, "3/21/2019", "DATE")]
+    out = apply_operator(operator, text, spans, s, "p9")
+    first, second = re.findall(r"\d+/\d+/\d{4}", out)
+    shift = dt.timedelta(days=s.date_offset("p9"))
+    assert dt.datetime.strptime(first, "%m/%d/%Y").date() == dt.date(2019, 3, 14) + shift
+    assert dt.datetime.strptime(second, "%m/%d/%Y").date() == dt.date(2019, 3, 21) + shift
+    assert "SMITH" not in out and ("[NAME]" in out) == (operator == "date-shift")

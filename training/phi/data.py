@@ -1,0 +1,180 @@
+"""Data of the PHI tagger: which notes train it, which choose its threshold, and how text becomes labelled windows.
+
+Development notes (PhysioNet deid, ``../shared/data/notes/physionet-deid``) are split by patient once and for all in
+:mod:`medpriv_desktop.core.notes.dev_split`; only the **tuning** part is ever read here. The tuning patients are split
+again, by a seeded hash, into *tuning-train* (trains the model) and *tuning-val* (chooses the threshold and the
+variant); the locked part is scored for totals only by ``medpriv eval deid --part locked``.
+
+A second validation set is the shared ``invented-dev`` notes (60 notes in many styles; its README says to tune on it
+freely): its ``phi.json`` lists PHI strings, turned into spans here at every whole-word, case-blind occurrence, as its
+README defines them.
+
+Token labels are BIO over :data:`training.phi.synth.LABELS` on the backbone's word pieces. Generated LOCATION spans
+name whole facilities ("Westbrook General Hospital"); PhysioNet's annotators left generic facility words out
+("HARFORD MEMORIAL [HOSPITAL]"), so those words (:data:`FACILITY_WORDS`) are labelled O in generated notes too: one
+convention for the model, the one the real notes use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medpriv_desktop.core.notes import lexicons as lx
+from medpriv_desktop.core.notes.dev_split import split_patients
+from training.phi.physionet import PHYSIONET_TO_LABEL, AnnotatedNote, read_physionet
+from training.phi.synth import LABELS
+
+BIO = ["O"] + [f"{p}-{lab}" for lab in LABELS for p in ("B", "I")]
+#: Seed of the tuning-train / tuning-val split of the tuning patients (fixed before any training).
+VAL_SEED = "medpriv-phi-tuning-val-2026-12-04"
+VAL_SHARE = 0.25
+#: Facility words that are not PHI by themselves (labelled O inside generated LOCATION spans).
+FACILITY_WORDS = frozenset(lx.FACILITY_KEYWORDS | {"HOME", "CARE", "CENTRE", "CTR", "OF", "THE", "AND", "&"})
+_WORD = re.compile(r"[A-Za-z0-9&]+")
+
+
+@dataclass
+class LabelledText:
+    """A text with PHI spans ``(start, end, label)`` (labels from :data:`LABELS`) and where it came from."""
+
+    text: str
+    spans: list[tuple[int, int, str]]
+    source: str
+    doc_id: str = ""
+    patients: list[str] = field(default_factory=list)
+
+
+def default_physionet_dir() -> Path:
+    """``../shared/data/notes/physionet-deid`` beside the repository."""
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "notes" / "physionet-deid"
+
+
+def default_invented_dev_dir() -> Path:
+    """``../shared/data/notes/invented-dev`` beside the repository."""
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "notes" / "invented-dev"
+
+
+def tuning_notes(folder: Path | None = None) -> list[AnnotatedNote]:
+    """The tuning part of the development notes (the locked part is never returned)."""
+    notes = read_physionet(folder or default_physionet_dir())
+    tuning, _locked = split_patients(n.patient for n in notes)
+    return [n for n in notes if n.patient in tuning]
+
+
+def _val_rank(patient: str) -> str:
+    return hashlib.sha256(f"{VAL_SEED}:{patient}".encode()).hexdigest()
+
+
+def tuning_train_val(notes: list[AnnotatedNote]) -> tuple[list[AnnotatedNote], list[AnnotatedNote]]:
+    """``(train, val)`` notes of the tuning part, split by patient: the first patients in a seeded order go to val
+    until it holds :data:`VAL_SHARE` of the notes."""
+    counts: dict[str, int] = {}
+    for n in notes:
+        counts[n.patient] = counts.get(n.patient, 0) + 1
+    val: set[str] = set()
+    held = 0
+    for p in sorted(counts, key=_val_rank):
+        if held >= VAL_SHARE * len(notes):
+            break
+        val.add(p)
+        held += counts[p]
+    return [n for n in notes if n.patient not in val], [n for n in notes if n.patient in val]
+
+
+def from_physionet(notes: Iterable[AnnotatedNote]) -> list[LabelledText]:
+    """PhysioNet notes with their types mapped to the tagger's labels."""
+    return [LabelledText(n.text, [(s, e, PHYSIONET_TO_LABEL.get(t, "ID")) for s, e, t in n.spans], "physionet",
+                         f"{n.patient}-{n.note_id}", [n.patient]) for n in notes]
+
+
+def _occurrences(needle: str, text: str) -> Iterator[tuple[int, int]]:
+    words = [re.escape(w) for w in needle.split()]
+    if not words:
+        return
+    body = r"\s+".join(words)
+    left = r"(?<![\w])" if needle[:1].isalnum() else ""
+    right = r"(?![\w])" if needle[-1:].isalnum() else ""
+    for m in re.finditer(left + body + right, text, re.IGNORECASE):
+        yield m.start(), m.end()
+
+
+def read_invented(folder: Path) -> list[LabelledText]:
+    """Notes with a ``phi.json`` of PHI strings (the invented-notes format): spans at every whole-word occurrence."""
+    folder = Path(folder)
+    phi = json.loads((folder / "phi.json").read_text(encoding="utf-8"))
+    out = []
+    for name in sorted(phi):
+        text = (folder / name).read_text(encoding="utf-8")
+        spans = []
+        for item in phi[name]:
+            label = item["category"]
+            for s, e in _occurrences(item["text"], text):
+                spans.append((s, e, label))
+        out.append(LabelledText(text, sorted(spans), "invented", name))
+    return out
+
+
+def from_generator(n: int, seed: int) -> list[LabelledText]:
+    """``n`` generated notes; facility words inside LOCATION spans are not labelled (module docstring)."""
+    from training.phi.synth import generate
+
+    out = []
+    for i, note in enumerate(generate(n, seed)):
+        spans = []
+        for s, e, lab in note.spans:
+            if lab != "LOCATION":
+                spans.append((s, e, lab))
+                continue
+            for m in _WORD.finditer(note.text, s, e):
+                if m.group().upper().strip(".") not in FACILITY_WORDS:
+                    spans.append((m.start(), m.end(), lab))
+        out.append(LabelledText(note.text, spans, f"generated:{getattr(note, 'style', '')}", f"g{seed}-{i}"))
+    return out
+
+
+def token_labels(offsets: list[tuple[int, int]], spans: list[tuple[int, int, str]]) -> list[int]:
+    """BIO label ids for word pieces at ``offsets``: B on the first piece of a span, I on the rest."""
+    labels = []
+    spans = sorted(spans)
+    prev_span = None
+    j = 0
+    for s, e in offsets:
+        while j < len(spans) and spans[j][1] <= s:
+            j += 1
+        hit = None
+        for k in range(j, min(j + 3, len(spans))):
+            if spans[k][0] < e and s < spans[k][1]:
+                hit = spans[k]
+                break
+        if hit is None or e <= s:
+            labels.append(0)
+            prev_span = None
+            continue
+        inside = prev_span == hit
+        labels.append(BIO.index(f"{'I' if inside else 'B'}-{hit[2]}"))
+        prev_span = hit
+    return labels
+
+
+def windows(tokenizer, item: LabelledText, max_len: int, stride: int = 16) -> list[tuple[list[int], list[int]]]:
+    """Token ids and label ids of ``item`` in windows of ``max_len`` (with [CLS]/[SEP]) that overlap by ``stride``
+    word pieces, as the app's encoder cuts long notes."""
+    enc = tokenizer(item.text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offs = enc["input_ids"], enc["offset_mapping"]
+    labels = token_labels(offs, item.spans)
+    body = max_len - 2
+    step = max(1, body - stride)
+    out = []
+    start = 0
+    while True:
+        piece = slice(start, start + body)
+        out.append(([tokenizer.cls_token_id] + ids[piece] + [tokenizer.sep_token_id], [-100] + labels[piece] + [-100]))
+        if start + body >= len(ids):
+            break
+        start += step
+    return out

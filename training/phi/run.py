@@ -1,0 +1,103 @@
+"""``medpriv-train phi train``: train on the tuning part, export, choose the threshold on validation, write the card.
+
+Steps: (1) tuning notes split into tuning-train and tuning-val by patient (:mod:`training.phi.data`); (2) train on
+tuning-train + generated notes (:mod:`training.phi.train`); (3) export int8 ONNX (:mod:`training.phi.bundle`);
+(4) run the exported bundle through the app's runtime on tuning-val and the invented-dev notes, rules in union, and
+choose the threshold (:mod:`training.phi.select`); (5) write the card with the threshold and the validation figures.
+The locked part is not touched here: ``medpriv-train phi report-locked BUNDLE`` scores it afterwards, totals only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from training.phi.data import default_invented_dev_dir, read_invented, tuning_notes, tuning_train_val
+
+
+def _command(args: argparse.Namespace) -> str:
+    keys = ("out", "layers", "epochs", "synthetic", "physionet_repeat", "max_len", "batch_size", "lr", "seed",
+            "teacher", "kd_weight", "target_recall", "model_id", "version")
+    parts = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys if getattr(args, k, None) is not None]
+    return "medpriv-train phi train " + " ".join(parts) + (" --no-physionet" if args.no_physionet else "")
+
+
+def load_recognizer(bundle: Path, threshold: float = 0.5):
+    """The exported bundle as the app runs it (ONNX Runtime, tokenizer, windows), without the registry."""
+    from medpriv_desktop.core.models.card import ModelCard
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer
+    from medpriv_desktop.core.text.encoder import TextEncoder
+
+    card = ModelCard.model_validate_json((bundle / "model_card.json").read_text(encoding="utf-8"))
+    ti = card.text_input
+    enc = TextEncoder.from_files(bundle / card.model_file, bundle / ti.tokenizer_file, ti.max_tokens, ti.stride,
+                                 threads=2)
+    labels = [lb.name for lb in sorted(card.outputs.labels, key=lambda lb: lb.value)]
+    return PhiModelRecognizer(enc, labels, card.id, threshold)
+
+
+def run_training(args: argparse.Namespace) -> int:
+    """Train, export, choose the threshold and write the card (module docstring); exit code 0."""
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+    from training.phi.bundle import export_phi_bundle, set_threshold, write_card
+    from training.phi.data import from_physionet
+    from training.phi.select import select_threshold
+    from training.phi.train import TrainConfig, train_phi_model
+
+    cfg = TrainConfig(layers=args.layers, epochs=args.epochs, synthetic=args.synthetic,
+                      physionet_repeat=args.physionet_repeat, max_len=args.max_len, batch_size=args.batch_size,
+                      lr=args.lr, seed=args.seed, threads=args.threads,
+                      teacher=str(args.teacher) if args.teacher else None, kd_weight=args.kd_weight)
+    train, val = ([], [])
+    if not args.no_physionet:
+        train, val = tuning_train_val(tuning_notes(args.data))
+        print(f"tuning part: {len(train)} notes train, {len(val)} notes validation (by patient); locked part unread")
+    t0 = time.time()
+    model, tok = train_phi_model(train, cfg)
+    minutes = (time.time() - t0) / 60
+    if args.save_torch:
+        model.save_pretrained(str(args.save_torch))
+        tok.save_pretrained(str(args.save_torch))
+    card = export_phi_bundle(model, tok, args.out, cfg, len(train), _command(args), args.model_id, args.version)
+    card["training"]["config"]["train_minutes"] = round(minutes, 1)
+    write_card(args.out, card)  # provisional threshold: the validation below reads the bundle as the app does
+
+    val_sets = {}
+    if val:
+        val_sets["tuning-val"] = from_physionet(val)
+    inv = args.invented_dev or default_invented_dev_dir()
+    if (inv / "phi.json").is_file():
+        val_sets["invented-dev"] = read_invented(inv)
+    if not val_sets:
+        print("no validation notes: the threshold stays at 0.5")
+        return 0
+    val_sets["all"] = [it for items in val_sets.values() for it in items]
+    recognizer = load_recognizer(args.out)
+    rules = DeidEngine(EngineConfig(use_model=False))
+    choice = select_threshold(val_sets, recognizer, rules, decide_on="all", target_recall=args.target_recall)
+    print(f"threshold {choice.threshold} ({choice.rule})")
+    for name, scores in choice.scores.items():
+        s = scores[choice.threshold]
+        print(f"  {name:13s} recall {s['recall']:.4f} precision {s['precision']:.4f} span recall {s['span_recall']:.4f}"
+              f"  (rules only: recall {choice.rules_only[name]['recall']:.4f} "
+              f"precision {choice.rules_only[name]['precision']:.4f})")
+    set_threshold(card, choice.threshold)
+    card["training"]["config"]["threshold_rule"] = choice.rule + " on tuning-val + invented-dev (rules in union)"
+    metrics = card["metrics"]["values"]
+    for name, scores in choice.scores.items():
+        if name == "all":
+            continue
+        s, n = scores[choice.threshold], len(val_sets[name])
+        split = f"{name} (validation: chose the threshold), rules + tagger, word tokens"
+        metrics += [{"name": "token_recall", "value": s["recall"], "split": split, "n": n},
+                    {"name": "token_precision", "value": s["precision"], "split": split, "n": n},
+                    {"name": "span_recall", "value": s["span_recall"], "split": split, "n": n}]
+    write_card(args.out, card)
+    (args.out.parent / f"{args.out.name}.validation.json").write_text(json.dumps(
+        {"threshold": choice.threshold, "rule": choice.rule,
+         "scores": {k: {str(t): v for t, v in d.items()} for k, d in choice.scores.items()},
+         "rules_only": choice.rules_only}, indent=2), encoding="utf-8")
+    print(f"bundle {card['id']} written to {args.out}")
+    return 0
