@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "medpriv_desktop.commands.classify",
     "medpriv_desktop.commands.synth",
     "medpriv_desktop.commands.deid",
+    "medpriv_desktop.commands.deid_dicom",
     "medpriv_desktop.commands.eval",
 )
 

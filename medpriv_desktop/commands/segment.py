@@ -30,6 +30,12 @@ def register(sub: Any) -> None:
     p.add_argument("--tta", action="store_true", help="average 8 flipped passes (8x slower)")
     p.add_argument("--formats", default="nii.gz,nrrd", help="label map formats: nii.gz,nii,nrrd,mha")
     p.add_argument("--no-dicom-seg", action="store_true", help="do not write a DICOM SEG for DICOM input")
+    p.add_argument("--deidentify", action="store_true",
+                   help="de-identified exports: the SEG's headers by the deid-dicom profile (same pseudonyms, dates "
+                        "and UIDs as 'medpriv deid-dicom'), pseudonymous file names, no source path inside")
+    p.add_argument("--deid-profile", default="retain-dates-shifted", choices=["basic", "retain-dates-shifted",
+                                                                              "research"],
+                   help="with --deidentify: the profile (see 'medpriv deid-dicom --help')")
     p.set_defaults(handler=_run)
 
 
@@ -72,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         series_uid=args.series, modality=args.modality, threads=args.threads,
         overlap=args.overlap if args.overlap is not None else (FAST_OVERLAP if args.fast else None),
         tta=args.tta and not args.fast, stats=args.stats, qc=args.qc, formats=formats,
-        dicom_seg=not args.no_dicom_seg)
+        dicom_seg=not args.no_dicom_seg, deidentify=args.deidentify, deid_profile=args.deid_profile)
     try:
         res = drive(segment_file(args.input, entry, reg, args.output, opts), args)
     except MultipleSeriesError as exc:

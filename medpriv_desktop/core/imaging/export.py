@@ -58,8 +58,12 @@ def _fill_sop_class(ds) -> None:
         ds.SOPClassUID = cls
 
 
-def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
+def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path, deidentify=None) -> Path:
     """Write a DICOM SEG referencing the source series of ``labelmap`` (which must come from a DICOM read).
+
+    With ``deidentify`` (a :class:`~medpriv_desktop.core.dicom_deid.exports.ExportDeidentifier`) the sources are
+    de-identified in memory first, so the SEG carries their de-identified patient and study and references their
+    de-identified UIDs; the SEG itself is then finished (own dates, UIDs, markers) by the same object.
 
     Raises :class:`InputError` when the input was not DICOM, when the label map is not on the source grid, or when
     the source images lack the UIDs a SEG must reference.
@@ -76,6 +80,8 @@ def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
     sources = [pydicom.dcmread(f, stop_before_pixels=False) for f in files]
     for ds in sources:
         _fill_sop_class(ds)
+    if deidentify is not None:
+        sources = deidentify.sources(sources, files)
     missing = [t for t in ("SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
                if not str(getattr(sources[0], t, "") or "").strip()]
     if missing:
@@ -118,6 +124,8 @@ def export_dicom_seg(labelmap: LabelMap, card: ModelCard, path: Path) -> Path:
         # missing module...): the label map files are the result; the SEG is reported as not made.
         raise InputError(f"the source DICOM cannot be referenced by a DICOM SEG ({type(exc).__name__})",
                          path=Path(files[0]).parent, hint="use the NIfTI/NRRD label map instead") from None
+    if deidentify is not None:
+        seg = deidentify.derived(seg)
     with atomic_path(path) as tmp:
         seg.save_as(str(tmp))
     return path

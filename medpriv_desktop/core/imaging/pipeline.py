@@ -41,6 +41,9 @@ class SegmentOptions:
     second_opinion: str = "auto"
     formats: tuple[str, ...] = ("nii.gz", "nrrd")
     dicom_seg: bool = True
+    #: De-identified exports (``--deidentify``): SEG headers through ``core/dicom_deid``, pseudonymous file names.
+    deidentify: bool = False
+    deid_profile: str = "retain-dates-shifted"
 
 
 @dataclass
@@ -97,11 +100,18 @@ def segment_file(path: Path, entry: ModelEntry, registry: ModelRegistry, outdir:
 
     t = time.perf_counter()
     yield Progress(0.9, "writing outputs")
-    stem = output_stem(path)
+    stem, deid = output_stem(path), None
+    if opt.deidentify:
+        from medpriv_desktop.core.dicom_deid.exports import ExportDeidentifier
+        from medpriv_desktop.core.dicom_deid.profile import Profile
+
+        deid = ExportDeidentifier.for_volume(volume.meta, path, Profile.named(opt.deid_profile))
+        stem = deid.stem
     result.outputs += export_labelmap(seg.labelmap, outdir, f"{stem}_seg", opt.formats)
     if opt.dicom_seg and volume.meta.get("source_format") == "dicom":
         try:
-            result.outputs.append(export_dicom_seg(seg.labelmap, entry.card, outdir / f"{stem}_seg.dcm"))
+            result.outputs.append(export_dicom_seg(seg.labelmap, entry.card, outdir / f"{stem}_seg.dcm",
+                                                   deidentify=deid))
         except InputError as exc:
             # The label map files are written already; a SEG that cannot be made is a warning, not a failure.
             warnings.append(f"DICOM SEG not written: {exc.reason}")
@@ -120,6 +130,7 @@ def segment_file(path: Path, entry: ModelEntry, registry: ModelRegistry, outdir:
         "timings_s": {k: round(v, 4) for k, v in timings.items()}, "warnings": warnings,
         "structures_found": len(seg.labelmap.present_values()),
         "qc": result.qc.counts() if result.qc else None, "outputs": [p.name for p in result.outputs],
+        "deidentified": opt.deidentify,
     }
     atomic_write_text(outdir / "summary.json", json.dumps(summary, indent=2) + "\n")
     result.outputs.append(outdir / "summary.json")

@@ -140,15 +140,28 @@ class Surrogator:
         d = dt.date(2000, 1, 1) + dt.timedelta(days=self._digest(patient, "date", original.upper()) % 365)
         return f"{d.month}/{d.day}"
 
+    def keyed_bytes(self, n: int, *parts: str) -> bytes:
+        """``n`` keyed pseudo-random bytes for ``parts`` (HMAC-SHA512 in counter mode)."""
+        msg = "\x1f".join(parts).encode("utf-8", "surrogateescape")
+        out = b""
+        block = 0
+        while len(out) < n:
+            out += hmac.new(self.key, msg + b"\x1e" + str(block).encode(), hashlib.sha512).digest()
+            block += 1
+        return out[:n]
+
     def digits_like(self, patient: str, original: str, tag: str) -> str:
-        """Same layout, keyed random digits (phones, ids, zips); letters stay letters."""
-        h = self._digest(patient, tag, original)
+        """Same layout, keyed random digits (phones, ids, zips); letters stay letters. Every character comes from its
+        own keyed byte, so two different originals of the same layout almost never share a surrogate (an earlier
+        version drew all characters from one 64-bit number: 8-digit IDs collided about once in six)."""
+        stream = self.keyed_bytes(len(original), "digits", patient, tag, original)
         out = []
         for i, c in enumerate(original):
+            b = stream[i]
             if c.isdigit():
-                out.append(str((h >> (i % 60)) % 10 if i else 1 + (h % 9)))
+                out.append(str(b % 10) if i else str(1 + b % 9))
             elif c.isalpha():
-                out.append(chr(ord("A") + (h >> (i % 50)) % 26))
+                out.append(chr(ord("A") + b % 26))
             else:
                 out.append(c)
         return "".join(out)

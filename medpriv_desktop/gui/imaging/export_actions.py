@@ -1,7 +1,10 @@
-"""Export handlers of the Imaging workspace (a mixin): label map, DICOM SEG, meshes, statistics, screenshots.
+"""Export handlers of the Imaging workspace (a mixin): label map, DICOM SEG, meshes, statistics, screenshots, and
+all of them de-identified.
 
-Each handler asks for a path only when none is given (tests pass one), then starts one job of :mod:`.tasks` through
-the workspace's JobRunner, so large files are written off the GUI thread and atomically.
+Each handler asks for a path only when none is given (tests pass one), then starts one job of :mod:`.tasks` (or of
+``core/dicom_deid/exports``) through the workspace's JobRunner, so large files are written off the GUI thread and
+atomically. Every dialog title says whether what it writes is identified (:data:`IDENTIFIED`); "Export
+de-identified..." writes SEG, label map, statistics and meshes with de-identified headers and pseudonymous names.
 """
 
 from __future__ import annotations
@@ -12,6 +15,16 @@ from PySide6.QtWidgets import QFileDialog
 
 from medpriv_desktop.gui.imaging import tasks
 from medpriv_desktop.gui.notify import notify_error, notify_info
+
+
+#: What the title of each ordinary export dialog says about identity (the de-identified export says the opposite).
+IDENTIFIED = {
+    "labelmap": "identified: the file is named after the study",
+    "dicom_seg": "identified: carries the patient's name, IDs, dates and the study's UIDs",
+    "meshes": "not de-identified: named by structure; use Export de-identified... to share",
+    "stats": "identified: the file is named after the study",
+}
+DEIDENTIFIED_TITLE = "Export de-identified (SEG, label map, statistics, meshes) to folder"
 
 
 class ExportActionsMixin:
@@ -35,7 +48,7 @@ class ExportActionsMixin:
     def export_labelmap(self, path: Path | None = None) -> bool:
         """Write the current labels (with edits) on the study's grid."""
         lm = self.state.labelmap()
-        path = path or self._ask_save("Export label map", f"{self._stem()}_seg.nii.gz",
+        path = path or self._ask_save(f"Export label map ({IDENTIFIED['labelmap']})", f"{self._stem()}_seg.nii.gz",
                                       "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;MetaImage (*.mha)")
         return bool(lm is not None and path) and self._export("Exporting the label map",
                                                               lambda: tasks.export_labelmap_job(lm, path))
@@ -46,24 +59,39 @@ class ExportActionsMixin:
         entry = self.last_run.entry if self.last_run is not None else self.segment_panel.current_entry()
         if lm is None or entry is None:
             return False
-        path = path or self._ask_save("Export DICOM SEG", f"{self._stem()}_seg.dcm", "DICOM (*.dcm)")
+        path = path or self._ask_save(f"Export DICOM SEG ({IDENTIFIED['dicom_seg']})", f"{self._stem()}_seg.dcm",
+                                      "DICOM (*.dcm)")
         return bool(path) and self._export("Exporting the DICOM SEG",
                                            lambda: tasks.export_dicom_seg_job(lm, entry.card, path))
 
     def export_meshes(self, outdir: Path | None = None, scene_only: bool = False) -> bool:
         """Surface meshes per structure (STL) plus scene.vtp, or only the scene."""
         lm = self.state.labelmap()
-        outdir = outdir or self._ask_folder("Export meshes to folder")
+        outdir = outdir or self._ask_folder(f"Export meshes to folder ({IDENTIFIED['meshes']})")
         return bool(lm is not None and outdir) and self._export(
             "Exporting meshes", lambda: tasks.export_meshes_job(lm, outdir, scene_only))
 
     def export_stats(self, path: Path | None = None) -> bool:
         """Statistics of the current labels as CSV (JSON beside it)."""
         lm, vol = self.state.labelmap(), self.state.volume
-        path = path or self._ask_save("Export statistics", f"{self._stem()}_stats.csv", "CSV (*.csv)")
+        path = path or self._ask_save(f"Export statistics ({IDENTIFIED['stats']})", f"{self._stem()}_stats.csv",
+                                      "CSV (*.csv)")
         meta = {"model_id": self.state.source.get("model_id", "")}
         return bool(lm is not None and path) and self._export(
             "Exporting statistics", lambda: tasks.export_stats_job(lm, vol, path, meta))
+
+    def export_deidentified(self, outdir: Path | None = None) -> bool:
+        """DICOM SEG (DICOM studies), label map, statistics and meshes with de-identified headers and pseudonymous
+        names (the same pseudonyms, dates and UIDs as ``medpriv deid-dicom``) into a folder."""
+        from medpriv_desktop.core.dicom_deid.exports import export_deidentified_job
+        from medpriv_desktop.render.meshes import export_meshes
+
+        lm, vol = self.state.labelmap(), self.state.volume
+        entry = self.last_run.entry if self.last_run is not None else self.segment_panel.current_entry()
+        outdir = outdir or self._ask_folder(DEIDENTIFIED_TITLE)
+        card = entry.card if entry is not None else None
+        return bool(lm is not None and outdir) and self._export(
+            "Exporting de-identified", lambda: export_deidentified_job(lm, vol, card, Path(outdir), export_meshes))
 
     def save_screenshots(self, outdir: Path | None = None) -> list[Path]:
         """PNG of each slice view (and of the 3D view when it can render) into ``outdir``."""

@@ -163,6 +163,7 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
             "meshes": menu.addAction("Meshes, one file per structure (STL)...", lambda: self.export_meshes()),
             "scene": menu.addAction("Meshes, one scene (VTP)...", lambda: self.export_meshes(scene_only=True)),
             "stats": menu.addAction("Statistics (CSV)...", lambda: self.export_stats()),
+            "deidentified": menu.addAction("Export de-identified...", lambda: self.export_deidentified()),
             "screens": menu.addAction("Screenshots of each view...", lambda: self.save_screenshots()),
         }
         self.export_button.setMenu(menu)
