@@ -3,10 +3,10 @@
 ``DeidEngine()`` builds once (Presidio import, blank ``en`` pipeline, rule recognizers, and the bundled PHI model
 when one is installed) and then ``analyze(text) -> list[PhiSpan]`` per note. Stage 1 is Presidio's analyzer over the
 rule recognizers (patterns, context and lexicons); stage 2 runs the PHI tagger (also a Presidio recognizer) over
-every token of the note, and the result is the union of both, overlapping spans merged. Offline by construction: no
-spaCy model
-is loaded or downloaded (``spacy.blank("en")``), tldextract's suffix-list download is switched off before Presidio is
-imported, Presidio's ``log_decision_process`` stays off (it would log note tokens), and no torch is needed.
+every token of the note, and the result is the union of both, overlapping spans merged. Offline by construction:
+no spaCy model is loaded or downloaded (``spacy.blank("en")``), tldextract's suffix-list download is switched off
+before Presidio is imported, Presidio's ``log_decision_process`` stays off (it would log note tokens), and no torch is
+needed.
 
 Hospital IT's recognizers (``recognizers.yaml`` in the site folder, :mod:`.site_recognizers`) join stage 1 when the
 file exists; their context words then work through Presidio's lemma context enhancer over real NLP artifacts
