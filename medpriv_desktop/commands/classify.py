@@ -1,4 +1,5 @@
-"""``medpriv classify INPUT -o OUT.csv --model MODEL_ID``: label radiology reports from a CSV or a folder of .txt."""
+"""``medpriv classify INPUT -o OUT.csv --model MODEL_ID|rules [--compare]``: label radiology reports from a CSV or a
+folder of .txt, with a model, with the rule labeler alone, or with both side by side."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ from typing import Any
 
 from medpriv_desktop.commands._common import add_parser, drive, positive_int, prepare_outputs
 
+RULE_SET_CHOICES = ("ChestX-ray14", "CT-RATE", "CheXpert")
+
 
 def register(sub: Any) -> None:
     """Add the ``classify`` command."""
     p = add_parser(sub, "classify", "classify radiology reports (CSV or folder of .txt) into finding labels")
     p.add_argument("input", type=Path, help="a CSV with one report per row, or a folder of .txt reports")
     p.add_argument("-o", "--output", type=Path, required=True, help="output CSV: id + one 0/1 column per label")
-    p.add_argument("--model", help="model id (default: the first installed report classifier)")
+    p.add_argument("--model", help="model id, or 'rules' for the rule labeler alone (default: the first installed "
+                                   "report classifier)")
+    p.add_argument("--label-set", choices=RULE_SET_CHOICES,
+                   help="the rule labeler's label set with --model rules (default ChestX-ray14)")
+    p.add_argument("--compare", action="store_true",
+                   help="write the model's and the rule labeler's decisions side by side, disagreements marked")
     p.add_argument("--text-column", help="CSV column holding the report text")
     p.add_argument("--id-column", help="CSV column copied to the output as the row id (default: row number)")
     p.add_argument("--probabilities", action="store_true", help="also write one '<label> probability' column each")
@@ -26,28 +34,71 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.audit import AuditLog
+    from medpriv_desktop.core.errors import InputError
+    from medpriv_desktop.core.reports.batch import classify_reports, read_reports
+    from medpriv_desktop.core.reports.rules_model import RULES_MODEL_ID, RuleModel
+
+    rules_only = args.model == RULES_MODEL_ID
+    if rules_only and args.compare:
+        raise InputError("--compare needs a model to compare with the rule labeler", hint="pass --model MODEL_ID")
+    if rules_only and args.probabilities:
+        raise InputError("the rule labeler gives decisions, not probabilities", hint="drop --probabilities")
+    if args.label_set and not rules_only:
+        raise InputError("--label-set applies to --model rules only (a model's card names its label set)")
+    if args.compare and (args.probabilities or args.evidence):
+        raise InputError("--compare writes decisions only", hint="drop --probabilities and --evidence")
+    prepare_outputs([args.input], files=[("-o", args.output), ("--evidence", args.evidence)])
+    reports = read_reports(args.input, args.text_column, args.id_column)
+    if rules_only:
+        entry, model = None, RuleModel(args.label_set or "ChestX-ray14")
+        fields: dict[str, Any] = {"model_id": RULES_MODEL_ID, "kind": model.label_set}
+        name = f"the rule labeler ({model.label_set})"
+    else:
+        entry, model, _ = _load_model(args.model)
+        fields = dict(entry.audit_fields())
+        name = entry.card.id
+    if args.compare:
+        return _compare(args, entry, model, reports, fields)
+    summary = drive(classify_reports(model, reports, args.output, probabilities=args.probabilities,
+                                     evidence_path=args.evidence, batch_size=args.batch_size), args)
+    AuditLog().record("reports.classify", **fields, n_reports=summary.n_reports, n_empty=summary.n_empty,
+                      n_windows=summary.windows, positives=summary.positives)
+    print(f"classified {summary.n_reports} reports with {name} -> {summary.output}"
+          + (f" ({summary.n_empty} empty)" if summary.n_empty else ""))
+    return 0
+
+
+def _load_model(model_id: str | None) -> tuple[Any, Any, Any]:
     from medpriv_desktop.core.errors import ModelError
     from medpriv_desktop.core.models.card import Task
     from medpriv_desktop.core.models.registry import ModelRegistry
-    from medpriv_desktop.core.reports.batch import classify_reports, read_reports
     from medpriv_desktop.core.reports.classifier import ReportModel
     from medpriv_desktop.core.settings import load_settings
 
-    prepare_outputs([args.input], files=[("-o", args.output), ("--evidence", args.evidence)])
     reg = ModelRegistry.from_settings(load_settings())
-    if args.model:
-        entry = reg.get(args.model)
+    if model_id:
+        entry = reg.get(model_id)
     else:
         entry = reg.default_for(Task.REPORT_CLASSIFICATION)
         if entry is None:
             raise ModelError("no report-classification model installed", hint="import one with 'medpriv models import'")
-    reports = read_reports(args.input, args.text_column, args.id_column)
-    model = ReportModel.from_entry(entry, reg)
-    summary = drive(classify_reports(model, reports, args.output, probabilities=args.probabilities,
-                                     evidence_path=args.evidence, batch_size=args.batch_size), args)
-    AuditLog().record("reports.classify", **entry.audit_fields(),
-                      n_reports=summary.n_reports, n_empty=summary.n_empty, n_windows=summary.windows,
-                      positives=summary.positives)
-    print(f"classified {summary.n_reports} reports with {entry.card.id} -> {summary.output}"
-          + (f" ({summary.n_empty} empty)" if summary.n_empty else ""))
+    return entry, ReportModel.from_entry(entry, reg), reg
+
+
+def _compare(args: argparse.Namespace, entry: Any, model: Any, reports: Any, fields: dict[str, Any]) -> int:
+    from medpriv_desktop.core.audit import AuditLog
+    from medpriv_desktop.core.errors import ModelError
+    from medpriv_desktop.core.reports.compare import compare_reports
+    from medpriv_desktop.core.reports.rules_model import RULES_MODEL_ID, RuleModel, rule_label_set_of
+
+    ls = rule_label_set_of(entry.card)
+    if ls is None:
+        raise ModelError(f"model '{entry.card.id}' predicts labels the rule labeler does not know", path=entry.path,
+                         hint="--compare works with ChestX-ray14, CheXpert and CT-RATE models")
+    summary = drive(compare_reports(model, RuleModel(ls, model.sections), reports, args.output, args.batch_size), args)
+    AuditLog().record("reports.compare", **fields, engine=RULES_MODEL_ID, kind=ls, n_reports=summary.n_reports,
+                      n_empty=summary.n_empty, n_disagreeing_reports=summary.n_disagreeing_reports,
+                      disagreements=summary.disagreements)
+    print(f"compared {entry.card.id} with the rule labeler on {summary.n_reports} reports -> {summary.output}; "
+          f"{summary.n_disagreeing_reports} reports disagree on at least one label")
     return 0

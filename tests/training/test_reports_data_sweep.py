@@ -119,7 +119,7 @@ def test_sweep_runs_the_informative_epsilons_first_and_resolves_configs():
     assert jobs[10][1] == jobs[11][1] == "full"
     sc = sweep_mod.SweepConfig()
     assert sweep_mod.job_order(("openi",), (10.0,), (0,), full=False, methods=sc.methods) == [
-        ("openi", "dp-lora", 10.0, 0), ("openi", "dp-head", 10.0, 0)]
+        ("openi", "dp-rules-head", 10.0, 0), ("openi", "dp-lora", 10.0, 0), ("openi", "dp-head", 10.0, 0)]
     dp = sweep_mod.run_config(sc, "ctrate", "dp-head", 10.0, 0)
     nonpriv = sweep_mod.run_config(sc, "ctrate", "dp-head", math.inf, 1)
     full = sweep_mod.run_config(sc, "openi", "full", math.inf, 0)
@@ -163,3 +163,32 @@ def test_sweep_command_flags_reach_every_run(tmp_path, monkeypatch, capsys):
     assert sweep_mod.run_config(sc, "ctrate", "dp-head", 1.0, 0).lr == 0.5
     assert main(["reports", "sweep", "-o", str(out), "--methods", "dp-lora,bogus"]) == 2
     assert "bogus" in capsys.readouterr().err
+    assert main(["reports", "sweep", "-o", str(out), "--methods", "dp-rules-head", "--steps", "50", "--pos-weight",
+                 "3"]) == 0
+    assert seen["sc"].methods == ("dp-rules-head",)
+    assert seen["sc"].hybrid_explicit["steps"] == 50 and seen["sc"].hybrid_explicit["pos_weight"] == 3.0
+
+
+def test_sweep_runs_the_rules_head_with_its_recipe_and_explicit_flags(tmp_path, monkeypatch):
+    """dp-rules-head runs go through the rules + encoder path with the dataset's recipe, explicit flags win, the
+    epsilon-inf run is the same recipe without DP, and the rule labeler's own scores land beside them."""
+    csv_path = _ctrate_csv(tmp_path / "train.csv", n=60)
+    seen = []
+
+    def fake_run(cfg, data, log, save_to=None):
+        seen.append(cfg)
+        return {"config": {}, "privacy": {"epsilon": cfg.target_epsilon if math.isfinite(cfg.target_epsilon) else
+                                          None}, "test": {"weighted_f1": 0.8, "macro_f1": 0.7}, "seconds": 0.0}
+
+    monkeypatch.setattr(sweep_mod, "load_hybrid_data", lambda ds, cfg, cache, log: object())
+    monkeypatch.setattr(sweep_mod, "run_hybrid", fake_run)
+    sc = sweep_mod.SweepConfig(datasets=(str(csv_path),), methods=("dp-rules-head",), epsilons=(10.0, math.inf),
+                               seeds=(0,), baselines=("rules",), hybrid_explicit={"steps": 50})
+    out = tmp_path / "sweep"
+    sweep_mod.run_sweep(sc, tmp_path, out, log=lambda m: None)
+    assert [(c.method, c.target_epsilon, c.steps, c.max_tokens) for c in seen] == [
+        ("dp-rules-head", 10.0, 50, 512), ("dp-rules-head", math.inf, 50, 512)]
+    names = sorted(p.name for p in (out / "runs" / "CT-RATE").glob("*.json"))
+    assert names == ["dp-rules-head-eps10-seed0.json", "dp-rules-head-epsinf-seed0.json", "rules.json"]
+    rows = {(r["method"], r["target_epsilon"]) for r in json.loads((out / "sweep_table.json").read_text())}
+    assert {("dp-rules-head", "10"), ("rules-head", "inf"), ("rules", "-")} <= rows

@@ -262,3 +262,19 @@ def test_ffn_out_lora_moves_one_adapter_and_huge_epsilon_tracks_non_private(back
     a, b = np.array(runs["lora"].losses), np.array(runs["dp-lora"].losses)
     assert len(a) == len(b) == 5 and a[-1] < a[0] - 0.01
     np.testing.assert_allclose(b, a, atol=2e-3)
+
+
+def test_dp_head_reports_reached_from_the_spent_epsilon(backbone):
+    """The spent epsilon is computed with the noise search's own PRV error bound, and "target reached" is read
+    from it (they once used different bounds, so a run could spend more than its target and still say reached)."""
+    from training.reports.accounting import search_error
+
+    data = _data()
+    cfg = TrainConfig(method="dp-head", target_epsilon=0.5, backbone=str(backbone), batch_size=8, max_tokens=32,
+                      epochs=2, lr=5e-2)
+    res = train_classifier(cfg, data, log=lambda m: None)
+    p = res.privacy
+    again = compute_epsilon(p["noise_multiplier"], p["sampling_rate"], p["steps"], p["delta"], "prv",
+                            eps_error=search_error(0.5))
+    assert p["epsilon"] == pytest.approx(again)
+    assert p["target_epsilon_reached"] is (p["epsilon"] <= 0.5)

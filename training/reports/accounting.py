@@ -62,6 +62,13 @@ class NoiseChoice:
     note: str = ""
 
 
+def search_error(target_epsilon: float, rel_tol: float = 0.02) -> float:
+    """The PRV epsilon error bound used for a target: by the noise search, and again for the epsilon a finished run
+    reports, so "target reached" compares two numbers computed the same way (a finer bound for the final figure once
+    made a run report more than its target while the search had said it was met)."""
+    return min(0.01, max(target_epsilon * rel_tol / 4, 1e-5))
+
+
 @functools.lru_cache(maxsize=64)
 def noise_for_epsilon(target_epsilon: float, sampling_rate: float, steps: int, delta: float,
                       accountant: str = "prv", rel_tol: float = 0.02, max_noise: float = 5000.0) -> NoiseChoice:
@@ -73,10 +80,10 @@ def noise_for_epsilon(target_epsilon: float, sampling_rate: float, steps: int, d
     """
     if not math.isfinite(target_epsilon):
         return NoiseChoice(0.0, math.inf, True, "non-private")
-    err = max(target_epsilon * rel_tol / 4, 1e-5)
+    err = search_error(target_epsilon, rel_tol)
 
     def eps_at(sigma: float) -> float:
-        return compute_epsilon(sigma, sampling_rate, steps, delta, accountant, eps_error=min(0.01, err))
+        return compute_epsilon(sigma, sampling_rate, steps, delta, accountant, eps_error=err)
 
     hi_eps = eps_at(max_noise)
     if hi_eps > target_epsilon:

@@ -1,9 +1,11 @@
-"""The epsilon sweep: DP-LoRA (and DP on the head only) at several epsilons (inf = non-private) x datasets x seeds,
-plus baselines.
+"""The epsilon sweep: the rules + encoder head (``dp-rules-head``, :mod:`.hybrid`), DP-LoRA and DP on the pooled-feature
+head at several epsilons (inf = non-private) x datasets x seeds, plus baselines (the rule labeler, TF-IDF + logistic
+regression, full fine-tuning).
 
 Every run writes ``runs/<dataset>/<run>.json`` when it finishes and is skipped when that file exists, so an
-interrupted sweep resumes run by run. Thresholds are tuned on the validation split (never part of the private
-training set) and F1 is measured on the test split. At the end the table (Markdown + JSON) and the
+interrupted sweep resumes run by run. DP-LoRA and DP-head runs tune thresholds on the validation split (outside
+epsilon: those records are kept from the earlier sweep); ``dp-rules-head`` runs use the fixed threshold 0.5 and tune
+nothing. F1 is measured on the test split. At the end the table (Markdown + JSON) and the
 privacy-utility plot (PNG) are rebuilt from all finished runs.
 """
 
@@ -19,6 +21,10 @@ import numpy as np
 
 from medpriv_desktop.core.fileio import atomic_write_text
 from training.reports.data import ReportDataset, load_dataset, split_ids
+from medpriv_desktop.core.reports.labeler import MENTIONS as RULE_SETS
+from training.reports.hybrid import HYBRID_METHODS
+from training.reports.hybrid import config_dict as hybrid_config_dict
+from training.reports.hybrid_run import hybrid_recipe, load_hybrid_data, rule_decisions, run_hybrid, write_per_label
 from training.reports.metrics import evaluate_probs, tfidf_baseline
 from training.reports.train import TrainConfig, config_dict, predict_cached, train_classifier
 
@@ -86,16 +92,18 @@ class SweepConfig:
     """What the sweep runs; the defaults are the CPU setting, :func:`full_config` the GPU one."""
 
     datasets: tuple[str, ...] = ("openi", "ctrate")
-    methods: tuple[str, ...] = ("dp-lora", "dp-head")  # the DP methods of the epsilon sweep
+    methods: tuple[str, ...] = ("dp-rules-head", "dp-lora", "dp-head")  # the DP methods of the epsilon sweep
     epsilons: tuple[float, ...] = DEFAULT_EPSILONS
     seeds: tuple[int, ...] = (0, 1)
-    baselines: tuple[str, ...] = ("tfidf", "full")
+    baselines: tuple[str, ...] = ("rules", "tfidf", "full")
+    cache_dir: Path | None = None  # cached encoder features of the rules + encoder runs (None: no disk cache)
     base: TrainConfig = field(default_factory=cpu_recipe)
     save_models: tuple[float, ...] = (10.0,)
     overrides: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(CPU_OVERRIDES))
     nonprivate_batch: int | None = NONPRIVATE_BATCH
     full_ft: dict[str, Any] = field(default_factory=lambda: dict(FULL_FT))
     explicit: dict[str, Any] = field(default_factory=dict)  # command-line training flags: applied last, every run
+    hybrid_explicit: dict[str, Any] = field(default_factory=dict)  # the same for the dp-rules-head runs
 
 
 def full_config() -> SweepConfig:
@@ -157,7 +165,8 @@ def run_name(method: str, eps: float, seed: int) -> str:
     return f"{method}-eps{_eps_tag(eps)}-seed{seed}" if method in DP_METHODS else f"{method}-seed{seed}"
 
 
-DP_METHODS = {"dp-lora": "lora", "dp-head": "head"}  # DP method -> the name of its epsilon-inf (non-private) run
+# DP method -> the name of its epsilon-inf (non-private) run
+DP_METHODS = {"dp-rules-head": "rules-head", "dp-lora": "lora", "dp-head": "head"}
 
 
 def record_method(method: str, eps: float) -> str:
@@ -204,8 +213,12 @@ def run_sweep(sc: SweepConfig, data_root: Path, out_dir: Path, log: Callable = p
     atomic_write_text(out_dir / "sweep_config.json", json.dumps(
         {"datasets": sc.datasets, "methods": sc.methods, "epsilons": [_eps_tag(e) for e in sc.epsilons],
          "seeds": sc.seeds,
-         "baselines": sc.baselines, "base": config_dict(sc.base)}, indent=2))
+         "baselines": sc.baselines, "base": config_dict(sc.base),
+         "rules_head_recipe": {d: hybrid_config_dict(hybrid_recipe(d, **sc.hybrid_explicit)) for d in sc.datasets},
+         "note": "each run's JSON keeps the config it ran with; runs of other invocations are kept as they are"},
+        indent=2))
     data: dict[str, tuple[ReportDataset, ReportDataset, ReportDataset, Path]] = {}
+    hybrid: dict[str, Any] = {}
     for name in sc.datasets:
         ds = load_dataset(name, data_root)
         train, val, test = _splits(ds)
@@ -217,6 +230,8 @@ def run_sweep(sc: SweepConfig, data_root: Path, out_dir: Path, log: Callable = p
             atomic_write_text(rdir / "tfidf.json", json.dumps({"method": "tfidf-logreg", "dataset": ds.name,
                                                                "test": scores, "epsilon": None}, indent=2))
             log(f"{ds.name} tfidf weighted F1 {scores['weighted_f1']:.3f}")
+        if "rules" in sc.baselines and ds.label_set in RULE_SETS and not (rdir / "rules.json").exists():
+            atomic_write_text(rdir / "rules.json", json.dumps(rules_baseline(ds, val, test), indent=2))
     for name, method, eps, seed in job_order(sc.datasets, sc.epsilons, sc.seeds, "full" in sc.baselines, sc.methods):
         train, val, test, rdir = data[name]
         ds = train
@@ -225,18 +240,37 @@ def run_sweep(sc: SweepConfig, data_root: Path, out_dir: Path, log: Callable = p
         if target.exists():
             log(f"{ds.name} {rname}: done before, skipped")
             continue
-        cfg = run_config(sc, name, method, eps, seed)
         log(f"{ds.name} {rname}: training on {len(train)} reports")
         save = rdir / f"{rname}.pt" if method in DP_METHODS and eps in sc.save_models else None
-        rec = run_one(cfg, train, val, test, log, save)
+        if method in HYBRID_METHODS:
+            hcfg = hybrid_recipe(name, **{**sc.hybrid_explicit, "method": method, "target_epsilon": eps,
+                                          "seed": seed})
+            if name not in hybrid:
+                hybrid[name] = load_hybrid_data(load_dataset(name, data_root), hcfg, sc.cache_dir, log)
+            rec = run_hybrid(hcfg, hybrid[name], log, save)
+        else:
+            rec = run_one(run_config(sc, name, method, eps, seed), train, val, test, log, save)
         rec.update(method=record_method(method, eps), dataset=ds.name, seed=seed, target_epsilon=_eps_tag(eps))
         atomic_write_text(target, json.dumps(rec, indent=2))
         log(f"{ds.name} {rname}: weighted F1 {rec['test']['weighted_f1']:.3f} in {rec['seconds']:.0f}s")
         write_table(collect(out_dir), out_dir)  # partial results stay readable while the sweep runs
     records = collect(out_dir)
     write_table(records, out_dir)
+    write_per_label(records, out_dir)
     plot(records, out_dir / "privacy_utility.png")
     return records
+
+
+def rules_baseline(ds: ReportDataset, val: ReportDataset, test: ReportDataset) -> dict[str, Any]:
+    """The rule labeler (positive or uncertain = 1) on the validation and test splits: no training, no privacy cost."""
+    from training.reports.features import prepare, rule_inputs
+    from training.reports.metrics import multilabel_scores
+
+    rec: dict[str, Any] = {"method": "rules", "dataset": ds.name, "epsilon": None}
+    for part, sub in (("val", val), ("test", test)):
+        dec = rule_decisions(rule_inputs(prepare(sub.texts), sub.label_set))
+        rec[part] = multilabel_scores(sub.labels.astype(int), dec, sub.label_names)
+    return rec
 
 
 def collect(out_dir: Path) -> list[dict[str, Any]]:
@@ -270,7 +304,8 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                      "noise_multiplier": None if None in sigma else float(np.mean(sigma)),
                      "target_reached": reached,
                      "seconds": float(np.mean([r.get("seconds", 0.0) for r in rs]))})
-    order = {"dp-head": 0, "head": 1, "dp-lora": 2, "lora": 3, "full": 4, "tfidf-logreg": 5}
+    order = {"dp-rules-head": 0, "rules-head": 1, "dp-head": 2, "head": 3, "dp-lora": 4, "lora": 5, "full": 6,
+             "rules": 7, "tfidf-logreg": 8}
     rows.sort(key=lambda r: (r["dataset"], order.get(r["method"], 9), _eps_sort(r["target_epsilon"])))
     return rows
 
@@ -308,11 +343,11 @@ def plot(records: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = summarise(records)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.0, 6.2), dpi=120)
     datasets = sorted({r["dataset"] for r in rows})
     finite = [float(r["target_epsilon"]) for r in rows if r["method"] in DP_METHODS]
     x_inf = (max(finite) * 10) if finite else 100.0
-    names = {"dp-head": "head", "dp-lora": "LoRA"}
+    names = {"dp-rules-head": "rules+encoder head", "dp-head": "head", "dp-lora": "LoRA"}
     for i, dsn in enumerate(datasets):
         color = f"C{i}"
         for k, (dpm, npm) in enumerate(DP_METHODS.items()):
@@ -321,18 +356,20 @@ def plot(records: list[dict[str, Any]], path: Path) -> None:
                 continue
             xs = [x_inf if r["method"] == npm else float(r["target_epsilon"]) for r in dp]
             ax.errorbar(xs, [r["weighted_f1"] for r in dp], yerr=[r["weighted_f1_std"] for r in dp],
-                        marker="os"[k], ls="-" if k == 0 else "-.", color=color, capsize=3,
+                        marker="o^s"[k % 3], ls=("-", "--", "-.")[k % 3], color=color, capsize=3,
+                        lw=2.0 if k == 0 else 1.0, alpha=1.0 if k == 0 else 0.6,
                         label=f"{dsn} {names[dpm]} (DP; rightmost = non-private)")
         for r in rows:
-            if r["dataset"] == dsn and r["method"] in ("tfidf-logreg", "full"):
-                ax.axhline(r["weighted_f1"], color=color, ls="--" if r["method"] == "tfidf-logreg" else ":",
-                           lw=1, label=f"{dsn} {r['method']} (non-private)")
+            if r["dataset"] == dsn and r["method"] in ("tfidf-logreg", "full", "rules"):
+                style = {"tfidf-logreg": (0, (5, 3)), "full": ":", "rules": (0, (1, 1, 4, 1))}[r["method"]]
+                what = "no training" if r["method"] == "rules" else "non-private"
+                ax.axhline(r["weighted_f1"], color=color, ls=style, lw=1, label=f"{dsn} {r['method']} ({what})")
     ax.set_xscale("log")
     ax.set_xlabel("epsilon (rightmost point: no DP)")
     ax.set_ylabel("weighted F1 (test split)")
     ax.set_ylim(0, 1)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)  # below: the lines sit high
     ax.set_title("Privacy-utility trade-off, report classification")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

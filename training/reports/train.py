@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.reports.accounting import NoiseChoice, compute_epsilon, default_delta, noise_for_epsilon
+from training.reports.accounting import NoiseChoice, compute_epsilon, default_delta, noise_for_epsilon, search_error
 from training.reports.data import ReportDataset
 from training.reports.model import ReportClassifier, add_lora, load_backbone, merge_lora
 
@@ -347,12 +347,15 @@ def train_classifier(cfg: TrainConfig, train: ReportDataset, model: ReportClassi
                     _record_step(result, float(loss), step, total_steps, every, log)
                     if step >= total_steps:
                         break
+        # The same PRV error bound as the noise search, and "reached" read from the spent epsilon itself.
         spent = compute_epsilon(choice.noise_multiplier, q, step, delta, cfg.accountant,
-                                eps_error=min(0.01, max(choice.epsilon, 1e-3) / 50))
+                                eps_error=search_error(cfg.target_epsilon) if math.isfinite(cfg.target_epsilon)
+                                else 0.01)
         gmodel.remove_hooks()
         privacy.update(epsilon=spent, target_epsilon=cfg.target_epsilon, accountant=cfg.accountant,
                        noise_multiplier=choice.noise_multiplier, max_grad_norm=cfg.max_grad_norm, sampling_rate=q,
-                       steps=step, epochs=step / steps_per_epoch, target_epsilon_reached=choice.reached,
+                       steps=step, epochs=step / steps_per_epoch,
+                       target_epsilon_reached=bool(spent <= cfg.target_epsilon),
                        note=choice.note)
     else:
         step = 0

@@ -64,7 +64,7 @@ class OnnxSegmenter:
     def __init__(self, model_path: Path, card: ModelCard, threads: int) -> None:
         from medpriv_desktop.core.onnx_session import create_session
 
-        self.session = create_session(model_path, threads)
+        self.session = create_session(model_path, threads, exact_int8=card.needs_exact_int8_kernels)
         ii = card.image_input
         assert ii is not None
         self.input_name, self.output_name = ii.input_name, card.outputs.output_name

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 #: (model id, version) -> manifest sha256 of the bundle folder.
 BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
-    ("ctrate-chestct-dp", "1.3.0"): "07766cf5a6c09c2159b2ddf605a34e0ae54eb3a325c9bdb6b3fe318e1431987f",
-    ("cxr-chestxray14-dp", "1.2.2"): "61fa7efa3259982ef42a03b1e81f272ad29613d8bc451e775351645be0f5b54d",
+    ("ctrate-chestct-dp", "2.0.0"): "c6dcb56d262047e5b181ef3f4aed69b30a0ad89593716044ec3812a3cb2d1dad",
+    ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
     ("phi-minilm-l2-int8", "0.1.0"): "95f8cf40cbbf0cd7e75a57d2adf78a98e190d29db481c50f2ec58b9ca7021382",
     ("seg-torso-student-q", "1.1.0"): "caddbe85cbd61708541f58888b17c9420767730985809ff2b3502c9df40f189f",

@@ -141,6 +141,17 @@ class ImageInput(_Strict):
         return self
 
 
+class RuleFeatureInput(_Strict):
+    """The rule labeler's per-label outputs fed to a report classifier as an extra ONNX input
+    (``medpriv_desktop/core/reports/rule_features.py``); the runtime refuses a model trained on other rules."""
+
+    input_name: str = Field(default="rule_features", pattern=r"^[A-Za-z_][A-Za-z0-9_.:]*$")
+    label_set: str = Field(min_length=1, description="rule labeler label set whose outputs are fed")
+    encoding: Literal["status-v1"] = Field(default="status-v1", description="positive, uncertain, negated per label")
+    labeler_version: str = Field(min_length=1, description="LABELER_VERSION the model was trained with")
+    width: int = Field(ge=1, description="values per report")
+
+
 class TextInput(_Strict):
     """Input contract of a text model (tokenizer and window)."""
 
@@ -151,6 +162,7 @@ class TextInput(_Strict):
     lowercase: bool = False
     input_names: list[str] = Field(default_factory=lambda: ["input_ids", "attention_mask"])
     sections: list[str] = Field(default_factory=list, description="report sections used, e.g. findings, impression")
+    rule_features: RuleFeatureInput | None = Field(default=None, description="rule labeler outputs as an extra input")
 
     @field_validator("tokenizer_file", mode="before")
     @classmethod
@@ -166,6 +178,15 @@ class Generation(_Strict):
     pad_token_id: int | None = None
     max_new_tokens: int = Field(default=256, ge=1)
     uses_past_key_values: bool = False
+
+
+class Quantization(_Strict):
+    """How the weights were quantised, so the runtime can pick kernels that give the same outputs on every CPU."""
+
+    weights: Literal["int8"] = "int8"
+    per_channel: bool = False
+    reduce_range: bool = Field(default=False, description="7-bit weights: ONNX Runtime's default x64 int8 kernels "
+                                                          "are then exact on every CPU (AVX2 and VNNI alike)")
 
 
 class Outputs(_Strict):
@@ -229,6 +250,8 @@ class Privacy(_Strict):
     covers: str = Field(default="the model weights (LoRA parameters and classifier head)")
     target_epsilon_reached: bool = True
     rationale: str | None = Field(default=None, description="why this epsilon was chosen for deployment")
+    selection: str | None = Field(default=None, description="how the recipe and the shipped variant were chosen, and "
+                                                            "whether that choice is inside epsilon")
 
 
 #: A student whose card shows a Dice ratio to its teacher below this is not offered as the default.
@@ -285,6 +308,8 @@ class ModelCard(_Strict):
     image_input: ImageInput | None = None
     text_input: TextInput | None = None
     outputs: Outputs
+    quantization: Quantization | None = Field(default=None, description="None: float weights, or an int8 model "
+                                               "exported before this field existed (run with exact kernels)")
     training: TrainingInfo
     privacy: Privacy | None = None
     metrics: Metrics = Field(default_factory=Metrics)
@@ -351,6 +376,13 @@ class ModelCard(_Strict):
         if self.role == "student":
             return 0 if self.preferred_student else 3
         return {"teacher": 2}.get(self.role, 1)
+
+    @property
+    def needs_exact_int8_kernels(self) -> bool:
+        """True unless the card says its int8 weights use 7 bits: 8-bit weights saturate in the default int8 kernel
+        of CPUs without VNNI, so they run with ONNX Runtime's exact (slower) kernels to give the same outputs on
+        every CPU; float models are unaffected either way."""
+        return not (self.quantization is not None and self.quantization.reduce_range)
 
     @property
     def modalities(self) -> list[str]:

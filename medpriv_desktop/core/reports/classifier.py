@@ -4,6 +4,10 @@ Built on the shared :class:`~medpriv_desktop.core.text.encoder.TextEncoder` (onn
 report is cut into overlapping windows, never truncated; a label's probability is the maximum over windows, since a
 finding stated anywhere in the report makes the report positive. Evidence for a positive label is the sentences
 that score highest for it on their own, with character offsets into the ORIGINAL report text.
+
+A model whose card declares ``text_input.rule_features`` also reads the rule labeler's per-label outputs for the
+whole prepared text (:mod:`.rule_features`), fed beside every window of that text; the card's labeler version must
+be this app's, or the model is refused (its inputs would not be what it was trained on).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from medpriv_desktop.core.errors import ModelError
+from medpriv_desktop.core.reports.rule_features import RuleFeatures
 from medpriv_desktop.core.reports.sections import USED_SECTIONS, classification_text, to_report_offset
 from medpriv_desktop.core.reports.sentences import split_sentences
 from medpriv_desktop.core.reports.thresholds import decide
@@ -53,10 +58,13 @@ class ReportModel:
     """A loaded report classifier: encoder + label names + thresholds (``None`` marks an unsupported label)."""
 
     def __init__(self, encoder: Any, label_names: list[str], thresholds: list[float | None],
-                 sections: tuple[str, ...] = USED_SECTIONS, activation: str = "sigmoid") -> None:
+                 sections: tuple[str, ...] = USED_SECTIONS, activation: str = "sigmoid",
+                 rule_features: RuleFeatures | None = None, rule_input: str = "rule_features") -> None:
         if len(label_names) != len(thresholds):
             raise ModelError("model card lists a different number of labels and thresholds")
         self.encoder = encoder
+        self.rule_features = rule_features
+        self.rule_input = rule_input
         self.label_names = list(label_names)
         self.thresholds = list(thresholds)
         self.sections = tuple(sections) or USED_SECTIONS
@@ -72,11 +80,15 @@ class ReportModel:
         if card.task is not Task.REPORT_CLASSIFICATION:
             raise ModelError(f"model '{card.id}' is a {card.task.value} model, not a report classifier",
                              path=entry.path, hint="choose a report-classification model (medpriv models list)")
+        rf = rule_features_of(card, entry.path)
         enc = TextEncoder.from_entry(entry, registry, threads)
+        if rf is not None and card.text_input.rule_features.input_name not in enc.input_names:
+            raise ModelError(f"model '{card.id}' declares rule inputs its ONNX graph does not take", path=entry.path)
         labels = sorted(card.outputs.labels, key=lambda lb: lb.value)
         ths = [lb.threshold if lb.supported else None for lb in labels]
         sections = tuple(card.text_input.sections) if card.text_input and card.text_input.sections else USED_SECTIONS
-        return cls(enc, [lb.name for lb in labels], ths, sections, card.outputs.activation)
+        return cls(enc, [lb.name for lb in labels], ths, sections, card.outputs.activation, rf,
+                   card.text_input.rule_features.input_name if rf is not None else "rule_features")
 
     def _probs(self, logits: np.ndarray) -> np.ndarray:
         if self.activation == "softmax":
@@ -90,7 +102,11 @@ class ReportModel:
         """Probabilities ``(N, L)`` of already-prepared texts (max over windows) and the window count per text."""
         if not texts:
             return np.zeros((0, len(self.label_names)), dtype=np.float32), []
-        out = self.encoder.logits(list(texts), batch_size=batch_size)
+        if self.rule_features is None:
+            out = self.encoder.logits(list(texts), batch_size=batch_size)
+        else:
+            out = window_logits(self.encoder, list(texts), {self.rule_input: self.rule_features(list(texts))},
+                                batch_size)
         probs = np.stack([np.max([self._probs(np.asarray(c.logits, dtype=np.float64)) for c in chunks], axis=0)
                           for chunks in out]).astype(np.float32)
         if probs.shape[1] != len(self.label_names):
@@ -143,3 +159,51 @@ class ReportModel:
                 j = self.label_names.index(lb)
                 ranked = sorted(rows, key=lambda r: -float(r[2][j]))[:top_k]
                 preds[i].evidence[lb] = [Evidence(lb, a, b, float(p[j])) for a, b, p in ranked]
+
+
+def rule_features_of(card: Any, path: Any = None) -> RuleFeatures | None:
+    """The rule inputs a card declares (None when it declares none); refuses another labeler version."""
+    from medpriv_desktop.core.reports.labeler import LABELER_VERSION, MENTIONS
+
+    spec = card.text_input.rule_features if card.text_input is not None else None
+    if spec is None:
+        return None
+    if spec.labeler_version != LABELER_VERSION:
+        raise ModelError(f"model '{card.id}' was trained on rule labeler version {spec.labeler_version}, this app has "
+                         f"version {LABELER_VERSION}", path=path, hint="use a model exported for this app version")
+    if spec.label_set not in MENTIONS:
+        raise ModelError(f"model '{card.id}' reads rule outputs for an unknown label set", path=path)
+    rf = RuleFeatures(spec.label_set, spec.encoding)
+    if rf.width != spec.width:
+        raise ModelError(f"model '{card.id}' expects {spec.width} rule values per report, the labeler gives {rf.width}",
+                         path=path)
+    return rf
+
+
+def window_logits(encoder: Any, texts: list[str], per_text: dict[str, np.ndarray], batch_size: int = 32) -> list:
+    """:meth:`TextEncoder.logits` for a model with extra per-text inputs (``name -> (N, F)`` arrays): each window of
+    text i gets row i. Windows of similar length are batched together, as in the encoder."""
+    from medpriv_desktop.core.text.encoder import ChunkLogits
+
+    chunks = encoder.encode(texts)
+    flat = sorted(((t, j, c) for t, cs in enumerate(chunks) for j, c in enumerate(cs)), key=lambda x: len(x[2].ids))
+    pad = encoder.tokenizer.token_to_id("[PAD]") or 0
+    results: dict[tuple[int, int], Any] = {}
+    for b in range(0, len(flat), batch_size):
+        part = flat[b:b + batch_size]
+        width = max(len(c.ids) for _, _, c in part)
+        ids = np.full((len(part), width), pad, dtype=np.int64)
+        mask = np.zeros((len(part), width), dtype=np.int64)
+        for i, (_, _, c) in enumerate(part):
+            ids[i, :len(c.ids)] = c.ids
+            mask[i, :len(c.ids)] = 1
+        feed: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in encoder.input_names:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        rows = np.array([t for t, _, _ in part])
+        for name, arr in per_text.items():
+            feed[name] = np.ascontiguousarray(arr[rows], dtype=np.float32)
+        out = encoder.session.run([encoder.output_name], {k: v for k, v in feed.items() if k in encoder.input_names})[0]
+        for (t, j, c), row in zip(part, out):
+            results[(t, j)] = ChunkLogits(c, row)
+    return [[results[(t, j)] for j in range(len(cs))] for t, cs in enumerate(chunks)]

@@ -18,6 +18,9 @@ from medpriv_desktop.core.reports.labels import CHESTXRAY14, CHEXPERT14, CTRATE1
 from medpriv_desktop.core.reports.sentences import split_sentences
 
 POSITIVE, NEGATIVE, UNCERTAIN = 1, 0, -1
+#: Version of the rules below. Models that read the labeler's outputs record it; bump it whenever a pattern changes
+#: (a test pins it to a hash of the pattern tables, :func:`~.rule_features.labeler_fingerprint`).
+LABELER_VERSION = "1"
 
 _HEART_BIG = r"(?:heart|cardiac silhouette|cardiac shadow)(?: size)? (?:is |was |appears |remains )?(?:mildly |moderately |markedly |severely )?(?:enlarged|increased)"
 _DEVICE = (r"pacemaker|pacer|defibrillator|aicd|(?:endotracheal|nasogastric|feeding|chest|tracheostomy|et|ng) tube|"

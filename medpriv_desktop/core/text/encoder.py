@@ -85,8 +85,9 @@ class TextEncoder:
 
     @classmethod
     def from_files(cls, model_path: str | Path, tokenizer_path: str | Path, max_tokens: int, stride: int = 0,
-                   threads: int | None = None) -> TextEncoder:
-        """Load from plain paths (no hash check: use :meth:`from_entry` for bundles)."""
+                   threads: int | None = None, exact_int8: bool = True) -> TextEncoder:
+        """Load from plain paths (no hash check: use :meth:`from_entry` for bundles). ``exact_int8=False`` only for
+        a model with 7-bit int8 weights (:attr:`ModelCard.needs_exact_int8_kernels`)."""
         from tokenizers import Tokenizer
 
         from medpriv_desktop.core.onnx_session import create_session
@@ -98,7 +99,7 @@ class TextEncoder:
         # Windowing is ours; the tokenizer must not cut or pad on its own.
         tok.no_truncation()
         tok.no_padding()
-        sess = create_session(model_path, threads or default_threads())
+        sess = create_session(model_path, threads or default_threads(), exact_int8=exact_int8)
         return cls(sess, tok, max_tokens, stride)
 
     @classmethod
@@ -114,7 +115,8 @@ class TextEncoder:
         tok_path = entry.file(ti.tokenizer_file)
         if not tok_path.is_file():
             raise ModelError(f"bundle lacks its tokenizer file {ti.tokenizer_file}", path=entry.path)
-        return cls.from_files(model_path, tok_path, ti.max_tokens, ti.stride, threads)
+        return cls.from_files(model_path, tok_path, ti.max_tokens, ti.stride, threads,
+                              exact_int8=entry.card.needs_exact_int8_kernels)
 
     def _special_id(self, names: tuple[str, ...]) -> int | None:
         for n in names:
