@@ -48,6 +48,22 @@ def register(sub: Any) -> None:
                     help="threshold rule: the highest threshold reaching this validation token recall")
     tr.add_argument("--model-id", default="phi-minilm-l3-int8")
     tr.add_argument("--version", default="1.0.0")
+    ch = ps.add_parser("choose-threshold", help="choose the threshold of an exported bundle on the validation notes "
+                                                "again and rewrite its card")
+    ch.add_argument("bundle", type=Path)
+    ch.add_argument("--data", type=Path, default=None)
+    ch.add_argument("--invented-dev", type=Path, default=None)
+    ch.add_argument("--target-recall", type=float, default=0.97)
+    ex = ps.add_parser("export", help="export a saved torch tagger (a --save-torch folder) again with the current "
+                                      "export code and choose its threshold")
+    ex.add_argument("torch", type=Path)
+    ex.add_argument("--card", type=Path, required=True, help="the card of the run that trained it")
+    ex.add_argument("-o", "--out", type=Path, required=True)
+    ex.add_argument("--model-id", default=None)
+    ex.add_argument("--version", default=None)
+    ex.add_argument("--data", type=Path, default=None)
+    ex.add_argument("--invented-dev", type=Path, default=None)
+    ex.add_argument("--target-recall", type=float, default=0.97)
     lk = ps.add_parser("report-locked", help="score a bundle on the locked part (totals only) and write the figures "
                                              "into its card")
     lk.add_argument("bundle", type=Path)
@@ -78,6 +94,14 @@ def _run(args: argparse.Namespace) -> int:
                 fh.write(json.dumps(row) + "\n")
         print(f"wrote {args.n} notes to {args.out}")
         return 0
+    if args.phi_command == "export":
+        from training.phi.run import reexport
+
+        return reexport(args)
+    if args.phi_command == "choose-threshold":
+        from training.phi.run import rechoose
+
+        return rechoose(args)
     if args.phi_command == "report-locked":
         from training.phi.locked import report_locked
 

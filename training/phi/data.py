@@ -178,3 +178,73 @@ def windows(tokenizer, item: LabelledText, max_len: int, stride: int = 16) -> li
             break
         start += step
     return out
+
+
+# -- confusers: clinical look-alikes of PHI, added to generated notes as lines labelled O -------------------------
+
+_ORDINALS = ("1ST", "2ND", "3RD", "4TH")
+_RELATION_TYPOS = ("DUAGHTER", "DAUTHER", "DAUGTHER", "DAUGHER", "HUSBNAD", "HUSABND", "WIEF", "SISITER", "BROHTER",
+                   "NEICE", "GRANDAUGHTER", "SON-IN LAW")
+_UNIT_VERBS = ("AWARE", "NOTIFIED", "IN PLACE", "DC'D", "TEAM IN")
+_UNITS = ("MICU", "SICU", "CCU", "CSRU", "NICU", "PACU", "ER", "OR", "HOUSESTAFF", "IMV", "N/C", "ST", "C/O", "M.D.",
+          "R.N.", "HO", "NSR", "SR", "AF", "VT", "PCA", "PICC", "TLC", "NGT", "OGT", "CVP", "PA LINE", "A-LINE")
+
+
+def confuser_line(rng) -> str:
+    """One line of clinical look-alikes that are not PHI: ordinals, fractions, times, ranges, unit and device
+    abbreviations, misspelt relation words, credentials alone."""
+    n = rng.randint
+    shapes = [
+        lambda: f"{rng.choice(_ORDINALS)} {rng.choice(('RN', 'DOSE', 'SET OF ENZYMES', 'UNIT PRBC', 'LINE ABX', 'SHIFT'))}",
+        lambda: f"{rng.choice(('1/2', '1/4', '3/4', '2/2', '1/3', '2/3'))} {rng.choice(('NS', 'STRENGTH TF', 'WAY UP', 'BOTTLES POSITIVE', 'BLOOD CX'))}",
+        lambda: f"{rng.choice(('AT', '@', 'BY', 'UNTIL'))} {n(1, 12)}{n(0, 5)}{n(0, 9)}{rng.choice(('PM', 'AM', 'P', 'A'))}",
+        lambda: f"{rng.choice(('SATS', 'HR', 'SBP', 'RR', 'UO'))} {n(60, 90)}-{n(91, 140)}{rng.choice(('%', '', ' CC/HR', 'S'))}",
+        lambda: f"{rng.choice(_RELATION_TYPOS)} {rng.choice(('CALLED', 'IN TO VISIT', 'UPDATED', 'AT BEDSIDE'))}",
+        lambda: f"{rng.choice(_UNITS)} {rng.choice(_UNIT_VERBS)}",
+        lambda: f"{rng.choice(('TMAX', 'T'))} {n(97, 102)}.{n(0, 9)}, {rng.choice(('HCT', 'K', 'MG'))} {n(2, 40)}.{n(0, 9)}",
+        lambda: f"{n(1, 4)}X{n(1, 9)} CM {rng.choice(('DRSG', 'WOUND', 'AREA'))}",
+    ]
+    return "; ".join(rng.choice(shapes)() for _ in range(rng.randint(1, 3))) + "."
+
+
+def with_confusers(items: list[LabelledText], seed: int, share: float = 0.5) -> list[LabelledText]:
+    """``items`` with a confuser line appended to about ``share`` of them (cased like the note); spans unchanged."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for it in items:
+        if rng.random() >= share:
+            out.append(it)
+            continue
+        line = confuser_line(rng)
+        upper = sum(c.isupper() for c in it.text[:400]) > sum(c.islower() for c in it.text[:400])
+        line = line if upper else line.lower() if rng.random() < 0.5 else line.capitalize()
+        out.append(LabelledText(it.text.rstrip() + "\n" + line + "\n", it.spans, it.source, it.doc_id, it.patients))
+    return out
+
+
+def with_typos(items: list[LabelledText], seed: int, share: float = 0.5, rate: float = 0.06) -> list[LabelledText]:
+    """``items`` where about ``share`` of the texts get letter swaps and substitutions in ``rate`` of their non-PHI
+    words of 4+ letters: nursing notes are full of misspelt clinical words ("REMAINES", "SENNAKOT"), which must stay
+    O. Same-length edits only, so the spans stay where they are."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for it in items:
+        if rng.random() >= share:
+            out.append(it)
+            continue
+        chars = list(it.text)
+        for m in re.finditer(r"[A-Za-z]{4,}", it.text):
+            if rng.random() >= rate or any(s < m.end() and m.start() < e for s, e, _ in it.spans):
+                continue
+            i = rng.randrange(m.start() + 1, m.end() - 1)
+            if rng.random() < 0.5:
+                chars[i], chars[i + 1] = chars[i + 1], chars[i]
+            else:
+                c = rng.choice("aeiourstnl")
+                chars[i] = c.upper() if chars[i].isupper() else c
+        out.append(LabelledText("".join(chars), it.spans, it.source, it.doc_id, it.patients))
+    return out

@@ -33,17 +33,14 @@ def load_recognizer(bundle: Path, threshold: float = 0.5):
     card = ModelCard.model_validate_json((bundle / "model_card.json").read_text(encoding="utf-8"))
     ti = card.text_input
     enc = TextEncoder.from_files(bundle / card.model_file, bundle / ti.tokenizer_file, ti.max_tokens, ti.stride,
-                                 threads=2)
+                                 threads=2, exact_int8=card.needs_exact_int8_kernels)
     labels = [lb.name for lb in sorted(card.outputs.labels, key=lambda lb: lb.value)]
     return PhiModelRecognizer(enc, labels, card.id, threshold)
 
 
 def run_training(args: argparse.Namespace) -> int:
     """Train, export, choose the threshold and write the card (module docstring); exit code 0."""
-    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
-    from training.phi.bundle import export_phi_bundle, set_threshold, write_card
-    from training.phi.data import from_physionet
-    from training.phi.select import select_threshold
+    from training.phi.bundle import export_phi_bundle, write_card
     from training.phi.train import TrainConfig, train_phi_model
 
     cfg = TrainConfig(layers=args.layers, epochs=args.epochs, synthetic=args.synthetic,
@@ -64,19 +61,33 @@ def run_training(args: argparse.Namespace) -> int:
     card["training"]["config"]["train_minutes"] = round(minutes, 1)
     write_card(args.out, card)  # provisional threshold: the validation below reads the bundle as the app does
 
+    choose_and_write(args.out, card, val, args.invented_dev, args.target_recall)
+    print(f"bundle {card['id']} written to {args.out}")
+    return 0
+
+
+def choose_and_write(bundle: Path, card: dict, val: list, invented_dev: Path | None, target_recall: float) -> None:
+    """Steps 4-5: score the exported bundle on the validation notes, choose the threshold, write the card and a
+    ``<bundle>.validation.json`` beside it (not inside: every file in a bundle is part of its manifest)."""
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+    from training.phi.bundle import set_threshold, write_card
+    from training.phi.data import from_physionet
+    from training.phi.select import select_threshold
+
+    bundle = Path(bundle)
     val_sets = {}
     if val:
         val_sets["tuning-val"] = from_physionet(val)
-    inv = args.invented_dev or default_invented_dev_dir()
+    inv = invented_dev or default_invented_dev_dir()
     if (inv / "phi.json").is_file():
         val_sets["invented-dev"] = read_invented(inv)
     if not val_sets:
         print("no validation notes: the threshold stays at 0.5")
-        return 0
+        return
     val_sets["all"] = [it for items in val_sets.values() for it in items]
-    recognizer = load_recognizer(args.out)
+    recognizer = load_recognizer(bundle)
     rules = DeidEngine(EngineConfig(use_model=False))
-    choice = select_threshold(val_sets, recognizer, rules, decide_on="all", target_recall=args.target_recall)
+    choice = select_threshold(val_sets, recognizer, rules, decide_on="all", target_recall=target_recall)
     print(f"threshold {choice.threshold} ({choice.rule})")
     for name, scores in choice.scores.items():
         s = scores[choice.threshold]
@@ -85,7 +96,8 @@ def run_training(args: argparse.Namespace) -> int:
               f"precision {choice.rules_only[name]['precision']:.4f})")
     set_threshold(card, choice.threshold)
     card["training"]["config"]["threshold_rule"] = choice.rule + " on tuning-val + invented-dev (rules in union)"
-    metrics = card["metrics"]["values"]
+    metrics = [m for m in card["metrics"]["values"] if "(validation" not in m["split"]]
+    card["metrics"]["values"] = metrics
     for name, scores in choice.scores.items():
         if name == "all":
             continue
@@ -94,10 +106,43 @@ def run_training(args: argparse.Namespace) -> int:
         metrics += [{"name": "token_recall", "value": s["recall"], "split": split, "n": n},
                     {"name": "token_precision", "value": s["precision"], "split": split, "n": n},
                     {"name": "span_recall", "value": s["span_recall"], "split": split, "n": n}]
-    write_card(args.out, card)
-    (args.out.parent / f"{args.out.name}.validation.json").write_text(json.dumps(
+    write_card(bundle, card)
+    (bundle.parent / f"{bundle.name}.validation.json").write_text(json.dumps(
         {"threshold": choice.threshold, "rule": choice.rule,
          "scores": {k: {str(t): v for t, v in d.items()} for k, d in choice.scores.items()},
          "rules_only": choice.rules_only}, indent=2), encoding="utf-8")
-    print(f"bundle {card['id']} written to {args.out}")
+
+
+def rechoose(args: argparse.Namespace) -> int:
+    """``medpriv-train phi choose-threshold BUNDLE``: steps 4-5 again on an exported bundle (same validation notes)."""
+    card = json.loads((Path(args.bundle) / "model_card.json").read_text(encoding="utf-8"))
+    _, val = tuning_train_val(tuning_notes(args.data))
+    choose_and_write(Path(args.bundle), card, val, args.invented_dev, args.target_recall)
+    return 0
+
+
+def reexport(args: argparse.Namespace) -> int:
+    """``medpriv-train phi export TORCH_DIR -o BUNDLE``: export a saved torch tagger again (current export code),
+    keep the training facts of the card it came with, choose the threshold on the validation notes."""
+    from transformers import AutoTokenizer
+
+    from training.phi.bundle import export_phi_bundle, write_card
+    from training.phi.train import TrainConfig, load_teacher
+
+    old = json.loads(Path(args.card).read_text(encoding="utf-8"))
+    conf = old["training"]["config"]
+    cfg = TrainConfig(**{k: conf[k] for k in ("layers", "epochs", "synthetic", "physionet_repeat", "max_len",
+                                             "batch_size", "lr", "seed", "threads", "teacher", "kd_weight")
+                         if k in conf})
+    model, tok = load_teacher(args.torch), AutoTokenizer.from_pretrained(str(args.torch))
+    n_train = next((d["n"] for d in old["training"]["datasets"] if not d.get("synthetic")), 0)
+    card = export_phi_bundle(model, tok, args.out, cfg, n_train, old["training"]["command"], args.model_id or old["id"],
+                             args.version or old["version"])
+    card["training"]["date"] = old["training"]["date"]
+    for k in ("train_minutes",):
+        if k in conf:
+            card["training"]["config"][k] = conf[k]
+    write_card(args.out, card)
+    _, val = tuning_train_val(tuning_notes(args.data))
+    choose_and_write(Path(args.out), card, val, args.invented_dev, args.target_recall)
     return 0

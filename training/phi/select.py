@@ -59,13 +59,16 @@ def score_thresholds(items: Sequence[LabelledText], recognizer: Any, rule_engine
 
 
 def choose_threshold(scores: dict[float, dict[str, float]], target_recall: float = 0.97,
-                     min_precision: float = 0.85) -> tuple[float, str]:
+                     min_precision: float = 0.85, also_precise: Sequence[dict[float, dict[str, float]]] = ()
+                     ) -> tuple[float, str]:
     """The threshold by the module's rule, with the rule that decided it in words.
 
     Among thresholds whose precision is at least ``min_precision``: the highest one that reaches ``target_recall``
     (the most precise of those that find enough), else the one with the highest recall. When no threshold keeps
-    that precision, the highest threshold (the most precise)."""
-    precise = [t for t, s in scores.items() if s["precision"] >= min_precision]
+    that precision, the highest threshold (the most precise). ``also_precise``: further score tables (other
+    validation sets) whose precision must reach ``min_precision`` too."""
+    precise = [t for t, s in scores.items() if s["precision"] >= min_precision
+               and all(other[t]["precision"] >= min_precision for other in also_precise)]
     if not precise:
         return max(scores), f"no threshold kept precision {min_precision}: the highest threshold"
     reaching = [t for t in precise if scores[t]["recall"] >= target_recall]
@@ -84,5 +87,8 @@ def select_threshold(val_sets: dict[str, Sequence[LabelledText]], recognizer: An
     for name, items in val_sets.items():
         log(f"validation set {name}: {len(items)} texts")
         choice.scores[name], choice.rules_only[name] = score_thresholds(items, recognizer, rule_engine, log=log)
-    choice.threshold, choice.rule = choose_threshold(choice.scores[decide_on], target_recall, min_precision)
+    others = [s for name, s in choice.scores.items() if name != decide_on]
+    choice.threshold, choice.rule = choose_threshold(choice.scores[decide_on], target_recall, min_precision, others)
+    if others:
+        choice.rule += " (precision on every validation set)"
     return choice

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.phi.data import BIO, LabelledText, from_generator, from_physionet, windows
+from training.phi.data import (BIO, LabelledText, from_generator, from_physionet, windows, with_confusers,
+                               with_typos)
 from training.phi.physionet import AnnotatedNote
 
 __all__ = ["BIO", "TrainConfig", "backbone_dir", "train_phi_model", "predict_word_scores"]
@@ -130,7 +131,8 @@ def train_phi_model(physionet: list[AnnotatedNote], cfg: TrainConfig, log: Calla
     teacher = load_teacher(cfg.teacher) if cfg.teacher else None
     items = from_physionet(physionet) * max(1, cfg.physionet_repeat) + list(extra or [])
     if cfg.synthetic:
-        items += from_generator(cfg.synthetic, seed=1000 + cfg.seed)
+        generated = from_generator(cfg.synthetic, seed=1000 + cfg.seed)
+        items += with_typos(with_confusers(generated, seed=cfg.seed), seed=cfg.seed)
     examples = build_examples(tok, items, cfg.max_len)
     weights = torch.ones(len(BIO))
     weights[1:] = cfg.entity_weight

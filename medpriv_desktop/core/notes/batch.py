@@ -228,6 +228,11 @@ def _dates_option(options: OperatorOptions) -> Any:
     return {"keep_year": options.keep_year, "reference_year": options.reference_year if options.keep_year else None}
 
 
+#: Notes analysed per step of a folder run: the tagger batches their windows together; Cancel waits at most one
+#: step (about a quarter of a second at 50 notes/s).
+NOTES_PER_STEP = 16
+
+
 def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callable[[], Any],
                       operator: str | OperatorOptions = "tag", patient_id: str | None = None,
                       encoding: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES, restart: bool = False, *,
@@ -273,20 +278,23 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
                           patient_source=resolver.source, patients=len(set(patients.values())),
                           unplaced=len(resolver.unplaced), keep_year=options.keep_year)
     surrogator = _make_surrogator(options)
-    for i, f in enumerate(todo):
-        yield Progress(i / max(len(todo), 1), f"note {i + 1}/{len(todo)}")
-        try:
-            text = read_note(f, encoding, max_bytes)
-        except InputError as exc:
-            summary.failed.append((str(f), exc.reason))
-            log.warning("note skipped: %s: %s", path_ref(f), exc.reason)
-            continue
-        spans = engine.analyze(text)
-        data = apply_operator(options, text, spans, surrogator, patients[f.name]).encode("utf-8")
-        manifest.record_output(f.name, data)  # before the rename: a kill in between only redoes this note
-        atomic_write_bytes(output_dir / f.name, data)
-        summary.done += 1
-        summary.counts.update(s.tag for s in spans)
+    analyze_many = getattr(engine, "analyze_many", None) or (lambda texts: [engine.analyze(t) for t in texts])
+    for g in range(0, len(todo), NOTES_PER_STEP):
+        group = todo[g: g + NOTES_PER_STEP]
+        yield Progress(g / max(len(todo), 1), f"notes {g + 1}-{g + len(group)} of {len(todo)}")
+        texts: dict[Path, str] = {}
+        for f in group:
+            try:
+                texts[f] = read_note(f, encoding, max_bytes)
+            except InputError as exc:
+                summary.failed.append((str(f), exc.reason))
+                log.warning("note skipped: %s: %s", path_ref(f), exc.reason)
+        for f, spans in zip(texts, analyze_many(list(texts.values()))):
+            data = apply_operator(options, texts[f], spans, surrogator, patients[f.name]).encode("utf-8")
+            manifest.record_output(f.name, data)  # before the rename: a kill in between only redoes this note
+            atomic_write_bytes(output_dir / f.name, data)
+            summary.done += 1
+            summary.counts.update(s.tag for s in spans)
     yield Progress(1.0, "done")
     return summary
 

@@ -69,9 +69,18 @@ class PhiModelRecognizer(MedPrivRecognizer):
 
     def word_scores(self, text: str) -> list[WordScore]:
         """Every word the model gave any PHI probability, grown from its word pieces (one model pass)."""
-        if not text.strip():
-            return []
-        chunks = self.encoder.logits([text])[0]
+        return self.word_scores_many([text])[0]
+
+    def word_scores_many(self, texts: list[str]) -> list[list[WordScore]]:
+        """:meth:`word_scores` of several texts, their windows batched together."""
+        live = [i for i, t in enumerate(texts) if t.strip()]
+        out: list[list[WordScore]] = [[] for _ in texts]
+        if live:
+            for i, chunks in zip(live, self.encoder.logits([texts[i] for i in live])):
+                out[i] = self._words(texts[i], chunks)
+        return out
+
+    def _words(self, text: str, chunks: list) -> list[WordScore]:
         offsets, logits = merge_token_scores(chunks)
         if not offsets:
             return []
@@ -110,6 +119,10 @@ class PhiModelRecognizer(MedPrivRecognizer):
     def find(self, text: str) -> list[PhiSpan]:
         """PHI spans of ``text`` at the card's threshold."""
         return self.spans_from_words(text, self.word_scores(text))
+
+    def find_many(self, texts: list[str]) -> list[list[PhiSpan]]:
+        """:meth:`find` of several texts, their windows batched together."""
+        return [self.spans_from_words(t, w) for t, w in zip(texts, self.word_scores_many(texts))]
 
 
 def load_default_model_recognizer(model_id: str | None = None, threshold: float | None = None,

@@ -44,9 +44,11 @@ def test_folder_mode_writes_one_output_per_note_with_tags(tmp_path, capsys):
     assert "de-identified 3 notes" in out and "NAME" in out and "QUIMBLEFORD" not in out
 
 
-def test_resume_after_cancel_keeps_done_outputs_and_finishes(tmp_path):
+def test_resume_after_cancel_keeps_done_outputs_and_finishes(tmp_path, monkeypatch):
+    from medpriv_desktop.core.notes import batch
     from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
 
+    monkeypatch.setattr(batch, "NOTES_PER_STEP", 1)  # one note per step, so Cancel lands between notes
     write_notes(tmp_path / "in", 6)
     engine = DeidEngine(EngineConfig(use_model=False))
     token = CancelToken()

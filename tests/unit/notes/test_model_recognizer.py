@@ -78,3 +78,12 @@ def test_tampered_model_refuses_to_load(medpriv_home):
     with pytest.raises(ModelError, match="sha256"):
         load_default_model_recognizer("phi-tiny-test")
     assert ModelRegistry().get("phi-tiny-test").card.task.value == "phi-ner"
+
+
+def test_analyze_many_gives_the_spans_of_analyze_one_at_a_time(medpriv_home):
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+
+    make_bundle(medpriv_home / "site_models" / "phi-tiny-test")
+    engine = DeidEngine(EngineConfig(model_id="phi-tiny-test"))
+    texts = ["then zorblewick came on monday.", "", "Dr. Smith saw zorblewick . " * 4, "nothing here"]
+    assert engine.analyze_many(texts) == [engine.analyze(t) for t in texts]
