@@ -12,7 +12,7 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("ctrate-chestct-dp", "2.0.0"): "c6dcb56d262047e5b181ef3f4aed69b30a0ad89593716044ec3812a3cb2d1dad",
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
-    ("phi-minilm-l6-int8", "1.0.0"): "05c634ae9f21c3c55d4f2f23f85d6d6fb414cac75d8fdecf8e5452e50f9fe2d7",
+    ("phi-minilm-l6-int8", "1.0.0"): "e49686727b5e2003f907e20c4122b5e7ce6f16a7cd7a50661e5839fa3b2408c8",
     ("seg-torso-student-q", "1.1.0"): "caddbe85cbd61708541f58888b17c9420767730985809ff2b3502c9df40f189f",
     ("seg-torso-teacher", "1.1.0"): "f9b28c3bf2334aa8f8640e8ed3c7288874254f689ff79c2f12ff14525fe5d9de",
 }

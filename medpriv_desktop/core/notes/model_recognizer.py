@@ -59,6 +59,7 @@ class PhiModelRecognizer(MedPrivRecognizer):
         self.type_names = sorted({t for t in self.types if t})
         self._type_index = [[i for i, t in enumerate(self.types) if t == name] for name in self.type_names]
         self._o = self.types.index(None)
+        self._clinical: frozenset[str] | None = None  # built on first use (lexicon files)
 
     def _type_probs(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = logits - logits.max(-1, keepdims=True)
@@ -114,7 +115,19 @@ class PhiModelRecognizer(MedPrivRecognizer):
                 continue
             else:
                 out.append(self.span(w.start, w.end, cat, w.p_phi))
-        return out
+        return [s for s in out if not self._clinical_word(text[s.start:s.end])]
+
+    def _clinical_word(self, word: str) -> bool:
+        """A lone lower-case word from the clinical lexicon ("foley in place", "picc", "lytes"), not also a first
+        name: the tagger alone does not mask it (a name written in lower case next to another name word, or after a
+        cue such as "dr", is still found, by the tagger's multi-word span or by the rules)."""
+        if not word.isalpha() or not word.islower():
+            return False
+        if self._clinical is None:
+            from medpriv_desktop.core.notes import lexicons
+
+            self._clinical = frozenset(lexicons.clinical_words() - lexicons.first_names())
+        return word.upper() in self._clinical
 
     def find(self, text: str) -> list[PhiSpan]:
         """PHI spans of ``text`` at the card's threshold."""

@@ -87,3 +87,21 @@ def test_analyze_many_gives_the_spans_of_analyze_one_at_a_time(medpriv_home):
     engine = DeidEngine(EngineConfig(model_id="phi-tiny-test"))
     texts = ["then zorblewick came on monday.", "", "Dr. Smith saw zorblewick . " * 4, "nothing here"]
     assert engine.analyze_many(texts) == [engine.analyze(t) for t in texts]
+
+
+@pytest.mark.parametrize("text,words,expected", [
+    # a lone lower-case clinical word the tagger scored is not masked by the tagger alone
+    ("foley in place", [(0, 5)], []),
+    ("picc flushed", [(0, 4)], []),
+    # the same word capitalised, inside a two-word name, or a first name that is also a clinical abbreviation: kept
+    ("Foley in place", [(0, 5)], ["Foley"]),
+    ("spoke with jane foley", [(11, 15), (16, 21)], ["jane foley"]),
+    ("husband max aware", [(8, 11)], ["max"]),
+    ("seen by zorblewick", [(8, 18)], ["zorblewick"]),
+])
+def test_lone_lower_case_clinical_words_are_not_tagger_spans(text, words, expected):
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore
+
+    rec = PhiModelRecognizer(None, BIO, threshold=0.5)
+    spans = rec.spans_from_words(text, [WordScore(s, e, 0.99, "NAME") for s, e in words])
+    assert [text[s.start:s.end] for s in spans] == expected
