@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePath
 
-#: The training stack (the app must run without it) plus the project's own training package.
+#: The training stack (the app must run without it) plus the project's own training package, and the scale-out
+#: stack (the ``cluster`` extra: ``medpriv_desktop/scaleout`` imports it only when a scale-out option is used and
+#: says which extra to install when it is missing).
 FORBIDDEN_PACKAGES = ("torch", "torchvision", "torchaudio", "functorch", "triton", "monai", "transformers",
-                      "opacus", "peft", "training")
+                      "opacus", "peft", "training", "dask", "distributed", "dask_jobqueue", "pyarrow")
 #: Shared libraries torch ships under other names.
 FORBIDDEN_LIB_PREFIXES = ("libtorch", "torch_", "libc10", "c10.", "c10_")
 

@@ -13,7 +13,7 @@ VENV=${MEDPRIV_VENV:-.venv}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # torch is pinned in the same command as the training extras so pip keeps the CPU build.
-"$VENV/bin/python" -m pip install -q -e ".[train,dev]" "torch==2.13.0"
+"$VENV/bin/python" -m pip install -q -e ".[train,dev,cluster]" "torch==2.13.0"
 export QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS=""
 start=$(date +%s)
 "$VENV/bin/python" -m pytest tests -q "$@"

@@ -98,3 +98,19 @@ def audit_preflight() -> None:
     from medpriv_desktop.core.audit import AuditLog
 
     AuditLog().preflight()
+
+
+def add_scaleout_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of a scale-out run (``medpriv_desktop.scaleout``, the ``cluster`` extra): a Parquet input or any of
+    these selects table mode, which writes a folder of parts; without them the single-machine path runs."""
+    g = p.add_argument_group("scale-out (table in, folder of parts out; needs the 'cluster' extra)")
+    g.add_argument("--cluster", metavar="local[:N]|tcp://HOST:PORT|tls://HOST:PORT|slurm",
+                   help="run partitions on a Dask cluster (default: in this process)")
+    g.add_argument("--shard", metavar="K/N", help="do only the K-th of N slices of the partitions (job arrays)")
+    g.add_argument("--cluster-config", type=Path, metavar="SLURM.yaml", help="settings of --cluster slurm")
+    g.add_argument("--dashboard", action="store_true", help="serve the Dask dashboard on 127.0.0.1:8787")
+    g.add_argument("--worker-memory", metavar="SIZE", help="memory limit per local worker, e.g. 4GB (default: "
+                                                           "the machine's memory shared out)")
+    g.add_argument("--rows-per-partition", type=positive_int, help="CSV rows per partition (default 2000)")
+    for name in ("ca", "cert", "key"):
+        g.add_argument(f"--tls-{name}", metavar="FILE", help=f"TLS {name} file for a tls:// scheduler")

@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive, positive_int, prepare_outputs
+from medpriv_desktop.commands._common import (add_parser, add_restart, add_scaleout_arguments, drive, positive_int,
+                                              prepare_outputs)
 
 RULE_SET_CHOICES = ("ChestX-ray14", "CT-RATE", "CheXpert")
 
@@ -29,6 +30,8 @@ def register(sub: Any) -> None:
     p.add_argument("--evidence", type=Path, help="write the supporting sentences (offsets) to this JSONL file")
     p.add_argument("--batch-size", type=positive_int, default=256,
                    help="reports per progress step (windows are length-sorted within it; default 256)")
+    add_scaleout_arguments(p)
+    add_restart(p)
     p.set_defaults(handler=_run)
 
 
@@ -38,6 +41,12 @@ def _run(args: argparse.Namespace) -> int:
     from medpriv_desktop.core.reports.batch import classify_reports, read_reports
     from medpriv_desktop.core.reports.rules_model import RULES_MODEL_ID, RuleModel
 
+    if args.cluster or args.shard or Path(args.input).suffix.lower() == ".parquet":
+        from medpriv_desktop.scaleout.commands import run_classify_table  # the cluster extra, only when asked
+
+        return run_classify_table(args)
+    if args.restart:
+        raise InputError("--restart applies to table runs (a Parquet input, --shard or --cluster)")
     rules_only = args.model == RULES_MODEL_ID
     if rules_only and args.compare:
         raise InputError("--compare needs a model to compare with the rule labeler", hint="pass --model MODEL_ID")

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import (add_parser, add_restart, drive, positive_float, prepare_outputs,
-                                              probability)
+from medpriv_desktop.commands._common import (add_parser, add_restart, add_scaleout_arguments, drive, positive_float,
+                                              positive_int, prepare_outputs, probability)
 
 #: The 18 HIPAA Safe Harbor identifiers (45 CFR 164.514(b)(2)(i)) and what ``medpriv deid`` does about each.
 SAFE_HARBOR: tuple[tuple[str, str, str], ...] = (
@@ -92,8 +92,20 @@ def register(sub: Any) -> None:
     p.add_argument("--model", help="id of the phi-ner model to use (default: the installed one)")
     p.add_argument("--threshold", type=probability, default=0.0,
                    help="minimum score of a PHI finding, 0-1 (default 0)")
+    p.add_argument("--patient-column", help="table mode: column naming the patient (--id-column is then the note id)")
+    p.add_argument("--keep-columns", metavar="A,B",
+                   help="table mode: columns written unchanged (id and patient columns become keyed pseudonyms "
+                        "unless listed here)")
+    add_scaleout_arguments(p)
     add_restart(p)
     p.set_defaults(handler=_run)
+
+
+def scaleout_requested(args: argparse.Namespace) -> bool:
+    """True when a scale-out option is given or the input is a Parquet table; then :mod:`medpriv_desktop.scaleout`
+    (imported only here) runs the command."""
+    return bool(args.cluster or args.shard or getattr(args, "patient_column", None)
+                or getattr(args, "keep_columns", None) or Path(args.input).suffix.lower() == ".parquet")
 
 
 def _keep_torch_out() -> None:
@@ -125,6 +137,10 @@ def _run(args: argparse.Namespace) -> int:
     def factory() -> DeidEngine:
         return DeidEngine(cfg)
 
+    if scaleout_requested(args):
+        from medpriv_desktop.scaleout.commands import run_deid_table
+
+        return run_deid_table(args, options, cfg)
     mapping = Path(args.patient_id) if args.patient_id and Path(args.patient_id).is_file() else None
     if args.csv:
         if not args.text_column:

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.commands._common import add_parser, drive, float_between, positive_int, prepare_outputs
+from medpriv_desktop.commands._common import (add_parser, add_restart, add_scaleout_arguments, drive, float_between,
+                                              positive_int, prepare_outputs)
 
 FAST_OVERLAP = 0.25
 
@@ -28,6 +29,8 @@ def register(sub: Any) -> None:
     p.add_argument("--threads", type=positive_int, help="inference threads (default: settings, cores minus one)")
     p.add_argument("--overlap", type=float_between(0.0, 0.9), help="tile overlap 0-0.9 (default: the model card's)")
     p.add_argument("--tta", action="store_true", help="average 8 flipped passes (8x slower)")
+    p.add_argument("--force", action="store_true",
+                   help="segment even when the study's body region (head, torso) does not fit the model's card")
     p.add_argument("--formats", default="nii.gz,nrrd", help="label map formats: nii.gz,nii,nrrd,mha")
     p.add_argument("--no-dicom-seg", action="store_true", help="do not write a DICOM SEG for DICOM input")
     p.add_argument("--deidentify", action="store_true",
@@ -36,6 +39,11 @@ def register(sub: Any) -> None:
     p.add_argument("--deid-profile", default="retain-dates-shifted", choices=["basic", "retain-dates-shifted",
                                                                               "research"],
                    help="with --deidentify: the profile (see 'medpriv deid-dicom --help')")
+    p.add_argument("--studies", action="store_true",
+                   help="INPUT is a folder of studies or a CSV list (column 'path'): one output folder per study, "
+                        "a summary and an errors table; resumable (also implied by --cluster and --shard)")
+    add_scaleout_arguments(p)
+    add_restart(p)
     p.set_defaults(handler=_run)
 
 
@@ -79,7 +87,15 @@ def _run(args: argparse.Namespace) -> int:
         overlap=args.overlap if args.overlap is not None else (FAST_OVERLAP if args.fast else None),
         tta=args.tta and not args.fast, stats=args.stats, qc=args.qc, formats=formats,
         dicom_seg=not args.no_dicom_seg, deidentify=args.deidentify, deid_profile=args.deid_profile)
+    if args.studies or args.cluster or args.shard:
+        from medpriv_desktop.scaleout.commands import run_segment_studies  # the cluster extra, only when asked
+
+        return run_segment_studies(args, entry, opts)
+    if args.restart:
+        raise InputError("--restart applies to a batch of studies (--studies, --cluster or --shard)")
     try:
+        if not args.force:
+            _check_fit(args, entry)  # before the model runs: a torso model on a head says so and stops
         res = drive(segment_file(args.input, entry, reg, args.output, opts), args)
     except MultipleSeriesError as exc:
         print(f"{args.input} holds {len(exc.series)} DICOM series:")
@@ -96,6 +112,22 @@ def _run(args: argparse.Namespace) -> int:
         res.timings["meshes"] = time.perf_counter() - t
     _print_summary(res, entry, args)
     return 0
+
+
+def _check_fit(args: argparse.Namespace, entry) -> None:
+    """Refuse a study whose body region does not fit the card (``core/imaging/study_fit.py``) before the model runs;
+    ``--force`` skips this."""
+    from medpriv_desktop.core.errors import InputError
+    from medpriv_desktop.core.imaging.io import read_volume_job
+    from medpriv_desktop.core.imaging.study_fit import check_study
+    from medpriv_desktop.core.jobs import run_job
+
+    volume = run_job(read_volume_job(args.input, series_uid=args.series, modality=args.modality))
+    fit = check_study(volume, entry.card)
+    # A modality the card lacks is refused by the engine itself, with or without --force.
+    if fit.region_problem:
+        raise InputError(f"study does not fit the model: {fit.region_problem}", path=args.input,
+                         hint="choose a model made for this study, or add --force to segment it anyway")
 
 
 def _print_summary(res, entry, args: argparse.Namespace) -> None:
