@@ -46,6 +46,12 @@ class Settings(BaseModel):
     max_recent_files: int = Field(default=10, ge=1, le=50)
     render_max_voxels: int = Field(default=256**3, ge=32**3)
     theme: Literal["system", "dark", "light"] = "system"
+    #: Where the window proposes outputs (None: Documents/MedPriv); never the input's own folder.
+    output_dir: str | None = None
+    #: Label colours: the model card's, or a colour-blind-safe palette (Okabe-Ito / Tol) for every structure.
+    label_palette: Literal["card", "colour-blind"] = "card"
+    #: Report CSVs for spreadsheets set up for a decimal comma: ";" between cells and "0,75" for numbers.
+    csv_decimal_comma: bool = False
 
     def add_recent(self, path: str | Path) -> None:
         """Put ``path`` first in the recent-files list."""

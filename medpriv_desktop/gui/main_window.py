@@ -16,7 +16,7 @@ from medpriv_desktop.core.routing import route
 from medpriv_desktop.core.settings import Settings, load_settings, save_settings
 from medpriv_desktop.gui.job_status import JobStatusWidget
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notify import Notification, notifications, notify_error
+from medpriv_desktop.gui.notify import Notification, notifications, notify_error, open_folder
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 from medpriv_desktop.gui.workspaces.imaging import ImagingWorkspace
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
@@ -51,12 +51,22 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.job_status = JobStatusWidget(self.runner)
         self.statusBar().addPermanentWidget(self.job_status)
+        self.hint_label = QLabel(MOUSE_HINT)
+        self.hint_label.setStyleSheet("color: #666; padding: 0 6px;")
+        self.hint_label.setToolTip("Help > Mouse and keys (F1) lists every mouse action and shortcut")
+        self.statusBar().addPermanentWidget(self.hint_label)
         self.offline_label = QLabel("Offline · nothing leaves this computer")
         self.offline_label.setStyleSheet("color: #2e7d32; padding: 0 6px;")
         self.statusBar().addPermanentWidget(self.offline_label)
         notifications().notified.connect(self._on_notified)
+        #: The last message box shown (tests read it; "Open folder" lives on it).
+        self.message_box: QMessageBox | None = None
+        #: Opens a folder in the file manager; tests replace it.
+        self.open_folder = open_folder
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._build_menus()
         self.refresh_models()
+        self._on_tabs_current_changed(self.tabs.currentIndex())
 
     # -- menus --------------------------------------------------------------------------------------------------
 
@@ -83,7 +93,17 @@ class MainWindow(QMainWindow):
         self.prefs_action.triggered.connect(self.show_preferences)
         tools.addAction(self.models_action)
         tools.addAction(self.prefs_action)
+        view = self.menuBar().addMenu("&View")
+        self.workspace_actions = []
+        for i, ws in enumerate(self.workspaces.values()):
+            act = QAction(f"&{i + 1} {ws.title}", self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            act.triggered.connect(lambda _=False, w=ws: self.show_workspace(w))
+            view.addAction(act)
+            self.workspace_actions.append(act)
         help_menu = self.menuBar().addMenu("&Help")
+        self.mouse_keys_action = QAction("&Mouse and keys", self, shortcut=QKeySequence.StandardKey.HelpContents)
+        self.mouse_keys_action.triggered.connect(self.show_mouse_and_keys)
+        help_menu.addAction(self.mouse_keys_action)
         about = QAction("&About MedPriv Desktop", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
@@ -189,6 +209,28 @@ class MainWindow(QMainWindow):
             self.registry.apply_settings(self.settings)
             self.refresh_models()
 
+    def show_workspace(self, ws: WorkspacePanel) -> None:
+        """Bring a workspace to the front and put the keyboard focus into it."""
+        self.tabs.setCurrentWidget(ws)
+        ws.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        nxt = ws.nextInFocusChain()
+        if nxt is not None:
+            nxt.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        ws = self.tabs.currentWidget()
+        self.hint_label.setText(WORKSPACE_HINTS.get(getattr(ws, "machine_name", ""), MOUSE_HINT))
+
+    def show_mouse_and_keys(self) -> QMessageBox:
+        """Help > Mouse and keys: what the mouse does in each view and the keyboard shortcuts (non-modal)."""
+        box = QMessageBox(QMessageBox.Icon.Information, "Mouse and keys", MOUSE_AND_KEYS_HTML,
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        self._present(box)
+        return box
+
     def show_about(self) -> None:
         """The About box: version, offline promise, not-for-diagnosis note and model licences."""
         lic = "".join(f"<li>{e.card.title}: {e.card.license}</li>" for e in self.registry.entries())
@@ -212,17 +254,76 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_notified(self, n: Notification) -> None:
         self.statusBar().showMessage(n.text, 15000)
-        if n.level == "error":
-            box = QMessageBox(QMessageBox.Icon.Warning, "MedPriv Desktop", n.text, QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.setWindowModality(Qt.WindowModality.NonModal)
-            box.show()
+        if n.level != "error" and n.path is None:
+            return  # information without a file: the status bar is enough
+        icon = QMessageBox.Icon.Warning if n.level == "error" else QMessageBox.Icon.Information
+        box = QMessageBox(icon, "MedPriv Desktop", n.text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        ok = box.button(QMessageBox.StandardButton.Ok)
+        # With a second button Qt finds no escape button by itself and then ignores Escape and close().
+        box.setEscapeButton(ok)
+        box.setDefaultButton(ok)
+        if n.path is not None:
+            button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
+            # ActionRole buttons do not close the box by themselves; the folder opens and the box goes.
+            button.clicked.connect(lambda _=False, p=n.path: (self.open_folder(p), box.close()))
+            box.open_folder_button = button
+        self._present(box)
+
+    def _present(self, box: QMessageBox) -> None:
+        """Show a non-modal box and give it the keyboard focus (a box behind the window is a box unread)."""
+        self.message_box = box
+        # Forget it when it closes (finished), not only when destroyed: deleteLater waits for the main event loop.
+        forget = lambda *_: setattr(self, "message_box", None) if self.message_box is box else None  # noqa: E731
+        box.finished.connect(forget)
+        box.destroyed.connect(forget)
+        box.show()
+        box.raise_()
+        box.activateWindow()
+        default = box.defaultButton() or (box.buttons()[0] if box.buttons() else None)
+        if default is not None:
+            default.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API name
         if self.runner.busy:
             self.runner.cancel()
             self.runner.wait(10000)
         super().closeEvent(event)
+
+
+#: The status-bar hint (the Help menu has the full list).
+MOUSE_HINT = "F1: mouse and keys"
+WORKSPACE_HINTS = {
+    "imaging": "Wheel: slices · Ctrl+wheel: zoom · right-drag: window/level · middle-drag: pan · F1: more",
+    "notes": "Ctrl+Enter: De-identify · Alt+A / Alt+J: accept / reject the span at the cursor · F1: more",
+    "reports": "Ctrl+Enter: Classify · Up/Down in the bars: next label and its evidence · F1: more",
+}
+MOUSE_AND_KEYS_HTML = """
+<h3>Imaging: slice views</h3>
+<table cellspacing="4">
+<tr><td><b>Wheel</b> / <b>Up, Down</b></td><td>next or previous slice (Page Up/Down: 5 slices)</td></tr>
+<tr><td><b>Ctrl + wheel</b></td><td>zoom in or out; double-click resets the zoom</td></tr>
+<tr><td><b>Right-drag</b></td><td>window (left-right) and level (up-down); the Window box then says Custom</td></tr>
+<tr><td><b>Middle-drag</b></td><td>pan</td></tr>
+<tr><td><b>Left click / drag</b></td><td>the tool: move the crosshair, paint, erase or measure</td></tr>
+<tr><td><b>Ctrl+Z</b>, <b>Ctrl+Shift+Z</b></td><td>undo, redo a brush stroke</td></tr>
+</table>
+<h3>Imaging: 3D view</h3>
+<p>Left-drag rotates, wheel or right-drag zooms, middle-drag pans; Reset view brings the front view back.</p>
+<h3>Keyboard everywhere</h3>
+<table cellspacing="4">
+<tr><td><b>Ctrl+1, 2, 3</b></td><td>Imaging, Notes, Reports</td></tr>
+<tr><td><b>Tab</b> / <b>Shift+Tab</b></td><td>move between controls; Space or Enter presses a button</td></tr>
+<tr><td><b>Ctrl+Enter</b></td><td>the workspace's main action (Segment, De-identify, Classify)</td></tr>
+<tr><td><b>Alt + underlined letter</b></td><td>the button with that letter</td></tr>
+<tr><td><b>Alt+A</b>, <b>Alt+J</b>, <b>Alt+M</b></td><td>Notes: accept, reject the span at the cursor; mark the
+selection</td></tr>
+<tr><td><b>Up, Down</b> in the bars</td><td>Reports: the next label and its evidence</td></tr>
+<tr><td><b>Enter</b> in a table</td><td>open the note, or centre the views on the structure</td></tr>
+<tr><td><b>Ctrl+O</b>, <b>Ctrl+S</b>, <b>F1</b></td><td>open a file, save the de-identified note, this help</td></tr>
+</table>
+"""
 
 
 def workspace_names() -> list[str]:

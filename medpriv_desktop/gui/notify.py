@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,10 +20,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Notification:
-    """One message: level ('error', 'warning', 'info') and text."""
+    """One message: level ('error', 'warning', 'info'), text, and the file or folder it is about (the window then
+    offers "Open folder")."""
 
     level: str
     text: str
+    path: Path | None = None
 
 
 def message_for(exc: BaseException, context: str = "") -> str:
@@ -44,9 +47,9 @@ class NotificationManager(QObject):
         super().__init__()
         self.history: list[Notification] = []
 
-    def notify(self, level: str, text: str) -> None:
-        """Record and broadcast one message."""
-        n = Notification(level, text)
+    def notify(self, level: str, text: str, path: Path | None = None) -> None:
+        """Record and broadcast one message (``path``: what was written, for "Open folder")."""
+        n = Notification(level, text, Path(path) if path is not None else None)
         self.history.append(n)
         del self.history[:-50]
         self.notified.emit(n)
@@ -77,3 +80,23 @@ def notify_error(exc: BaseException, context: str = "") -> None:
 def notify_info(text: str) -> None:
     """Shortcut for an information message."""
     notifications().notify("info", text)
+
+
+def notify_written(what: str, path: Path | str) -> None:
+    """"<what> to <path>." with an "Open folder" action: every message about an output names where it went."""
+    path = Path(path)
+    notifications().notify("info", f"{what} to {path}", path)
+
+
+def folder_of(path: Path) -> Path:
+    """The folder to open for a written path (the path itself when it is a folder)."""
+    path = Path(path)
+    return path if path.is_dir() else path.parent
+
+
+def open_folder(path: Path) -> bool:
+    """Show the folder of ``path`` in the system's file manager (a local file URL; nothing leaves the machine)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder_of(path)))))

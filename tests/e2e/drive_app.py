@@ -30,6 +30,19 @@ def _wait(app: QApplication, seconds: float, until=None) -> bool:
     return until is None
 
 
+def _region(top, widget) -> dict[str, float]:
+    """Shares of dark (text, background of a view) and light (page) screen pixels inside ``widget``, a child of the
+    window ``top``: a region check, where a colour count would pass on any busy picture."""
+    img = QGuiApplication.primaryScreen().grabWindow(top.winId()).toImage()
+    tl = widget.mapTo(top, widget.rect().topLeft())
+    px = [img.pixelColor(tl.x() + x, tl.y() + y) for y in range(2, widget.height() - 2, 3)
+          for x in range(2, widget.width() - 2, 3)]
+    lum = [(c.red() + c.green() + c.blue()) / 3 for c in px] or [0.0]
+    return {"dark": round(sum(v < 90 for v in lum) / len(lum), 4),
+            "light": round(sum(v > 200 for v in lum) / len(lum), 4),
+            "mid": round(sum(90 <= v <= 200 for v in lum) / len(lum), 4)}
+
+
 def main(out_dir: str) -> int:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -45,10 +58,16 @@ def main(out_dir: str) -> int:
     checks["study_loaded"] = loaded
     _wait(app, 0.5)
     shots = {}
+    # The region each workspace's picture is about: the axial view, the note, the report.
+    regions = {"imaging": lambda: win.workspaces["imaging"].view.image_label,
+               "notes": lambda: win.workspaces["notes"].input_edit.viewport(),
+               "reports": lambda: win.workspaces["reports"].report_edit.viewport()}
+    checks["regions"] = {}
     for name in ("imaging", "notes", "reports"):
         win.tabs.setCurrentWidget(win.workspaces[name])
         _wait(app, 0.4)
         shots[name] = str(grab_window(win, out / f"workspace_{name}.png"))
+        checks["regions"][name] = _region(win, regions[name]())
     img = QGuiApplication.primaryScreen().grabWindow(win.winId()).toImage()
     checks["window_size"] = [img.width(), img.height()]
     win.tabs.setCurrentWidget(win.workspaces["imaging"])
@@ -62,6 +81,7 @@ def main(out_dir: str) -> int:
     _wait(app, 0.6)
     dlg = win.models_dialog
     shots["models_dialog"] = str(grab_window(dlg, out / "models_dialog.png"))
+    checks["regions"]["models_dialog"] = _region(dlg, dlg.list.viewport())
     checks["models_listed"] = dlg.list.count()
     checks["models_dialog_visible"] = dlg.isVisible()
     dlg.close()

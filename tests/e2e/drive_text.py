@@ -78,6 +78,47 @@ def _screen_shot(win, path: Path) -> None:
     pix.save(str(path), "PNG")
 
 
+def _near(colour, hex_rgb: str, tol: int = 40) -> bool:
+    """A screen pixel within ``tol`` (sum of channel differences) of a colour given as #rrggbb."""
+    from PySide6.QtGui import QColor
+
+    want = QColor(hex_rgb)
+    return abs(colour.red() - want.red()) + abs(colour.green() - want.green()) + abs(colour.blue() - want.blue()) <= tol
+
+
+def _cell_share(shot, win, edit, offset: int, hex_rgb: str) -> float:
+    """Share of the screen pixels of the character cell at ``offset`` of ``edit`` within 40 of a colour."""
+    cur = edit.textCursor()
+    cur.setPosition(offset)
+    left = edit.cursorRect(cur)
+    cur.setPosition(offset + 1)
+    right = edit.cursorRect(cur)
+    top_left = edit.viewport().mapTo(win, QPoint(left.x() + 1, left.top()))
+    width, height = max(1, right.x() - left.x() - 1), max(1, left.height())
+    hits = [_near(shot.pixelColor(top_left.x() + dx, top_left.y() + dy), hex_rgb)
+            for dx in range(width) for dy in range(height)]
+    return round(sum(hits) / len(hits), 3)
+
+
+def _bar_probes(win, ws) -> dict:
+    """Screen pixels of the bars: a positive label's bar is red at its start, a negative one grey, and a label the
+    model does not assess has an empty bar (its background)."""
+    from medpriv_desktop.gui.reports.bars import NEGATIVE_COLOUR, POSITIVE_COLOUR
+
+    bars = ws.result_panel.bars
+    shot = QGuiApplication.primaryScreen().grabWindow(win.winId()).toImage()
+    probes = {}
+    for i, r in enumerate(bars.rows):
+        kind = "not_assessed" if not r.assessed else "positive" if r.decision else "negative"
+        if kind in probes or (r.assessed and r.probability < 0.05):
+            continue  # one of each; a bar too short to probe is skipped
+        rect = bars.bar_rect(i)
+        p = bars.mapTo(win, QPoint(int(rect.left()) + 3, int(rect.center().y())))
+        want = {"positive": POSITIVE_COLOUR.name(), "negative": NEGATIVE_COLOUR.name(), "not_assessed": "#f3f3f3"}
+        probes[kind] = _near(shot.pixelColor(p.x(), p.y()), want[kind])
+    return probes
+
+
 def drive_notes(app, win, out: Path, work: Path, checks: dict) -> bool:
     note = demo_notes(1)[0]
     path = work / note.name
@@ -146,6 +187,13 @@ def drive_notes(app, win, out: Path, work: Path, checks: dict) -> bool:
     tip = ws.input_edit.tooltip_at(first)
     checks["tooltip"] = tip.splitlines()[0] if tip else ""
     _wait(app, 0.3)
+    # Region probe: on the screen, the first planted date is painted in the DATE highlight colour.
+    from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
+
+    shot = QGuiApplication.primaryScreen().grabWindow(win.winId()).toImage()
+    checks["date_highlight_share"] = _cell_share(shot, win, ws.input_edit, first, TAG_COLOURS["DATE"])
+    # A glyph covers part of its cell; the highlight is the background of the rest (plain text: no pixel matches).
+    checks["date_highlight_on_screen"] = checks["date_highlight_share"] >= 0.3
     QToolTip.showText(pos, tip, ws.input_edit)
     _wait(app, 0.6)
     _screen_shot(win, out / "notes_deid.png")
@@ -215,6 +263,8 @@ def drive_reports(app, win, out: Path, work: Path, checks: dict) -> bool:
             entry["disagreements"] = res.disagreements()
             entry["evidence_highlights"] = len(ws.report_edit.extraSelections())
             entry["privacy"] = ws.result_panel.privacy_label.text()
+            _wait(app, 0.3)
+            entry["bar_probes"] = _bar_probes(win, ws)
             ok &= entry["bars"] == entry["labels"] > 0 and res.rules is not None
             ok &= (entry["evidence_highlights"] > 0) == bool(res.prediction.positives)
         ok &= done
@@ -255,7 +305,7 @@ def drive_reports(app, win, out: Path, work: Path, checks: dict) -> bool:
     win.open_path(src, "reports")
     ws.batch.run_button.click()
     checks["report_batch_done"] = _wait(app, 120, lambda: ws.batch.summary is not None and not win.runner.busy)
-    out_csv = work / "reports_labels.csv"
+    out_csv = Path(ws.batch.output_edit.text())  # the user output folder (issue 21), never beside the input
     checks["report_batch_rows"] = (len(list(csv.DictReader(open(out_csv, encoding="utf-8"))))
                                    if out_csv.exists() else 0)
     ws.tabs.setCurrentIndex(0)

@@ -70,6 +70,10 @@ def test_open_segment_table_and_3d_pipeline(qtbot, opened):
     assert abs(scene.surfaces[2].GetProperty().GetOpacity() - 0.4) < 1e-6
     ws.structures.surface_opacity_requested.emit(2, 0.5)  # the row's context menu: one structure only
     assert abs(scene.surfaces[2].GetProperty().GetOpacity() - 0.2) < 1e-6
+    # the body (soft tissue) is hidden in 3D until asked for (changed for issue 21, item 5)
+    assert 1 not in scene.surfaces
+    st.set_shown_in_3d(1, True)
+    ws.view3d.build_pending_surfaces()
     assert abs(scene.surfaces[1].GetProperty().GetOpacity() - 0.4) < 1e-6
     ws.view3d.preset_combo.setCurrentText("CT bone")
     assert scene.preset == "CT bone" and scene.volume.GetVisibility()
@@ -115,7 +119,7 @@ def test_compare_student_teacher_difference_and_side_by_side(qtbot, opened):
     assert run is not None and set(run.dice) >= {"soft_tissue", "bone"}
     assert 0 <= run.mean_dice <= 1 and run.teacher.seconds > 0
     assert panel.dice_table.rowCount() == len(run.dice)
-    assert "Mean Dice" in panel.compare_label.text() and "Teacher" in panel.compare_label.text()
+    assert "mean Dice" in panel.compare_label.text() and "Teacher" in panel.compare_label.text()  # issue 21 wording
     st = ws.state
     assert st.compare_labels is not None and st.diff_labels is not None and st.diff_labels.any()
     panel.mode_group.button(1).setChecked(True)  # difference

@@ -30,7 +30,7 @@ def test_three_workspaces_and_menus(qtbot, tmp_path):
     w = _window(qtbot, tmp_path)
     assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Imaging", "Notes", "Reports"]
     menus = [a.text() for a in w.menuBar().actions()]
-    assert menus == ["&File", "&Tools", "&Help"]
+    assert menus == ["&File", "&Tools", "&View", "&Help"]  # View: Ctrl+1/2/3 to the workspaces (issue 21)
     file_actions = [a.text() for a in w.menuBar().actions()[0].menu().actions()]
     assert "&Open..." in file_actions and "Open &Recent" in file_actions
     assert w.models_action.text() == "&Models..." and w.prefs_action.text() == "&Preferences..."

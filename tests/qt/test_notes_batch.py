@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import gc
+from pathlib import Path
 
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
+from medpriv_desktop.gui.output_paths import user_output_dir
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
 from tests.qt.test_notes_deid import NOTE, RegexDetector
 
@@ -28,14 +30,15 @@ def test_folder_batch_counts_and_outputs(qtbot, tmp_path):
     ws = _workspace(qtbot, RegexDetector())
     ws.open_path(src)
     assert ws.tabs.currentWidget() is ws.batch
-    assert ws.batch.output_edit.text().endswith("notes_deidentified")
+    # the output goes to the user output folder, never beside the input (changed for issue 21, item 4)
+    out = Path(ws.batch.output_edit.text())
+    assert out.name == "notes_deid" and out.parent == user_output_dir() and src.parent != out.parent
     with qtbot.waitSignal(ws.batch.batch_finished, timeout=5000) as sig:
         assert ws.batch.run_batch()
     result = sig.args[0]
     assert result.done == 3 and not result.failed
     assert ws.batch.table_counts() == {"NAME": 3, "DATE": 3, "PHONE": 1}
     assert dict(result.counts) == ws.batch.table_counts()
-    out = tmp_path / "notes_deidentified"
     assert sorted(p.name for p in out.glob("*.txt")) == ["a.txt", "b.txt", "c.txt"]
     # the window's batch writes the same audit entry as `medpriv deid` (action, counts, no text)
     import json
@@ -61,7 +64,7 @@ def test_csv_batch_replaces_only_the_text_column(qtbot, tmp_path):
     ws.batch.operator_combo.setCurrentIndex(ws.batch.operator_combo.findData("mask"))
     with qtbot.waitSignal(ws.batch.batch_finished, timeout=5000):
         ws.batch.run_batch()
-    rows = list(csv.DictReader(open(tmp_path / "notes_deidentified.csv")))
+    rows = list(csv.DictReader(open(user_output_dir() / "notes_deid.csv")))
     assert [r["note_id"] for r in rows] == ["N1", "N2"]
     assert "Anna" not in rows[0]["text"] and "****" in rows[0]["text"]
 
@@ -80,7 +83,7 @@ def test_cancel_keeps_finished_notes_and_rerun_resumes(qtbot, tmp_path):
         ws.batch.cancel_button.click()
     qtbot.waitUntil(lambda: not ws.runner.busy, timeout=5000)
     assert det.calls < 40
-    out = tmp_path / "many_deidentified"
+    out = Path(ws.batch.output_edit.text())
     written = sorted(out.glob("*.txt"))
     assert len(written) < 40
     assert all("Anna" not in p.read_text() and "[NAME]" in p.read_text() for p in written)  # no half-written note

@@ -181,7 +181,8 @@ def test_save_writes_output_and_audit_has_no_text(qtbot, workspace, tmp_path, me
     target = workspace.deid.save_output(tmp_path / "out.txt")
     assert target.read_text() == workspace.output_edit.toPlainText()
     audit = "".join(p.read_text() for p in medpriv_home.rglob("*.jsonl"))
-    assert "notes.deidentify" in audit and "Anna" not in audit and "3/14" not in audit
+    # one reviewed note writes the batch's entry (action notes.deid; changed for issue 21, item 1)
+    assert '"action":"notes.deid"' in audit and "Anna" not in audit and "3/14" not in audit
 
 
 def test_empty_note_and_bad_file_give_one_clear_message(qtbot, workspace, tmp_path):

@@ -38,9 +38,9 @@ def test_reject_accept_and_remove_manual():
     holt = TEXT.index("Holt")
     assert r.set_status(holt + 1, REJECTED).status == REJECTED
     assert [s.category for s in r.active_spans()] == ["HOSPITAL", "DATE"]
-    assert r.set_status(holt, "detected").status == "detected"
+    assert r.set_status(holt, "detected").status == "accepted"  # an explicit accept is a decision (issue 21)
     r.mark(0, 4, "PATIENT")
     assert r.set_status(1, REJECTED) is not None and r.at(1) is None  # a rejected hand mark disappears
     assert r.mark(4, 4, "PATIENT") is None and r.set_status(TEXT.index("by"), REJECTED) is None
     assert r.counts() == {"HOSPITAL": 1, "CLINICIAN": 1, "DATE": 1}
-    assert r.status_counts() == {"detected": 3, "rejected": 0, "manual": 0}
+    assert r.status_counts() == {"detected": 2, "accepted": 1, "rejected": 0, "manual": 0}

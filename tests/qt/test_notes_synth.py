@@ -50,7 +50,8 @@ def test_keyword_synthesis_shows_keywords_privacy_and_quality(qtbot):
         assert phi not in out
     assert synth.keyword_list.count() == len(res.keywords) > 0
     assert all("anna" not in k.text and "berg" not in k.text for k in res.keywords)
-    assert "No PHI of the source occurred" in synth.privacy_label.text()
+    # the message says what it checked and recommends review (changed for issue 21, item 7)
+    assert "None of the" in synth.privacy_label.text() and "review the note" in synth.privacy_label.text()
     assert "ROUGE-1" in synth.quality_label.text() and 0.0 <= res.quality["rouge1"] <= 1.0
 
 

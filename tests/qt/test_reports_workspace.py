@@ -197,7 +197,9 @@ def test_batch_csv_to_output_with_progress(qtbot, workspace, tmp_path):
         assert workspace.batch.run_batch()
     assert sig.args[0].n_reports == 3
     assert any(f is not None and f >= 1.0 for f in progress)
-    rows = list(csv.DictReader(open(tmp_path / "reports_labels.csv")))
+    # proposed in the user output folder, never beside the input (changed for issue 21, item 4)
+    rows = list(csv.DictReader(open(workspace.batch.output_edit.text())))
+    assert Path(workspace.batch.output_edit.text()).parent != tmp_path
     assert [r["report_id"] for r in rows] == ["R1", "R2", "R3"]
     assert rows[0]["Cardiomegaly"] == "1" and rows[1]["Cardiomegaly"] == "0" and rows[2]["Pneumothorax"] == "1"
     assert "Cardiomegaly probability" in rows[0]

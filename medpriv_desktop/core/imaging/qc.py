@@ -6,12 +6,17 @@
     when there is one, else the same model on the flipped image (test-time-flip agreement);
 (c) uncertainty: the mean normalised softmax entropy (0..1) inside the structure, at model resolution.
 
-Thresholds are class constants of :class:`QCThresholds` so a site can tune them in one place.
+Thresholds are class constants of :class:`QCThresholds` so a site can tune them in one place. Every reason a person
+reads states the measured value, the threshold it was held against and, for volumes, the source of the range
+("heart 34.0 mL below the adult range 350-900 mL [Smith et al. 2001]"; "mean entropy 0.41 > 0.35"); a structure cut
+by the edge of the scan is reported as partial, and agreement is worded as agreement between two models, never as
+accuracy.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -82,6 +87,19 @@ class QCReport:
         atomic_write_text(path, self.to_json() + "\n")
 
 
+def short_source(source: str | None) -> str:
+    """A citation short enough for a table cell: the first author part and the year ("Heymsfield SB et al. 1979")."""
+    if not source:
+        return "source not given on the card"
+    head = source.split(",")[0].strip()
+    year = re.search(r"\b(19|20)\d{2}\b", source)
+    return f"{head} {year.group(0)}" if year and year.group(0) not in head else head
+
+
+def _range_text(ref) -> str:
+    return f"adult range {ref.min_ml:g}-{ref.max_ml:g} mL [{short_source(getattr(ref, 'source', None))}]"
+
+
 def plausibility(stats: list[StructureStats], card: ModelCard, components: dict[int, int]) -> list[QCItem]:
     """Volume against the card's reference range and component count against ``expected_components``."""
     t = QCThresholds
@@ -96,25 +114,29 @@ def plausibility(stats: list[StructureStats], card: ModelCard, components: dict[
             v = s.volume_ml
             if s.voxels == 0:
                 items.append(QCItem(s.value, s.name, "volume", "warn", "not found (outside the field of view or "
-                                    "missed by the model)", 0.0))
+                                    f"missed by the model; {_range_text(ref)})", 0.0))
             elif ref.min_ml <= v <= ref.max_ml:
+                edge = "; touches the edge of the scan" if s.touches_border else ""
                 items.append(QCItem(s.value, s.name, "volume", "pass",
-                                    f"{v:.1f} mL within {ref.min_ml:g}-{ref.max_ml:g} mL", v))
+                                    f"{v:.1f} mL within the {_range_text(ref)}{edge}", v))
             elif v < ref.min_ml and s.touches_border:
-                items.append(QCItem(s.value, s.name, "volume", "warn", f"{v:.1f} mL below {ref.min_ml:g} mL but "
-                                    "the structure is cut by the edge of the scan", v))
+                items.append(QCItem(s.value, s.name, "volume", "warn",
+                                    f"partial: cut by the edge of the field of view, {v:.1f} mL seen (the "
+                                    f"{_range_text(ref)} is for the whole organ)", v))
             else:
                 bound = ref.min_ml if v < ref.min_ml else ref.max_ml
                 far = abs(v - bound) > t.VOLUME_FAIL_MARGIN * bound
                 side = "below" if v < ref.min_ml else "above"
                 items.append(QCItem(s.value, s.name, "volume", "fail" if far else "warn",
-                                    f"{v:.1f} mL {side} the adult range {ref.min_ml:g}-{ref.max_ml:g} mL", v))
+                                    f"{v:.1f} mL {side} the {_range_text(ref)} (fail beyond "
+                                    f"{t.VOLUME_FAIL_MARGIN:.0%} of the bound)", v))
         if lb.expected_components is not None and s.voxels > 0:
             n = components.get(s.value, 0)
             exp = lb.expected_components
             status = "pass" if n <= exp else ("warn" if n <= exp + 2 else "fail")
             items.append(QCItem(s.value, s.name, "components", status,
-                                f"{n} connected component(s), {exp} expected", float(n)))
+                                f"{n} connected component(s), {exp} expected (warn above {exp}, fail above "
+                                f"{exp + 2})", float(n)))
     return items
 
 
@@ -152,7 +174,10 @@ def agreement_items(dice: dict[str, float], names: dict[int, str], method: str) 
     items = []
     for name, d in dice.items():
         status = "pass" if d >= t.DICE_PASS else ("warn" if d >= t.DICE_WARN else "fail")
-        items.append(QCItem(inv[name], name, "agreement", status, f"Dice {d:.3f} against {method}", d))
+        cmp = {"pass": f"≥ {t.DICE_PASS:.2f}", "warn": f"< {t.DICE_PASS:.2f}", "fail": f"< {t.DICE_WARN:.2f}"}[status]
+        items.append(QCItem(inv[name], name, "agreement", status,
+                            f"Dice {d:.2f} {cmp} between this model and {method} (agreement of two models, not "
+                            f"accuracy; pass from {t.DICE_PASS:.2f}, warn from {t.DICE_WARN:.2f})", d))
     return items
 
 
@@ -171,7 +196,11 @@ def uncertainty_items(result: SegmentationResult) -> list[QCItem]:
             continue
         m = float(sums[v] / counts[v])
         status = "pass" if m <= t.ENTROPY_PASS else ("warn" if m <= t.ENTROPY_WARN else "fail")
-        items.append(QCItem(v, name, "uncertainty", status, f"mean entropy {m:.3f} (0 = certain, 1 = uniform)", m))
+        cmp = {"pass": f"≤ {t.ENTROPY_PASS:.2f}", "warn": f"> {t.ENTROPY_PASS:.2f}",
+               "fail": f"> {t.ENTROPY_WARN:.2f}"}[status]
+        items.append(QCItem(v, name, "uncertainty", status,
+                            f"mean entropy {m:.2f} {cmp} (pass up to {t.ENTROPY_PASS:.2f}, warn up to "
+                            f"{t.ENTROPY_WARN:.2f}; 0 = certain, 1 = uniform)", m))
     return items
 
 

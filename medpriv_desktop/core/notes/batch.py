@@ -72,7 +72,9 @@ class DeidSummary:
                 "counts": dict(sorted(self.counts.items())), "keep_year": self.keep_year,
                 # the audit log takes no free strings here: the source is the one key set to true
                 "patient_source": {self.patient_source: True}, "patients": self.patients,
-                "all_one_patient": self.all_one_patient, "notes_unplaced": self.unplaced}
+                "all_one_patient": self.all_one_patient, "notes_unplaced": self.unplaced,
+                # the shape a reviewed note's entry has (the window): nobody reviewed a batch, every span unreviewed
+                "reviewed": {"accepted": 0, "rejected": 0, "added": 0, "unreviewed": int(sum(self.counts.values()))}}
 
     @property
     def all_one_patient(self) -> bool:

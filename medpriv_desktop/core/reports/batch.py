@@ -1,7 +1,10 @@
 """Batch classification of a CSV (one report per row) or a folder of ``.txt`` reports, as a cancellable job.
 
 The output CSV has one row per input row, in input order: the id column, then one 0/1 column per label named exactly
-as in the model card, then (optionally) one ``<label> probability`` column per label. Cells that a spreadsheet would
+as in the model card, then (optionally) one ``<label> probability`` column per label. A label the model does not
+support, and every label of an empty report, is left blank ("not assessed"), never 0: 0 means "assessed, negative".
+``decimal_comma`` writes for spreadsheets set up for a decimal comma (``;`` between cells, ``0,7500``). Several text
+columns (findings and impression, say) are joined into one report, each under its column name as a heading. Cells that a spreadsheet would
 run as a formula get a leading ``'`` (``core/csv_safety.py``). Evidence, when asked for, goes
 to a JSON-lines file (one object per report with sentence offsets). Both files are written atomically at the end, so
 a cancelled job leaves no half-written output.
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from medpriv_desktop.core.csv_safety import SafeCsvWriter, describe_columns, looks_like_header
@@ -36,29 +39,49 @@ class ReportInput:
 
 @dataclass
 class BatchSummary:
-    """Counts of a finished batch (no patient text)."""
+    """Counts of a finished batch (no patient text). ``positives`` counts assessed labels only; ``not_assessed``
+    names the labels the model does not support (blank in every row)."""
 
     n_reports: int
     n_empty: int
     positives: dict[str, int]
     windows: int
     output: Path
+    not_assessed: list[str] = field(default_factory=list)
 
 
-def read_csv_reports(path: Path, text_column: str, id_column: str | None = None) -> ReportInput:
-    """Reports from a CSV; the id column defaults to the row number (``row``)."""
+def join_columns(row: dict[str, str | None], columns: list[str]) -> str:
+    """One report from several text columns: each non-empty cell under its column name as a heading
+    ("FINDINGS: ...", "IMPRESSION: ..."), so the section splitter reads findings and impression as such."""
+    if len(columns) == 1:
+        return row.get(columns[0]) or ""
+    parts = [f"{c.strip().upper()}: {(row.get(c) or '').strip()}" for c in columns if (row.get(c) or "").strip()]
+    return "\n".join(parts)
+
+
+def text_columns(spec: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Column names from a list, or from one string joined with ``+`` (``findings+impression``)."""
+    if isinstance(spec, str):
+        return [c.strip() for c in spec.split("+") if c.strip()] if "+" in spec else [spec]
+    return list(spec)
+
+
+def read_csv_reports(path: Path, text_column: str | list[str], id_column: str | None = None) -> ReportInput:
+    """Reports from a CSV (one text column, or several joined: :func:`join_columns`); the id column defaults to the
+    row number (``row``)."""
+    wanted = text_columns(text_column)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             cols = reader.fieldnames or []
-            for c in [text_column] + ([id_column] if id_column else []):
+            for c in wanted + ([id_column] if id_column else []):
                 if c not in cols:
                     # column names are quoted back only when the first row looks like a header, never a report
                     hint = (did_you_mean(c, cols) if looks_like_header(cols) else None) or describe_columns(cols)
                     raise InputError(f"CSV has no column '{c}'", path=path, hint=hint)
             ids, texts = [], []
             for n, row in enumerate(reader, start=1):
-                text = row.get(text_column) or ""
+                text = join_columns(row, wanted)
                 if len(text) > MAX_REPORT_CHARS:
                     raise InputError(f"row {n}: text is longer than {MAX_REPORT_CHARS} characters", path=path)
                 ids.append(row.get(id_column) or "" if id_column else str(n))
@@ -90,7 +113,8 @@ def read_folder_reports(folder: Path, id_column: str | None = None) -> ReportInp
     return ReportInput([f.stem for f in files], texts, id_column or "id", folder)
 
 
-def read_reports(path: str | Path, text_column: str | None = None, id_column: str | None = None) -> ReportInput:
+def read_reports(path: str | Path, text_column: str | list[str] | None = None,
+                 id_column: str | None = None) -> ReportInput:
     """A CSV (needs ``text_column``) or a folder of ``.txt`` files."""
     path = Path(path)
     if path.is_dir():
@@ -110,8 +134,14 @@ def read_reports(path: str | Path, text_column: str | None = None, id_column: st
     return read_csv_reports(path, text_column, id_column)
 
 
+def _assessed(p: ReportPrediction, j: int, thresholds: list[float | None]) -> bool:
+    """A label was assessed for a report: the model supports it and the report has text to read."""
+    return not p.empty and thresholds[j] is not None
+
+
 def classify_reports(model: ReportModel, reports: ReportInput, output: str | Path, *, probabilities: bool = False,
-                     evidence_path: str | Path | None = None, batch_size: int = 256) -> Job[BatchSummary]:
+                     evidence_path: str | Path | None = None, batch_size: int = 256,
+                     decimal_comma: bool = False) -> Job[BatchSummary]:
     """Classify every report and write the output CSV (and evidence JSONL); yields progress per batch.
 
     Inside a batch the token windows are sorted by length before they are grouped for the model, so a larger batch
@@ -130,14 +160,23 @@ def classify_reports(model: ReportModel, reports: ReportInput, output: str | Pat
         done = min(start + batch_size, n)
         yield Progress(done / n, f"{done}/{n} reports")
     labels = model.label_names
+    ths = list(model.thresholds)
     header = [reports.id_column] + labels + ([f"{lb}{PROB_SUFFIX}" for lb in labels] if probabilities else [])
+
+    def number(x: float) -> str:
+        text = f"{x:.4f}"
+        return text.replace(".", ",") if decimal_comma else text
+
     with atomic_open(output, "w", newline="") as fh:
-        w = SafeCsvWriter(fh)  # ids come from the input: a '=cmd' id must not become a formula
+        # ids come from the input: a '=cmd' id must not become a formula
+        w = SafeCsvWriter(fh, delimiter=";") if decimal_comma else SafeCsvWriter(fh)
         w.writerow(header)
         for rid, p in zip(reports.ids, preds):
-            row: list[object] = [rid] + [p.decisions[lb] for lb in labels]
+            row: list[object] = [rid] + [p.decisions[lb] if _assessed(p, j, ths) else ""
+                                         for j, lb in enumerate(labels)]
             if probabilities:
-                row += ["" if p.probabilities[lb] is None else f"{p.probabilities[lb]:.4f}" for lb in labels]
+                row += [number(p.probabilities[lb]) if _assessed(p, j, ths) and p.probabilities[lb] is not None
+                        else "" for j, lb in enumerate(labels)]
             w.writerow(row)
     if evidence_path is not None:
         with atomic_open(Path(evidence_path), "w") as fh:
@@ -145,5 +184,7 @@ def classify_reports(model: ReportModel, reports: ReportInput, output: str | Pat
                 ev = {lb: [{"start": e.start, "end": e.end, "score": round(e.score, 4), "text": text[e.start:e.end]}
                            for e in items] for lb, items in p.evidence.items()}
                 fh.write(json.dumps({"id": rid, "positives": p.positives, "evidence": ev}) + "\n")
-    positives = {lb: sum(p.decisions[lb] for p in preds) for lb in labels}
-    return BatchSummary(n, sum(p.empty for p in preds), positives, sum(p.windows for p in preds), output)
+    supported = [j for j, t in enumerate(ths) if t is not None]
+    positives = {labels[j]: sum(p.decisions[labels[j]] for p in preds if not p.empty) for j in supported}
+    return BatchSummary(n, sum(p.empty for p in preds), positives, sum(p.windows for p in preds), output,
+                        [lb for lb, t in zip(labels, ths) if t is None])

@@ -2,8 +2,10 @@
 
 Built on the shared :class:`~medpriv_desktop.core.text.encoder.TextEncoder` (onnxruntime + tokenizers only). A long
 report is cut into overlapping windows, never truncated; a label's probability is the maximum over windows, since a
-finding stated anywhere in the report makes the report positive. Evidence for a positive label is the sentences
-that score highest for it on their own, with character offsets into the ORIGINAL report text.
+finding stated anywhere in the report makes the report positive. Evidence for a label (positive or negative) is the
+whole sentences whose removal lowers that label's probability most (occlusion: the report is classified again
+without each sentence), with character offsets into the ORIGINAL report text; a list number ("2.") is part of its
+sentence, never a sentence of its own.
 
 A model whose card declares ``text_input.rule_features`` also reads the rule labeler's per-label outputs for the
 whole prepared text (:mod:`.rule_features`), fed beside every window of that text; the card's labeler version must
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+import re
 
 import numpy as np
 
@@ -26,7 +30,8 @@ from medpriv_desktop.core.reports.thresholds import decide
 
 @dataclass(frozen=True)
 class Evidence:
-    """A sentence supporting a label: ``[start, end)`` in the original report and its own probability."""
+    """A sentence supporting a label: ``[start, end)`` in the original report and how much the label's probability
+    falls when the sentence is removed from the report (``score``; larger = stronger evidence)."""
 
     label: str
     start: int
@@ -48,6 +53,25 @@ class ReportPrediction:
     def positives(self) -> list[str]:
         """Labels decided 1."""
         return [k for k, v in self.decisions.items() if v]
+
+
+#: A sentence that is only a list marker ("2.", "(3)", "-"): it belongs to the sentence after it.
+_LIST_MARKER = re.compile(r"\(?\d{1,2}[.)]?|[-*\u2022]|[a-z][.)]")
+
+
+def evidence_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` with list markers joined to the sentence they number ("2." + "No effusion.")."""
+    out: list[tuple[int, int]] = []
+    pending: int | None = None
+    for s, e in split_sentences(text):
+        if _LIST_MARKER.fullmatch(text[s:e].strip()):
+            pending = s if pending is None else pending
+            continue
+        out.append((pending if pending is not None else s, e))
+        pending = None
+    if pending is not None and out:  # a trailing marker with nothing after it stays with the last sentence
+        out[-1] = (out[-1][0], len(text.rstrip()))
+    return out
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -138,27 +162,36 @@ class ReportModel:
 
     def _add_evidence(self, reports: list[str], prepared: list[tuple[str, list]], preds: list[ReportPrediction],
                       top_k: int, batch_size: int) -> None:
-        """Score each sentence of reports with positive labels on its own; keep the top sentences per label."""
+        """Occlusion evidence for every supported label of every non-empty report: classify the report once more
+        without each sentence; a sentence's score is how much the label's probability falls without it. The top
+        ``top_k`` sentences with a fall above 0.001 are kept per label (none when no sentence raises the label)."""
         jobs: list[tuple[int, int, int]] = []  # (report, start, end) in the report's own offsets
         texts: list[str] = []
         for i, (text, pieces) in enumerate(prepared):
-            if not preds[i].positives:
+            if preds[i].empty:
                 continue
-            for s, e in split_sentences(text):
-                a, b = to_report_offset(s, pieces), to_report_offset(e, pieces)
-                jobs.append((i, a, b))
-                texts.append(reports[i][a:b])
+            for s, e in evidence_sentences(text):
+                jobs.append((i, to_report_offset(s, pieces), to_report_offset(e, pieces)))
+                texts.append((text[:s] + " " + text[e:]).strip())
         if not texts:
             return
-        sprobs, _ = self.probabilities(texts, batch_size)
+        # Without its only sentence a report is empty: the whole probability rests on that sentence.
+        keep = [k for k, t in enumerate(texts) if t]
+        without = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
+        if keep:
+            without[keep] = self.probabilities([texts[k] for k in keep], batch_size)[0]
+        supported = [j for j, t in enumerate(self.thresholds) if t is not None]
         by_report: dict[int, list[tuple[int, int, np.ndarray]]] = {}
-        for (i, a, b), p in zip(jobs, sprobs):
+        for (i, a, b), p in zip(jobs, without):
             by_report.setdefault(i, []).append((a, b, p))
         for i, rows in by_report.items():
-            for lb in preds[i].positives:
-                j = self.label_names.index(lb)
-                ranked = sorted(rows, key=lambda r: -float(r[2][j]))[:top_k]
-                preds[i].evidence[lb] = [Evidence(lb, a, b, float(p[j])) for a, b, p in ranked]
+            for j in supported:
+                lb = self.label_names[j]
+                full = float(preds[i].probabilities[lb] or 0.0)
+                drops = [(a, b, full - float(p[j])) for a, b, p in rows]
+                ranked = sorted((d for d in drops if d[2] > 1e-3), key=lambda d: (-d[2], d[0]))[:top_k]
+                if ranked:
+                    preds[i].evidence[lb] = [Evidence(lb, a, b, round(d, 6)) for a, b, d in ranked]
 
 
 def rule_features_of(card: Any, path: Any = None) -> RuleFeatures | None:

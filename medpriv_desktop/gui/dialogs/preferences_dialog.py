@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from medpriv_desktop.core.models.site import resolve_site_policy
 from medpriv_desktop.core.settings import Settings, default_threads
+from medpriv_desktop.gui.output_paths import user_output_dir
 
 
 class PreferencesDialog(QDialog):
@@ -35,12 +36,29 @@ class PreferencesDialog(QDialog):
         self.flips_check.setChecked(settings.test_time_flips)
         self.identity_check = QCheckBox("Show patient name and ID from DICOM headers")
         self.identity_check.setChecked(settings.show_patient_identity)
+        self.output_edit = QLineEdit(settings.output_dir or "")
+        self.output_edit.setPlaceholderText(str(user_output_dir(settings)) if not settings.output_dir
+                                            else settings.output_dir)
+        self.output_edit.setToolTip("Where the window proposes every output (never the input's own folder)")
+        self.palette_combo = QComboBox()
+        self.palette_combo.addItem("Model card colours", "card")
+        self.palette_combo.addItem("Colour-blind safe (Okabe-Ito, Tol)", "colour-blind")
+        self.palette_combo.setCurrentIndex(max(0, self.palette_combo.findData(settings.label_palette)))
+        self.comma_check = QCheckBox("Report CSVs with ; and decimal commas (spreadsheet locale)")
+        self.comma_check.setChecked(settings.csv_decimal_comma)
+        self.report_model_edit = QLineEdit(settings.default_report_model or "")
+        self.report_model_edit.setPlaceholderText("chosen by the report's words")
+        self.report_model_edit.setToolTip("Model id used when a report's words do not say chest X-ray or chest CT")
         form = QFormLayout(self)
         form.addRow("Inference threads", self.threads_spin)
         form.addRow("Site models folder", self.site_edit)
         form.addRow("De-identification output", self.operator_combo)
         form.addRow("", self.flips_check)
         form.addRow("", self.identity_check)
+        form.addRow("Output folder", self.output_edit)
+        form.addRow("Label colours", self.palette_combo)
+        form.addRow("", self.comma_check)
+        form.addRow("Default report model", self.report_model_edit)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -55,4 +73,8 @@ class PreferencesDialog(QDialog):
         s.deid_operator = self.operator_combo.currentText()
         s.test_time_flips = self.flips_check.isChecked()
         s.show_patient_identity = self.identity_check.isChecked()
+        s.output_dir = self.output_edit.text().strip() or None
+        s.label_palette = self.palette_combo.currentData()
+        s.csv_decimal_comma = self.comma_check.isChecked()
+        s.default_report_model = self.report_model_edit.text().strip() or None
         return s

@@ -81,6 +81,51 @@ def palette_color(value: int) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+#: Colour-blind-safe label colours: Okabe & Ito (2008) first, then Paul Tol's "muted" scheme; distinguishable with
+#: deuteranopia, protanopia and tritanopia (neighbours in the list differ in lightness as well as hue).
+COLOUR_BLIND_PALETTE: tuple[tuple[int, int, int], ...] = (
+    (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0), (204, 121, 167),
+    (51, 34, 136), (136, 204, 238), (68, 170, 153), (17, 119, 51), (153, 153, 51), (221, 204, 119),
+    (204, 102, 119), (136, 34, 85), (170, 68, 153))
+#: Structures that wrap the whole patient: drawn as an outline in the slices and hidden in 3D until asked for,
+#: since a filled body tints everything and its surface hides every organ.
+BODY_NAMES = frozenset({"body", "soft_tissue", "skin", "body_trunc", "body_extremities", "body_outline"})
+
+
+def colour_blind_colors(values: list[int], outline: set[int] | frozenset[int] = frozenset()
+                        ) -> dict[int, tuple[int, int, int]]:
+    """The colour-blind-safe palette over ``values`` in order; outlined (body) values get a neutral light grey."""
+    out: dict[int, tuple[int, int, int]] = {}
+    i = 0
+    for v in values:
+        if v in outline:
+            out[v] = (210, 210, 210)
+            continue
+        out[v] = COLOUR_BLIND_PALETTE[i % len(COLOUR_BLIND_PALETTE)]
+        i += 1
+    return out
+
+
+def outline_only(labels2d: np.ndarray, values: set[int] | frozenset[int]) -> np.ndarray:
+    """``labels2d`` with the inside of each region of ``values`` cleared, leaving its one-pixel border."""
+    if not values or labels2d.size == 0:
+        return labels2d
+    out = labels2d.copy()
+    for v in values:
+        mask = labels2d == v
+        if not mask.any():
+            continue
+        inner = mask.copy()
+        inner[1:, :] &= mask[:-1, :]
+        inner[:-1, :] &= mask[1:, :]
+        inner[:, 1:] &= mask[:, :-1]
+        inner[:, :-1] &= mask[:, 1:]
+        inner[0, :] = inner[-1, :] = False  # the image edge is no border of the structure
+        inner[:, 0] = inner[:, -1] = False
+        out[inner] = 0
+    return out
+
+
 def overlay_lut(colors: dict[int, tuple[int, int, int]], visible: dict[int, bool], opacity: float,
                 n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-value RGB (uint8 [n, 3]) and alpha (float32 [n]); value 0 and hidden values are transparent."""

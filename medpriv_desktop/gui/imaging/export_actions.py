@@ -5,6 +5,8 @@ Each handler asks for a path only when none is given (tests pass one), then star
 ``core/dicom_deid/exports``) through the workspace's JobRunner, so large files are written off the GUI thread and
 atomically. Every dialog title says whether what it writes is identified (:data:`IDENTIFIED`); "Export
 de-identified..." writes SEG, label map, statistics and meshes with de-identified headers and pseudonymous names.
+Dialogs open in the user output folder with names derived from the study (``ct_seg.nii.gz``), never in the study's
+own folder; the message after an export names what was written, with "Open folder".
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from medpriv_desktop.gui.imaging import tasks
-from medpriv_desktop.gui.notify import notify_error, notify_info
+from medpriv_desktop.gui.notify import notify_error, notify_written
+from medpriv_desktop.gui.output_paths import user_output_dir
 
 
 #: What the title of each ordinary export dialog says about identity (the de-identified export says the opposite).
@@ -34,16 +37,22 @@ class ExportActionsMixin:
         return tasks.study_stem(self.study_path) if self.study_path else "study"
 
     def _ask_save(self, title: str, default: str, filt: str) -> Path | None:
-        fname, _ = QFileDialog.getSaveFileName(self, title, default, filt)
+        fname, _ = QFileDialog.getSaveFileName(self, title, str(user_output_dir() / default), filt)
         return Path(fname) if fname else None
 
     def _ask_folder(self, title: str) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(self, title)
+        folder = QFileDialog.getExistingDirectory(self, title, str(user_output_dir()))
         return Path(folder) if folder else None
 
-    def _export(self, title: str, factory) -> bool:
-        return self.runner.start(title, factory, on_success=lambda res: notify_info(f"{title}: done"),
-                                 on_error=lambda exc: notify_error(exc, title))
+    def _export(self, title: str, factory, target: Path | None = None) -> bool:
+        """Run an export job; the message names what was written (``target``, else the job's first path)."""
+        def done(res) -> None:
+            first = res[0] if isinstance(res, (list, tuple)) and res else res
+            where = target or (Path(first) if isinstance(first, (str, Path)) else None)
+            if where is not None:
+                notify_written(f"{title}: written", where)
+
+        return self.runner.start(title, factory, on_success=done, on_error=lambda exc: notify_error(exc, title))
 
     def export_labelmap(self, path: Path | None = None) -> bool:
         """Write the current labels (with edits) on the study's grid."""
@@ -51,7 +60,7 @@ class ExportActionsMixin:
         path = path or self._ask_save(f"Export label map ({IDENTIFIED['labelmap']})", f"{self._stem()}_seg.nii.gz",
                                       "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;MetaImage (*.mha)")
         return bool(lm is not None and path) and self._export("Exporting the label map",
-                                                              lambda: tasks.export_labelmap_job(lm, path))
+                                                              lambda: tasks.export_labelmap_job(lm, path), path)
 
     def export_dicom_seg(self, path: Path | None = None) -> bool:
         """Write a DICOM SEG referencing the open DICOM series."""
@@ -62,14 +71,14 @@ class ExportActionsMixin:
         path = path or self._ask_save(f"Export DICOM SEG ({IDENTIFIED['dicom_seg']})", f"{self._stem()}_seg.dcm",
                                       "DICOM (*.dcm)")
         return bool(path) and self._export("Exporting the DICOM SEG",
-                                           lambda: tasks.export_dicom_seg_job(lm, entry.card, path))
+                                           lambda: tasks.export_dicom_seg_job(lm, entry.card, path), path)
 
     def export_meshes(self, outdir: Path | None = None, scene_only: bool = False) -> bool:
         """Surface meshes per structure (STL) plus scene.vtp, or only the scene."""
         lm = self.state.labelmap()
         outdir = outdir or self._ask_folder(f"Export meshes to folder ({IDENTIFIED['meshes']})")
         return bool(lm is not None and outdir) and self._export(
-            "Exporting meshes", lambda: tasks.export_meshes_job(lm, outdir, scene_only))
+            "Exporting meshes", lambda: tasks.export_meshes_job(lm, outdir, scene_only), outdir)
 
     def export_stats(self, path: Path | None = None) -> bool:
         """Statistics of the current labels as CSV (JSON beside it)."""
@@ -78,7 +87,7 @@ class ExportActionsMixin:
                                       "CSV (*.csv)")
         meta = {"model_id": self.state.source.get("model_id", "")}
         return bool(lm is not None and path) and self._export(
-            "Exporting statistics", lambda: tasks.export_stats_job(lm, vol, path, meta))
+            "Exporting statistics", lambda: tasks.export_stats_job(lm, vol, path, meta), path)
 
     def export_deidentified(self, outdir: Path | None = None) -> bool:
         """DICOM SEG (DICOM studies), label map, statistics and meshes with de-identified headers and pseudonymous
@@ -91,7 +100,8 @@ class ExportActionsMixin:
         outdir = outdir or self._ask_folder(DEIDENTIFIED_TITLE)
         card = entry.card if entry is not None else None
         return bool(lm is not None and outdir) and self._export(
-            "Exporting de-identified", lambda: export_deidentified_job(lm, vol, card, Path(outdir), export_meshes))
+            "Exporting de-identified", lambda: export_deidentified_job(lm, vol, card, Path(outdir), export_meshes),
+            Path(outdir) if outdir else None)
 
     def save_screenshots(self, outdir: Path | None = None) -> list[Path]:
         """PNG of each slice view (and of the 3D view when it can render) into ``outdir``."""
@@ -108,4 +118,6 @@ class ExportActionsMixin:
         p3 = self.view3d.save_screenshot(outdir / f"{self._stem()}_3d.png")
         if p3 is not None:
             written.append(p3)
+        if written:
+            notify_written(f"Saved {len(written)} screenshots", outdir)
         return written

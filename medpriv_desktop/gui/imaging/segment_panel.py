@@ -2,12 +2,14 @@
 
 The picker lists the installed segmentation models that accept the study's modality; it starts on the student of a
 family (fast) and offers the teacher when installed. Compare runs both and shows their Dice and run times; the overlay
-can then show the result or the difference, and the comparison can be seen side by side.
+can then show the result or the difference, and the comparison can be seen side by side. Dice here is the agreement
+of two models with each other, never accuracy (neither is the truth), and it is labelled so.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -41,10 +43,12 @@ class SegmentPanel(QWidget):
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
         self.model_info.setStyleSheet("color: #666;")
-        self.run_button = QPushButton("Segment")
-        self.run_button.setToolTip("Run the chosen model on the open study (progress and Cancel in the status bar)")
+        self.run_button = QPushButton("&Segment")
+        self.run_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.run_button.setToolTip("Run the chosen model on the open study (Ctrl+Enter; progress and Cancel in the "
+                                   "status bar). The study is checked against the model's card first")
         self.run_button.clicked.connect(self._on_run_clicked)
-        self.compare_button = QPushButton("Compare with teacher")
+        self.compare_button = QPushButton("Compare &with teacher")
         self.compare_button.clicked.connect(self._on_compare_clicked)
         seg_box = QGroupBox("Segment")
         sl = QVBoxLayout(seg_box)
@@ -58,12 +62,14 @@ class SegmentPanel(QWidget):
         self.second_opinion_check.setToolTip("Segment again with the teacher (or the flipped image) and grade "
                                              "each structure by their agreement")
         sl.addWidget(self.second_opinion_check)
-        self.compare_box = QGroupBox("Student vs teacher")
+        self.compare_box = QGroupBox("Student vs teacher: agreement between two models (not accuracy)")
         cl = QVBoxLayout(self.compare_box)
         self.compare_label = QLabel("Run a comparison to see agreement and run times.")
         self.compare_label.setWordWrap(True)
         self.dice_table = QTableWidget(0, 2)
-        self.dice_table.setHorizontalHeaderLabels(["Structure", "Dice"])
+        self.dice_table.setHorizontalHeaderLabels(["Structure", "Agreement (Dice)"])
+        self.dice_table.setToolTip("Dice between the student's and the teacher's labels: how much two models agree, "
+                                   "not how accurate either is")
         self.dice_table.verticalHeader().setVisible(False)
         self.dice_table.horizontalHeader().setStretchLastSection(True)
         self.dice_table.setMaximumHeight(150)
@@ -162,7 +168,8 @@ class SegmentPanel(QWidget):
         mean = run.mean_dice
         self.compare_label.setText(
             f"Student {s.entry.card.id}: {_secs(s.seconds)} · Teacher {t.entry.card.id}: {_secs(t.seconds)}"
-            f" ({t.seconds / max(s.seconds, 1e-6):.1f}x)\nMean Dice {mean:.3f}" if mean is not None else
+            f" ({t.seconds / max(s.seconds, 1e-6):.1f}x)\nAgreement between the two models: mean Dice {mean:.3f} "
+            "(not accuracy: neither model is the truth)" if mean is not None else
             "No structure found by both models.")
         self.dice_table.setRowCount(0)
         for name, d in sorted(run.dice.items(), key=lambda kv: kv[1]):

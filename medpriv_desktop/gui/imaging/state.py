@@ -4,6 +4,10 @@ Plain data plus change signals (the napari / glue pattern): widgets read the fie
 them only through the setters, so three slice views, the 3D view and the tables stay in step without knowing each
 other. Arrays are held in canonical RAS voxel order (see :mod:`.display`); :meth:`labelmap` converts the label array
 back to the study's own grid for export.
+
+What the user chose to see belongs to the study, not to one result: structures hidden (in every view, or in 3D only)
+stay hidden when another result of the same study arrives (a second run, a comparison), matched by name; the body is
+an outline in the slices and hidden in 3D until asked for; the palette is the card's or a colour-blind-safe one.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from medpriv_desktop.core.imaging.volume import LabelMap, Volume, apply_reorient, reorient_transform, undo_reorient
-from medpriv_desktop.gui.imaging.display import (CT_PRESETS, DIFF_COLORS, DIFF_NAMES, auto_window, difference_labels,
-                                                 palette_color)
+from medpriv_desktop.gui.imaging.display import (BODY_NAMES, CT_PRESETS, DIFF_COLORS, DIFF_NAMES, auto_window,
+                                                 colour_blind_colors, difference_labels, palette_color)
 from medpriv_desktop.gui.imaging.editing import EditHistory
 
 
@@ -37,6 +41,13 @@ class ImagingState(QObject):
         self.names: dict[int, str] = {}
         self.colors: dict[int, tuple[int, int, int]] = {}
         self.visible: dict[int, bool] = {}
+        #: Names the user hid (everywhere) and names hidden in 3D only; both survive a new result of the study.
+        self.hidden_names: set[str] = set()
+        self.hidden_3d_names: set[str] = set(BODY_NAMES)
+        #: Label values drawn as an outline in the slices (the body).
+        self.outline: set[int] = set()
+        self.palette = "card"  # "card" | "colour-blind"
+        self._card_colors: dict[int, tuple[int, int, int]] = {}
         self.opacity = 0.4
         self.compare_labels: np.ndarray | None = None  # the teacher's result in a comparison (RAS)
         self.diff_labels: np.ndarray | None = None
@@ -74,6 +85,7 @@ class ImagingState(QObject):
         self.compare_labels = self.diff_labels = None
         self.overlay_mode = "result"
         self.names, self.colors, self.visible, self.source = {}, {}, {}, {}
+        self.hidden_names, self.hidden_3d_names, self.outline = set(), set(BODY_NAMES), set()
         self.history.clear()
         self.study_changed.emit()
         self.labels_changed.emit()
@@ -92,8 +104,10 @@ class ImagingState(QObject):
         values = set(labelmap.labels) | set(labelmap.present_values())
         values.discard(0)
         self.names = {v: labelmap.labels.get(v, f"label_{v}") for v in sorted(values)}
-        self.colors = {v: tuple(labelmap.colors.get(v) or palette_color(v)) for v in self.names}
-        self.visible = {v: True for v in self.names}
+        self._card_colors = {v: tuple(labelmap.colors.get(v) or palette_color(v)) for v in self.names}
+        self.outline = {v for v, n in self.names.items() if n.lower() in BODY_NAMES}
+        self.colors = self._palette_colors()
+        self.visible = {v: n not in self.hidden_names for v, n in self.names.items()}
         self.compare_labels = self.diff_labels = None
         self.overlay_mode = "result"
         self.source = dict(source or {})
@@ -141,8 +155,36 @@ class ImagingState(QObject):
         return LabelMap.like(ref, arr, {0: "background", **self.names}, dict(self.colors))
 
     def set_visible(self, value: int, shown: bool) -> None:
-        """Show or hide one structure everywhere."""
+        """Show or hide one structure everywhere (remembered by name for the study's next results)."""
         self.visible[value] = bool(shown)
+        name = self.names.get(value)
+        if name is not None:
+            (self.hidden_names.discard if shown else self.hidden_names.add)(name)
+        self.overlay_changed.emit()
+
+    def shown_in_3d(self, value: int) -> bool:
+        """Visible and not hidden from the 3D view (the body is, until the user shows it there)."""
+        return self.visible.get(value, True) and self.names.get(value) not in self.hidden_3d_names
+
+    def set_shown_in_3d(self, value: int, shown: bool) -> None:
+        """Show or hide one structure's surface in the 3D view only."""
+        name = self.names.get(value, f"label_{value}")
+        (self.hidden_3d_names.discard if shown else self.hidden_3d_names.add)(name)
+        self.overlay_changed.emit()
+
+    def _palette_colors(self) -> dict[int, tuple[int, int, int]]:
+        if self.palette == "colour-blind":
+            return colour_blind_colors(list(self.names), self.outline)
+        return dict(self._card_colors)
+
+    def set_palette(self, palette: str) -> None:
+        """``"card"`` (the model's colours) or ``"colour-blind"`` (Okabe-Ito / Tol) for every view."""
+        if palette not in ("card", "colour-blind"):
+            raise ValueError(f"unknown palette {palette!r}")
+        self.palette = palette
+        for v in self.names:  # painted labels added since keep a colour
+            self._card_colors.setdefault(v, palette_color(v))
+        self.colors = self._palette_colors()
         self.overlay_changed.emit()
 
     def set_opacity(self, opacity: float) -> None:

@@ -1,20 +1,23 @@
 """The structures table: visibility, colour, name, volume (mL), mean HU and QC status with its reason.
 
-It doubles as the legend. Ticking a row's box shows or hides the structure in every view; clicking a row centres the
-crosshair on the structure's centroid; the slider sets the overlay opacity.
+It doubles as the legend. Ticking a row's box shows or hides the structure in every view; clicking a row (or Enter
+on it) centres the crosshair on the structure's centroid and says so in the status bar; the slider sets the overlay
+opacity; right-click (or the Menu key) sets a surface's 3D opacity or shows/hides it in 3D; a tick box switches every
+view to a colour-blind-safe palette. A structure whose card gives no adult volume range says that its volume was not
+checked, rather than passing silently.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSlider,
-                               QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSlider,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from medpriv_desktop.gui.imaging.state import ImagingState
 
 QC_COLOURS = {"pass": QColor(46, 125, 50), "warn": QColor(200, 130, 0), "fail": QColor(198, 40, 40)}
+_RANK = {"pass": 0, "warn": 1, "fail": 2}
 COLUMNS = ("Structure", "Volume (mL)", "Mean", "QC", "Reason")
 
 
@@ -28,6 +31,8 @@ class StructuresPanel(QWidget):
     """Table of structures bound to the state, with statistics and QC from the last run."""
 
     structure_clicked = Signal(int)
+    #: A sentence for the status bar when a row moved the views ("Views centred on liver: axial 33 of 64").
+    jumped = Signal(str)
     surface_opacity_requested = Signal(int, float)  # label value, opacity of its 3D surface
     recompute_requested = Signal()  # statistics of the hand-corrected labels
 
@@ -51,8 +56,13 @@ class StructuresPanel(QWidget):
         self.table.itemChanged.connect(self._on_table_item_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
-        self.table.setToolTip("Tick to show or hide; click to centre the views; right-click for 3D opacity")
+        self.table.setToolTip("Tick (Space) to show or hide; click or Enter to centre the views; right-click or the "
+                              "Menu key for the 3D surface")
         self.table.cellClicked.connect(self._on_table_cell_clicked)
+        self.table.cellActivated.connect(self._on_table_cell_clicked)  # Enter on a row
+        self.palette_check = QCheckBox("Colour-blind-safe colours")
+        self.palette_check.setToolTip("Okabe-Ito / Tol palette for every structure in every view")
+        self.palette_check.toggled.connect(self._on_palette_toggled)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(int(round(state.opacity * 100)))
@@ -67,6 +77,7 @@ class StructuresPanel(QWidget):
         row.addWidget(QLabel("Overlay opacity"))
         row.addWidget(self.opacity_slider, 1)
         row.addWidget(self.recompute_button)
+        row.addWidget(self.palette_check)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.summary_label)
@@ -85,12 +96,17 @@ class StructuresPanel(QWidget):
         if qc is not None:
             worst = qc.by_structure()
             reasons: dict[str, list[str]] = {}
-            for it in qc.items:
-                if it.status != "pass" or it.name not in reasons:
-                    reasons.setdefault(it.name, []).append(f"{it.check}: {it.reason}")
+            checked: dict[str, set[str]] = {}
+            # Every check in the reason, the worst first: a pass is as much a statement as a fail.
+            for it in sorted(qc.items, key=lambda i: -_RANK.get(i.status, 0)):
+                reasons.setdefault(it.name, []).append(f"{it.check} {it.status}: {it.reason}")
+                checked.setdefault(it.name, set()).add(it.check)
             for v, name in self.state.names.items():
                 if name in worst:
-                    self.qc[v] = (worst[name], "; ".join(reasons.get(name, [])))
+                    why = reasons.get(name, [])
+                    if "volume" not in checked.get(name, set()):
+                        why.append("volume not checked: the model card gives no adult range for it")
+                    self.qc[v] = (worst[name], "; ".join(why))
         self.edited.clear()
         self.recompute_button.setEnabled(False)
         self.rebuild()
@@ -200,17 +216,30 @@ class StructuresPanel(QWidget):
         self.structure_clicked.emit(v)
 
     def centre_on(self, value: int) -> None:
-        """Move the crosshair to a structure's centroid (from the statistics, else from the voxels)."""
+        """Move the crosshair to a structure's centroid (from the statistics, else from the voxels) and announce
+        where the views went, so a jump of every slice is never silent."""
         s = self.stats.get(value)
+        before = list(self.state.cursor)
         if s is not None and s.centroid_mm is not None and value not in self.edited:
             self.state.centre_on_world(s.centroid_mm)
-            return
-        if self.state.labels is not None:
+        elif self.state.labels is not None:
             import numpy as np
 
             idx = np.argwhere(self.state.labels == value)
             if len(idx):
                 self.state.set_cursor(tuple(int(c) for c in np.round(idx.mean(0))))
+        if self.state.image is None:
+            return
+        name = self.state.names.get(value, f"label {value}")
+        shape = self.state.image.shape
+        where = (f"axial {self.state.cursor[2] + 1}/{shape[2]}, coronal {self.state.cursor[1] + 1}/{shape[1]}, "
+                 f"sagittal {self.state.cursor[0] + 1}/{shape[0]}")
+        moved = "Views centred on" if self.state.cursor != before else "Views already on"
+        self.jumped.emit(f"{moved} {name}: {where}")
+
+    def _on_palette_toggled(self, on: bool) -> None:
+        self.state.set_palette("colour-blind" if on else "card")
+        self.rebuild()  # the swatches follow the palette
 
     def _on_table_context_menu(self, pos) -> None:
         from PySide6.QtWidgets import QMenu
@@ -220,6 +249,9 @@ class StructuresPanel(QWidget):
             return
         v = int(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
         menu = QMenu(self)
+        shown = self.state.shown_in_3d(v)
+        menu.addAction("Hide in 3D" if shown else "Show in 3D",
+                       lambda _=False: self.state.set_shown_in_3d(v, not shown))
         for pct in (100, 75, 50, 25):
             menu.addAction(f"3D surface opacity {pct}%",
                            lambda _=False, o=pct / 100.0: self.surface_opacity_requested.emit(v, o))

@@ -1,9 +1,11 @@
 """The 3D view: VTK inside Qt (``QVTKRenderWindowInteractor``) showing :class:`SceneView`, bound to the state.
 
-Surfaces are built from the label map strided like the rendered volume, one structure per event-loop turn, so the
-window never freezes while a result with many structures is meshed. Under Qt's offscreen platform no OpenGL window
-can exist: the widget then keeps the VTK pipeline (actors, visibility, opacity, which tests check) and shows a note
-instead of a render window.
+Surfaces are meshed as the export meshes them (``render.meshes.structure_mesh``, the same smoothing) from the label
+map at full resolution; only a structure whose bounding box exceeds :data:`MESH_VOXELS` is strided, just enough to
+fit. One structure is meshed per event-loop turn, so the window never freezes while a result with many structures is
+meshed. The body is not meshed or shown until the user asks for it (its surface would hide every organ). Under Qt's
+offscreen platform no OpenGL window can exist: the widget then keeps the VTK pipeline (actors, visibility, opacity,
+which tests check) and shows a note instead of a render window.
 
 Start-up: nothing of VTK is loaded or created until it is needed. The scene (VTK's rendering modules, ~0.3 s to
 import) is built on first use, and the render window (an OpenGL context, ~0.2 s more) when the first study arrives;
@@ -25,8 +27,21 @@ from medpriv_desktop.core.imaging.volume import LabelMap
 from medpriv_desktop.gui.imaging.state import ImagingState
 from medpriv_desktop.render.volume_view import NO_VOLUME, VOLUME_PRESETS, SceneView, capture_png, strided
 
+#: The export's smoothing (``export_meshes`` default), so the view shows the surfaces a user exports.
+EXPORT_SMOOTHING = 16
+
 log = logging.getLogger(__name__)
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
+#: Voxels of a structure's bounding box meshed at full resolution in one event-loop turn (about 0.1 s here).
+MESH_VOXELS = 160**3
+
+
+def mesh_step(mask_bbox_voxels: int) -> int:
+    """The smallest stride that brings a bounding box of ``mask_bbox_voxels`` within :data:`MESH_VOXELS`."""
+    step = 1
+    while mask_bbox_voxels / step**3 > MESH_VOXELS:
+        step += 1
+    return step
 
 
 class View3DWidget(QWidget):
@@ -81,7 +96,8 @@ class View3DWidget(QWidget):
         self._render_timer.setInterval(0)
         self._render_timer.timeout.connect(self.render_now)
         self._pending: list[int] = []
-        self._labels_small: LabelMap | None = None
+        self._labels_small: LabelMap | None = None  # the full-resolution RAS label map (name kept for callers)
+        self._strided: dict[int, LabelMap] = {}
         self._mesh_timer = QTimer(self)
         self._mesh_timer.setInterval(0)
         self._mesh_timer.timeout.connect(self._on_mesh_timer_timeout)
@@ -136,29 +152,26 @@ class View3DWidget(QWidget):
         self.preset_combo.blockSignals(False)
         self.render()
 
+    def _set_labels(self) -> LabelMap | None:
+        lm = self.state.labelmap(ras=True)
+        self._labels_small, self._strided = lm, {}
+        return lm
+
     def _on_state_labels_changed(self) -> None:
         self.scene.clear_surfaces()
-        self._labels_small = None
         self._pending = []
-        lm = self.state.labelmap(ras=True)
+        lm = self._set_labels()
         if lm is not None and self.state.volume_ras is not None:
-            step = self.scene.step
-            small = strided(lm.array, step)
-            self._labels_small = LabelMap(small, tuple(np.asarray(lm.spacing) * step), lm.origin,
-                                          lm.direction.copy(), lm.modality, {}, dict(lm.labels), dict(lm.colors))
-            self._pending = [v for v in self.state.names if v in set(self._labels_small.present_values())]
+            present = set(lm.present_values())
+            self._pending = [v for v in self.state.names if v in present and self.state.shown_in_3d(v)]
             self._mesh_timer.start()
         self.render()
 
     def _on_state_labels_edited(self, values: set[int]) -> None:
-        lm = self.state.labelmap(ras=True)
-        if lm is None:
+        if self._set_labels() is None:
             return
-        step = self.scene.step
-        self._labels_small = LabelMap(strided(lm.array, step), tuple(np.asarray(lm.spacing) * step), lm.origin,
-                                      lm.direction.copy(), lm.modality, {}, dict(lm.labels), dict(lm.colors))
         for v in values or set(self.state.names):
-            if v not in self._pending:
+            if v not in self._pending and (v in self.scene.surfaces or self.state.shown_in_3d(v)):
                 self._pending.append(v)
         self._mesh_timer.start()
 
@@ -166,8 +179,35 @@ class View3DWidget(QWidget):
         if self._scene is None:
             return
         for v in list(self.scene.surfaces):
-            self.scene.set_surface_visible(v, self.state.visible.get(v, True) and self.surfaces_check.isChecked())
+            self.scene.set_surface_visible(v, self.state.shown_in_3d(v) and self.surfaces_check.isChecked())
+            rgb = self.state.colors.get(v)
+            if rgb is not None:  # the palette may have changed
+                self.scene.surfaces[v].GetProperty().SetColor(*(c / 255.0 for c in rgb))
+        # A structure shown in 3D for the first time (the body, on request) is meshed now.
+        if self._labels_small is not None:
+            present = set(self._labels_small.present_values())
+            wanted = [v for v in self.state.names if v in present and v not in self.scene.surfaces
+                      and self.state.shown_in_3d(v) and v not in self._pending]
+            if wanted:
+                self._pending += wanted
+                self._mesh_timer.start()
         self.render()
+
+    def mesh_source(self, value: int) -> LabelMap:
+        """The label map one structure is meshed from: full resolution, or strided when its box is too large."""
+        lm = self._labels_small
+        assert lm is not None
+        mask = lm.array == value
+        axes = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != k))) for k in range(3)]
+        if any(len(a) == 0 for a in axes):
+            return lm
+        step = mesh_step(int(np.prod([a[-1] - a[0] + 1 for a in axes])))
+        if step == 1:
+            return lm
+        if step not in self._strided:
+            self._strided[step] = LabelMap(strided(lm.array, step), tuple(np.asarray(lm.spacing) * step), lm.origin,
+                                           lm.direction.copy(), lm.modality, {}, dict(lm.labels), dict(lm.colors))
+        return self._strided[step]
 
     def build_pending_surfaces(self) -> None:
         """Mesh every waiting structure now (tests and screenshots)."""
@@ -181,12 +221,12 @@ class View3DWidget(QWidget):
             self._mesh_timer.stop()
             return
         v = self._pending.pop(0)
-        poly = structure_mesh(self._labels_small, v, smoothing_iterations=16)
+        poly = structure_mesh(self.mesh_source(v), v, smoothing_iterations=EXPORT_SMOOTHING)
         if poly is None or poly.GetNumberOfPolys() == 0:
             self.scene.remove_surface(v)
         else:
             self.scene.add_surface(v, poly, self.state.colors.get(v), self._opacity_of(v),
-                                   self.state.visible.get(v, True) and self.surfaces_check.isChecked())
+                                   self.state.shown_in_3d(v) and self.surfaces_check.isChecked())
         if not self._pending:
             self._mesh_timer.stop()
             self.render()

@@ -8,9 +8,12 @@ on the worker thread, so the window starts fast; the built engine is cached for 
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import os
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,27 +86,154 @@ def detect_phi(text: str, engine_factory: EngineFactory = default_engine) -> Job
                          "site_recognizers_hash": getattr(engine, "site_recognizers_hash", None)})
 
 
+def review_audit(operator: str, model_id: str | None, model_fields: dict, tag_counts: Counter,
+                 status_counts: dict[str, int], patient_source: str = "per-note") -> dict[str, Any]:
+    """The audit fields of one reviewed note: the entry a batch writes (``DeidSummary.as_audit_fields``, one note,
+    one patient) plus what the reviewer decided (counts only)."""
+    from medpriv_desktop.core.notes.batch import DeidSummary
+
+    summary = DeidSummary(operator, model_id, done=1, counts=Counter(tag_counts),
+                          model_fields=dict(model_fields or {}), patient_source=patient_source, patients=1)
+    return {**summary.as_audit_fields(),
+            "reviewed": {"accepted": status_counts.get("accepted", 0), "rejected": status_counts.get("rejected", 0),
+                         "added": status_counts.get("manual", 0), "unreviewed": status_counts.get("detected", 0)}}
+
+
+def text_key(text: str) -> str:
+    """What identifies a note's text in memory while a batch runs (a hash: the text itself is not kept)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CountingEngine:
+    """Wraps the de-identification engine of a batch and remembers the tag counts of every note it analysed, keyed
+    by the hash of the note's text, so the window can list each file with its counts. Everything else passes
+    through to the engine (model id, fields, config)."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.counts: dict[str, Counter] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def analyze(self, text: str) -> list[PhiSpan]:
+        """The engine's spans of one note (counted)."""
+        spans = list(self._engine.analyze(text))
+        self.counts[text_key(text)] = Counter(s.tag for s in spans)
+        return spans
+
+    def analyze_many(self, texts: list[str]) -> list[list[PhiSpan]]:
+        """The engine's spans of several notes (batched when the engine can; counted)."""
+        many = getattr(self._engine, "analyze_many", None)
+        results = [list(r) for r in many(texts)] if many else [list(self._engine.analyze(t)) for t in texts]
+        for t, spans in zip(texts, results):
+            self.counts[text_key(t)] = Counter(s.tag for s in spans)
+        return results
+
+
+@dataclass
+class BatchItem:
+    """One note of a batch: its file (folder mode) or row number (CSV mode, 1-based, header excluded), the patient
+    the batch keyed it on, what happened and the tags replaced in it."""
+
+    name: str
+    status: str  # "done" | "earlier run" | "failed: <reason>"
+    counts: Counter = field(default_factory=Counter)
+    source: Path | None = None
+    row: int | None = None
+    patient: str | None = None
+
+    @property
+    def total(self) -> int:
+        """Spans replaced in this note."""
+        return sum(self.counts.values())
+
+
+@dataclass
+class BatchRun:
+    """A finished batch: the engine's summary (counts only) and one :class:`BatchItem` per note."""
+
+    summary: Any
+    items: list[BatchItem]
+    output: Path
+    operator: str
+    column: str | None = None
+
+
+def csv_texts(source: Path, column: str) -> list[str]:
+    """The text column of every non-empty row, in order (the batch job skips empty rows the same way)."""
+    with open(source, newline="", encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.reader(fh) if r]
+    if not rows or column not in rows[0]:
+        return []
+    i = rows[0].index(column)
+    return [r[i] if i < len(r) else "" for r in rows[1:]]
+
+
+def batch_items(source: Path, column: str | None, counting: CountingEngine, failed: list[tuple[str, str]],
+                ) -> list[BatchItem]:
+    """One item per note of ``source`` with its counts from this run, or "earlier run" when a previous run wrote
+    it (resume), or the failure reason."""
+    from medpriv_desktop.core.notes.batch import own_patient
+    from medpriv_desktop.core.notes.reading import read_note
+
+    why = {Path(p).name: r for p, r in failed}
+    items: list[BatchItem] = []
+    if source.is_dir():
+        for f in sorted(p for p in source.iterdir() if p.suffix.lower() == ".txt" and p.is_file()):
+            if f.name in why:
+                items.append(BatchItem(f.name, f"failed: {why[f.name]}", source=f))
+                continue
+            try:
+                key = text_key(read_note(f, None))
+            except Exception:  # noqa: BLE001 - a note that cannot be read again is listed without counts
+                key = ""
+            c = counting.counts.get(key)
+            items.append(BatchItem(f.name, "done" if c is not None else "earlier run", c or Counter(), f,
+                                   patient=own_patient("note", f.name)))
+        return items
+    for n, text in enumerate(csv_texts(source, column or "")):
+        c = counting.counts.get(text_key(text))
+        items.append(BatchItem(f"row {n + 1}", "done" if c is not None else "earlier run", c or Counter(), source,
+                               row=n, patient=own_patient("row", str(n))))
+    return items
+
+
 def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_column: str | None = None,
-                     engine_factory: EngineFactory = default_engine) -> Job[Any]:
+                     engine_factory: EngineFactory = default_engine) -> Job[BatchRun]:
     """The engine's batch job for ``source``: a folder of ``.txt`` notes (resumable: finished notes are kept) or a
-    CSV (one column de-identified). Returns the engine's ``DeidSummary`` (counts per tag, no text)."""
+    CSV (one column de-identified). Returns a :class:`BatchRun`: the engine's ``DeidSummary`` (counts per tag, no
+    text) and the notes one by one with their counts."""
     from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.notes.batch import deidentify_csv, deidentify_folder
 
     AuditLog().preflight()  # a damaged audit log stops the batch before any output is written
     source = Path(source)
+    counting: list[CountingEngine] = []
+
+    def factory() -> CountingEngine:
+        counting.append(CountingEngine(engine_factory()))
+        return counting[-1]
+
+    column = None
     if source.is_dir():
-        return _audited(deidentify_folder(source, Path(output), engine_factory, operator))
-    if source.suffix.lower() != ".csv":
-        raise InputError("batch input must be a folder of .txt notes or a .csv file", path=source)
-    column = text_column or guess_text_column(csv_columns(source))
-    if not column:
-        raise InputError("CSV has no header", path=source)
-    return _audited(deidentify_csv(source, Path(output), engine_factory, column, None, operator))
+        job = deidentify_folder(source, Path(output), factory, operator)
+    else:
+        if source.suffix.lower() != ".csv":
+            raise InputError("batch input must be a folder of .txt notes or a .csv file", path=source)
+        column = text_column or guess_text_column(csv_columns(source))
+        if not column:
+            raise InputError("CSV has no header", path=source)
+        job = deidentify_csv(source, Path(output), factory, column, None, operator)
+    summary = yield from _audited(job)
+    yield Progress(1.0, "listing the notes")
+    items = batch_items(source, column, counting[-1] if counting else CountingEngine(None), summary.failed)
+    return BatchRun(summary, items, Path(output), operator, column)
 
 
 def _audited(job: Job[Any]) -> Job[Any]:
-    """The batch job, then the same audit entry ``medpriv deid`` writes (action ``notes.deid``, counts only)."""
+    """The batch job, then the audit entry ``medpriv deid`` writes (action ``notes.deid``, counts only), with the
+    reviewer fields a reviewed note's entry has (nobody reviewed a batch: every span is unreviewed)."""
     from medpriv_desktop.core.audit import AuditLog
 
     summary = yield from job

@@ -41,7 +41,8 @@ def colour_for(category: str) -> QColor:
 def describe(span: PhiSpan, status: str = "") -> str:
     """Tooltip text of a span: category, tag, score and recognizer (no note text)."""
     who = "marked by the reviewer" if status == MANUAL else f"found by {span.source or 'unknown recognizer'}"
-    state = {"rejected": " · rejected (kept in the output)", "manual": " · added by hand"}.get(status, "")
+    state = {"rejected": " · rejected (kept in the output)", "manual": " · added by hand",
+             "accepted": " · accepted by the reviewer"}.get(status, "")
     return (f"{span.category} [{span.tag}] · score {span.score:.2f} · {who}{state}\n"
             f"HIPAA {span.hipaa}")
 

@@ -26,6 +26,8 @@ OPERATOR_CHOICES: tuple[tuple[str, str], ...] = (
 )
 #: What the engine's batch jobs support (all of them).
 BATCH_OPERATORS = tuple(n for n, _ in OPERATOR_CHOICES if n in core_ops.OPERATORS)
+#: Operators that use the patient's keyed date offset (the others turn dates into tags or masks).
+KEYED_OPERATORS = ("surrogate", "date-shift")
 
 
 def make_surrogator() -> Any:

@@ -1,22 +1,30 @@
-"""The reviewer's state of one note: detected spans, which were rejected, which were added by hand.
+"""The reviewer's state of one note: detected spans, which were accepted or rejected, which were added by hand.
 
 Plain Python (no Qt) so the decisions are easy to test; the Notes workspace binds its highlight and output panes to
 it. A span is identified by ``(start, end)``; the text itself is never copied into the review.
+
+A reviewer's decisions outlive a new detection run: :func:`carry_decisions` moves them onto the new spans (and, when
+the note was edited in between, onto the new text through the unchanged stretches), and :func:`lost_decisions` says
+beforehand how many sit on edited text and would be lost, so the window can ask first.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from medpriv_desktop.core.notes.spans import PhiSpan
 
-DETECTED, REJECTED, MANUAL = "detected", "rejected", "manual"
+DETECTED, ACCEPTED, REJECTED, MANUAL = "detected", "accepted", "rejected", "manual"
+#: Statuses that record a reviewer's decision (``detected`` is only the engine's word).
+DECISIONS = (ACCEPTED, REJECTED, MANUAL)
 MANUAL_SOURCE = "reviewer"
 
 
 @dataclass
 class ReviewedSpan:
-    """A span and its review status (``detected`` = accepted as found, ``rejected``, ``manual`` = added by hand)."""
+    """A span and its review status: ``detected`` (as found, not reviewed), ``accepted`` (confirmed by the
+    reviewer), ``rejected`` or ``manual`` (added by hand)."""
 
     span: PhiSpan
     status: str = DETECTED
@@ -55,10 +63,14 @@ class NoteReview:
         return hits[0] if hits else None
 
     def set_status(self, offset: int, status: str) -> ReviewedSpan | None:
-        """Accept (``detected``) or reject the span at ``offset``; a rejected hand-marked span is removed."""
+        """Accept or reject the span at ``offset``; a rejected hand-marked span is removed.
+
+        ``detected`` is taken as "accept" too (older callers used it for that)."""
         it = self.at(offset)
         if it is None:
             return None
+        if status == DETECTED:
+            status = ACCEPTED
         if it.status == MANUAL and status == REJECTED:
             self.items.remove(it)
             return it
@@ -93,8 +105,65 @@ class NoteReview:
         return out
 
     def status_counts(self) -> dict[str, int]:
-        """How many spans are detected/rejected/manual."""
-        out = {DETECTED: 0, REJECTED: 0, MANUAL: 0}
+        """How many spans are detected (unreviewed), accepted, rejected and added by hand."""
+        out = {DETECTED: 0, ACCEPTED: 0, REJECTED: 0, MANUAL: 0}
         for it in self.items:
             out[it.status] += 1
         return out
+
+    def decisions(self) -> list[ReviewedSpan]:
+        """The items that hold a reviewer's decision (accepted, rejected, added)."""
+        return [it for it in self.items if it.status in DECISIONS]
+
+
+def _offset_map(old: str, new: str) -> list[tuple[int, int, int]]:
+    """Unchanged stretches ``(old_start, new_start, length)`` between two versions of a note."""
+    if old == new:
+        return [(0, 0, len(old))]
+    sm = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [(a, b, n) for a, b, n in sm.get_matching_blocks() if n]
+
+
+def _moved(span: PhiSpan, blocks: list[tuple[int, int, int]]) -> PhiSpan | None:
+    """``span`` on the new text when it lies wholly in one unchanged stretch, else None."""
+    for a, b, n in blocks:
+        if a <= span.start and span.end <= a + n:
+            d = b - a
+            return PhiSpan(span.start + d, span.end + d, span.category, span.score, span.source)
+    return None
+
+
+def lost_decisions(old: NoteReview | None, new_text: str) -> int:
+    """How many of ``old``'s decisions sit on text that differs in ``new_text`` (they cannot be carried over)."""
+    if old is None:
+        return 0
+    blocks = _offset_map(old.text, new_text)
+    return sum(1 for it in old.decisions() if _moved(it.span, blocks) is None)
+
+
+def carry_decisions(old: NoteReview | None, new: NoteReview) -> int:
+    """Apply ``old``'s decisions to ``new`` (a fresh detection, possibly on an edited text); return how many were
+    lost because their text changed.
+
+    A rejected span stays rejected where the engine finds it again (where it does not, there is nothing to reject);
+    an accepted span stays, found again or not; a span added by hand is added again over whatever overlaps it.
+    """
+    if old is None:
+        return 0
+    blocks = _offset_map(old.text, new.text)
+    lost = 0
+    for it in old.decisions():
+        span = _moved(it.span, blocks)
+        if span is None:
+            lost += 1
+            continue
+        same = [x for x in new.items if (x.span.start, x.span.end) == (span.start, span.end) and x.status != MANUAL]
+        if it.status == MANUAL:
+            new.mark(span.start, span.end, span.category)
+        elif same:
+            for x in same:
+                x.status = it.status
+        elif it.status == ACCEPTED:
+            new.items.append(ReviewedSpan(span, ACCEPTED))
+            new.items.sort(key=lambda x: x.span)
+    return lost

@@ -31,6 +31,8 @@ class SynthResult:
     quality: dict[str, float]
     counts: dict[str, int] = field(default_factory=dict)
     cosine_note: str = ""
+    #: Keywords the reviewer typed that the PHI gate refused (a count; the refused text is not kept).
+    refused_keywords: int = 0
 
 
 def _encoder_or_reason(registry: Any) -> tuple[Any, str]:
@@ -42,11 +44,35 @@ def _encoder_or_reason(registry: Any) -> tuple[Any, str]:
         return None, f"cosine not computed ({type(exc).__name__})"
 
 
+def edited_request(keywords: list[str], detector: Any, source: str, seed: int = 0) -> tuple[Any, int]:
+    """A keyword request from keywords the reviewer typed or edited: each passes the same PHI gate as extracted
+    keywords (a typed name or number is refused, counted, and dropped). Returns (request, refused count)."""
+    from medpriv_desktop.core.notes.synth.engines.base import SynthRequest
+    from medpriv_desktop.core.notes.synth.engines.template import guess_note_type
+    from medpriv_desktop.core.notes.synth.keywords import Keyword, KeywordGate
+    from medpriv_desktop.core.notes.synth.terms import term_kind
+
+    gate = KeywordGate(detector)
+    kept: list[Keyword] = []
+    refused = 0
+    for k in dict.fromkeys(w.strip().lower() for w in keywords if w.strip()):
+        if gate.check(k) is not None or list(detector.analyze(k)):
+            refused += 1
+            continue
+        kept.append(Keyword(k, term_kind(k) or "yake", len(kept)))
+    if not kept:
+        raise InputError("none of the keywords can be used", hint="type clinical words (no names, dates or numbers), "
+                         "or press Extract keywords")
+    return SynthRequest("keyword", kept, None, guess_note_type(kept, None), seed), refused
+
+
 def synthesize_one(source: str, method: str, engine_name: str, detector_factory: EngineFactory,
                    gold: list[PhiSpan] | None = None, *, source_mode: str = "tagged", original: str | None = None,
-                   seed: int = 0, registry: Any = None, with_cosine: bool = True) -> Job[SynthResult]:
+                   seed: int = 0, registry: Any = None, with_cosine: bool = True,
+                   keywords: list[str] | None = None) -> Job[SynthResult]:
     """Generate one synthetic note from ``source`` and check it against the PHI (``gold`` spans) of ``original``
-    (the note before de-identification; ``source`` itself when None). Quality compares with ``original`` too."""
+    (the note before de-identification; ``source`` itself when None). Quality compares with ``original`` too.
+    ``keywords`` (keyword method): the reviewer's own list instead of the extracted one, gated the same way."""
     original = source if original is None else original
     if not source.strip():
         raise InputError("there is no note to synthesize from", hint="open or paste a note in the De-identify tab")
@@ -60,9 +86,15 @@ def synthesize_one(source: str, method: str, engine_name: str, detector_factory:
 
     engine = get_engine(engine_name, registry)
     yield Progress(0.3, "extracting keywords" if method == "keyword" else "preparing the context")
-    prep = prepare_request(source, method, detector, source_mode=source_mode, seed=seed)
+    refused = 0
+    if method == "keyword" and keywords:
+        request, refused = edited_request(keywords, detector, source, seed)
+        counts = {"keywords": len(request.keywords), "rejected_typed": refused}
+    else:
+        prep = prepare_request(source, method, detector, source_mode=source_mode, seed=seed)
+        request, counts = prep.request, dict(prep.counts)
     yield Progress(0.5, "generating")
-    synthetic = engine.generate(prep.request)
+    synthetic = engine.generate(request)
     yield Progress(0.8, "privacy check")
     spans = gold if gold is not None else detector.analyze(original)
     values = group_values(original, [(s.start, s.end, s.category) for s in spans])
@@ -75,8 +107,22 @@ def synthesize_one(source: str, method: str, engine_name: str, detector_factory:
         if enc is not None:
             quality["cosine"] = float(cosine_pairs(enc, [original], [synthetic])[0])
     yield Progress(1.0, "done")
-    return SynthResult(method, engine_name, synthetic, list(prep.request.keywords), assessment.leaked,
-                       assessment.present, assessment.detector_spans, quality, dict(prep.counts), note)
+    return SynthResult(method, engine_name, synthetic, list(request.keywords), assessment.leaked,
+                       assessment.present, assessment.detector_spans, quality, counts, note, refused)
+
+
+def extract_keywords_job(source: str, detector_factory: EngineFactory, *, source_mode: str = "tagged"
+                         ) -> Job[list[Any]]:
+    """Only the keyword step of the keyword method, so the reviewer can edit the list before generating."""
+    if not source.strip():
+        raise InputError("there is no note to take keywords from", hint="open or paste a note in the De-identify tab")
+    yield Progress(None, "loading the de-identification engine")
+    detector = detector_factory()
+    from medpriv_desktop.core.notes.synth.methods import prepare_request
+
+    yield Progress(0.5, "extracting keywords")
+    prep = prepare_request(source, "keyword", detector, source_mode=source_mode)
+    return list(prep.request.keywords)
 
 
 def assess_batch(folder: Path, methods: list[str], engine_name: str, detector_factory: EngineFactory, *,

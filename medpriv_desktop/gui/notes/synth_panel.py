@@ -1,23 +1,27 @@
 """The Synthesize tab: a synthetic note from the current note, beside its keywords, privacy check and quality; and a
-batch assessment (a folder of notes, several methods) with a chart of PHI occurrence per category per method."""
+batch assessment (a folder of notes, several methods) with a chart of PHI occurrence per category per method.
+
+The keyword list is the reviewer's: Extract fills it from the note, and any keyword can be edited, added or removed
+before Generate (typed keywords pass the same PHI gate; refused ones are counted). The privacy message says exactly
+what it checked, "none of the N detected PHI items", and that PHI the detector missed cannot be checked."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QPlainTextEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.chart import OccurrenceChart
 from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
-from medpriv_desktop.gui.notes.synth_jobs import (SynthResult, assess_batch, generate_batch, occurrence_table,
-                                                  synthesize_one)
+from medpriv_desktop.gui.notes.synth_jobs import (SynthResult, assess_batch, extract_keywords_job, generate_batch,
+                                                  occurrence_table, synthesize_one)
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 
@@ -27,6 +31,24 @@ METHOD_LABELS = (("keyword", "Keywords only (the engine never sees the note)"),
 SOURCES = (("original", "Current note, de-identified to tags by the engine first"),
            ("surrogate", "Current note, PHI replaced by keyed surrogates first"),
            ("reviewed", "Current de-identified note as reviewed (right pane)"))
+
+
+def privacy_message(res: SynthResult, reviewed: bool = False) -> str:
+    """What the privacy check found and what it checked: the N PHI items it looked for (those detected in the
+    source, or accepted by the reviewer), never more than that."""
+    n = sum(res.present.values())
+    what = "PHI items of the source as you reviewed them" if reviewed else "detected PHI items of the source"
+    checked = ", ".join(f"{k} ×{v}" for k, v in sorted(res.present.items()) if v) or "none"
+    leaked = {k: v for k, v in res.leaked.items() if v}
+    if leaked:
+        items = ", ".join(f"{k} ×{v}" for k, v in sorted(leaked.items()))
+        return (f"PHI of the source occurred: {items} (of the {n} {what}: {checked}). Do not use this note; "
+                "review it and remove them.")
+    if n == 0:
+        return ("No PHI was detected in the source, so there was nothing to look for: the check cannot show that "
+                "the synthetic note is free of PHI. Review it before use.")
+    return (f"None of the {n} {what} occurred in the synthetic note (checked: {checked}). PHI the "
+            "detector missed could not be checked: review the note before use.")
 
 
 def engine_names() -> list[str]:
@@ -40,6 +62,7 @@ class SynthPanel(QWidget):
     """Generate and check synthetic notes (see the module docstring)."""
 
     synthesized = Signal(object)
+    keywords_extracted = Signal(int)
     assessed = Signal(object)
     batch_written = Signal(object)
 
@@ -63,10 +86,15 @@ class SynthPanel(QWidget):
         self.source_combo = QComboBox()
         for name, label in SOURCES:
             self.source_combo.addItem(label, name)
-        self.generate_button = QPushButton("Generate")
+        self.generate_button = QPushButton("&Generate")
+        self.generate_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.generate_button.setToolTip("Generate a synthetic note (Ctrl+Enter); the keyword method uses the keyword "
+                                        "list as you edited it")
+        self.extract_button = QPushButton("E&xtract keywords")
+        self.extract_button.setToolTip("Fill the keyword list from the note, to edit before Generate")
         top = QHBoxLayout()
         for w in (QLabel("Method:"), self.method_combo, QLabel("Engine:"), self.engine_combo, QLabel("From:"),
-                  self.source_combo, self.generate_button):
+                  self.source_combo, self.extract_button, self.generate_button):
             top.addWidget(w)
         top.addStretch(1)
         mono = QFont("DejaVu Sans Mono")
@@ -76,6 +104,14 @@ class SynthPanel(QWidget):
         self.synthetic_edit.setFont(mono)
         self.synthetic_edit.setPlaceholderText("The synthetic note appears here.")
         self.keyword_list = QListWidget()
+        self.keyword_list.setToolTip("Double-click (or F2) to edit a keyword; Add and Remove below")
+        self.keyword_list.itemChanged.connect(self._on_keyword_list_item_changed)
+        self.add_keyword_button = QPushButton("&Add keyword")
+        self.remove_keyword_button = QPushButton("&Remove keyword")
+        self.add_keyword_button.clicked.connect(self._on_add_keyword_clicked)
+        self.remove_keyword_button.clicked.connect(self._on_remove_keyword_clicked)
+        #: True when the list holds the reviewer's edits (Generate then uses it as it stands).
+        self.keywords_edited = False
         self.privacy_label = QLabel("")
         self.privacy_label.setWordWrap(True)
         self.quality_label = QLabel("")
@@ -83,8 +119,13 @@ class SynthPanel(QWidget):
         side = QWidget()
         side_lay = QVBoxLayout(side)
         side_lay.setContentsMargins(0, 0, 0, 0)
-        side_lay.addWidget(QLabel("Keywords used"))
+        side_lay.addWidget(QLabel("Keywords (edit, add or remove, then Generate)"))
         side_lay.addWidget(self.keyword_list, 1)
+        kw_row = QHBoxLayout()
+        kw_row.addWidget(self.add_keyword_button)
+        kw_row.addWidget(self.remove_keyword_button)
+        kw_row.addStretch(1)
+        side_lay.addLayout(kw_row)
         side_lay.addWidget(QLabel("Privacy check (PHI of the source found in the synthetic note)"))
         side_lay.addWidget(self.privacy_label)
         side_lay.addWidget(QLabel("Quality against the source"))
@@ -99,6 +140,7 @@ class SynthPanel(QWidget):
         lay.addWidget(split, 3)
         lay.addWidget(self._build_batch_box(), 2)
         self.generate_button.clicked.connect(self._on_generate_clicked)  # slots return None (PySide6 bug)
+        self.extract_button.clicked.connect(self._on_extract_clicked)
 
     def _build_batch_box(self) -> QGroupBox:
         box = QGroupBox("Batch assessment")
@@ -153,6 +195,69 @@ class SynthPanel(QWidget):
             self.refresh_engines()
         super().showEvent(event)
 
+    # -- keywords ------------------------------------------------------------------------------------------------
+
+    def keywords(self) -> list[str]:
+        """The keyword list as it stands (empty lines dropped)."""
+        out = []
+        for i in range(self.keyword_list.count()):
+            item = self.keyword_list.item(i)
+            if item.flags() & Qt.ItemFlag.ItemIsEditable and item.text().strip():
+                out.append(item.text().strip())
+        return out
+
+    def set_keywords(self, words: list[str], edited: bool = False) -> None:
+        """Show ``words`` as editable items; ``edited`` marks them as the reviewer's."""
+        self.keyword_list.blockSignals(True)
+        self.keyword_list.clear()
+        for w in words:
+            item = QListWidgetItem(w)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.keyword_list.addItem(item)
+        self.keyword_list.blockSignals(False)
+        self.keywords_edited = edited
+
+    def _on_keyword_list_item_changed(self, _item) -> None:
+        self.keywords_edited = True
+
+    @Slot()
+    def _on_add_keyword_clicked(self) -> None:
+        item = QListWidgetItem("")
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        self.keyword_list.addItem(item)
+        self.keyword_list.setCurrentItem(item)
+        self.keyword_list.editItem(item)
+        self.keywords_edited = True
+
+    @Slot()
+    def _on_remove_keyword_clicked(self) -> None:
+        row = self.keyword_list.currentRow()
+        if row >= 0:
+            self.keyword_list.takeItem(row)
+            self.keywords_edited = True
+
+    @Slot()
+    def _on_extract_clicked(self) -> None:
+        self.extract_keywords()
+
+    def extract_keywords(self) -> bool:
+        """Fill the keyword list from the current note (a job), ready to edit."""
+        original = self.deid.input_edit.toPlainText()
+        mode = "surrogate" if self.source_combo.currentData() == "surrogate" else "tagged"
+        factory = self.engine_factory
+        started = self.runner.start("Extracting keywords", lambda: extract_keywords_job(original, factory,
+                                                                                         source_mode=mode),
+                                    on_success=weak_callback(self._on_keywords_extracted),
+                                    on_error=lambda exc: notify_error(exc, "Keyword extraction"))
+        if not started:
+            notify_info("Another job is running; try again when it finishes.")
+        return started
+
+    def _on_keywords_extracted(self, keywords: list) -> None:
+        self.method_combo.setCurrentIndex(self.method_combo.findData("keyword"))
+        self.set_keywords([k.text for k in keywords])
+        self.keywords_extracted.emit(len(keywords))
+
     # -- one note ------------------------------------------------------------------------------------------------
 
     @Slot()
@@ -174,10 +279,13 @@ class SynthPanel(QWidget):
             source, mode = original, "tagged" if self.source_combo.currentData() == "original" else "surrogate"
         method, engine, factory, reg = (self.method_combo.currentData(), self.engine_combo.currentText(),
                                         self.engine_factory, self.registry)
+        typed = self.keywords() if method == "keyword" and self.keywords_edited else None
+        # "As you reviewed them" only when the reviewer decided something; otherwise it is the detector's list.
+        self._gold_reviewed = review is not None and bool(review.decisions())
         started = self.runner.start(
             f"Synthesizing ({method})",
             lambda: synthesize_one(source, method, engine, factory, gold, source_mode=mode, original=original,
-                                   registry=reg),
+                                   registry=reg, keywords=typed),
             on_success=weak_callback(self._on_synthesized), on_error=lambda exc: notify_error(exc, "Synthesis"))
         if not started:
             notify_info("Another job is running; try again when it finishes.")
@@ -186,20 +294,18 @@ class SynthPanel(QWidget):
     def _on_synthesized(self, res: SynthResult) -> None:
         self.result = res
         self.synthetic_edit.setPlainText(res.synthetic)
-        self.keyword_list.clear()
-        for k in res.keywords:
-            self.keyword_list.addItem(f"{k.text}  ({k.kind})")
-        if not res.keywords:
-            self.keyword_list.addItem("(no keywords: this method uses the note as context)")
-        leaked = {k: v for k, v in res.leaked.items() if v}
-        if leaked:
-            items = ", ".join(f"{k} ×{v}" for k, v in sorted(leaked.items()))
-            self.privacy_label.setText(f"PHI occurred: {items}")
-            self.privacy_label.setStyleSheet("color: #b00020; font-weight: 600;")
+        if res.keywords:
+            self.set_keywords([k.text for k in res.keywords], edited=self.keywords_edited)
         else:
-            checked = ", ".join(sorted(res.present)) or "none in the source"
-            self.privacy_label.setText(f"No PHI of the source occurred (checked: {checked}).")
-            self.privacy_label.setStyleSheet("color: #1d6b1d; font-weight: 600;")
+            self.keyword_list.clear()
+            self.keyword_list.addItem("(no keywords: this method uses the note as context)")  # not editable
+        if res.refused_keywords:
+            notify_info(f"{res.refused_keywords} of your keywords were refused by the PHI check (names, numbers, "
+                        "unknown words) and not used.")
+        self.privacy_label.setText(privacy_message(res, getattr(self, "_gold_reviewed", False)))
+        leaked = {k: v for k, v in res.leaked.items() if v}
+        self.privacy_label.setStyleSheet("color: #b00020; font-weight: 600;" if leaked
+                                         else "color: #1d6b1d; font-weight: 600;")
         det = {k: v for k, v in res.detector_spans.items() if v}
         if det:
             self.privacy_label.setText(self.privacy_label.text() + "\nDe-identifier flags in the output: "

@@ -1,9 +1,11 @@
 """Per-label probability bars with the decision threshold marked, the decision, and the rule labeler beside it.
 
 One row per label: name, a bar filled to the probability (red when the label is decided positive, grey otherwise), a
-black tick at the label's threshold, the decision, and, with a second opinion, the rule labeler's value. Rows where
-the two disagree get an amber background and a "≠" mark. Clicking a row selects the label (its evidence sentences
-are then highlighted in the report).
+black tick at the label's threshold, the comparison that decided it written out ("0.62 ≥ 0.50 positive"), and, with
+a second opinion, the rule labeler's value. A label the model does not support, or any label of an empty report, is
+"not assessed" (no bar, no decision): never shown as a negative. Rows where model and rules disagree get an amber
+background and a "≠" mark. Clicking a row (or Up/Down with the keyboard) selects the label; its evidence sentences
+are then highlighted in the report, for negative labels too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 POSITIVE_COLOUR = QColor("#d9534f")
@@ -32,6 +34,20 @@ class BarRow:
     rule_value: int | None = None
     has_rules: bool = False
     disagree: bool = False
+    #: Why the label has no decision ("not supported by this model", "empty report"); None when assessed.
+    not_assessed: str | None = None
+
+    @property
+    def assessed(self) -> bool:
+        """The model gave this label a probability and a decision."""
+        return self.not_assessed is None and self.probability is not None and self.threshold is not None
+
+    def status_text(self) -> str:
+        """The decision with the comparison that made it, or "not assessed"."""
+        if not self.assessed:
+            return "not assessed"
+        p, t = self.probability, self.threshold
+        return f"{p:.2f} {'≥' if self.decision else '<'} {t:.2f}  {'POSITIVE' if self.decision else 'negative'}"
 
 
 class ProbabilityBarsWidget(QWidget):
@@ -41,6 +57,7 @@ class ProbabilityBarsWidget(QWidget):
     ROW_H = 24
     NAME_W = 210
     BAR_W = 220
+    STATUS_W = 170
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +65,9 @@ class ProbabilityBarsWidget(QWidget):
         self.selected: str | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Up/Down walk the labels without a mouse
+        self.setToolTip("Probability, threshold (black tick) and decision per label; click or use Up/Down to show a "
+                        "label's evidence")
 
     def set_rows(self, rows: list[BarRow]) -> None:
         """Show ``rows`` (replaces the previous result)."""
@@ -59,7 +79,7 @@ class ProbabilityBarsWidget(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API name
         """Room for every row."""
-        return QSize(self.NAME_W + self.BAR_W + 300, max(1, len(self.rows)) * self.ROW_H + 8)
+        return QSize(self.NAME_W + self.BAR_W + self.STATUS_W + 170, max(1, len(self.rows)) * self.ROW_H + 8)
 
     def bar_rect(self, index: int) -> QRectF:
         """Where row ``index``'s bar is drawn (tests probe pixels inside it)."""
@@ -67,8 +87,8 @@ class ProbabilityBarsWidget(QWidget):
 
     def threshold_x(self, index: int) -> float | None:
         """x of the threshold tick of row ``index``."""
-        th = self.rows[index].threshold
-        return None if th is None else self.bar_rect(index).left() + th * self.BAR_W
+        row = self.rows[index]
+        return None if not row.assessed else self.bar_rect(index).left() + row.threshold * self.BAR_W
 
     def row_at(self, y: float) -> int | None:
         """Row index under a y coordinate."""
@@ -97,25 +117,22 @@ class ProbabilityBarsWidget(QWidget):
             p.setBrush(QColor("#f3f3f3"))
             p.drawRect(bar)
             p.setFont(self.font())
-            if r.probability is None:
+            if not r.assessed:
                 p.setPen(QColor("#777777"))
-                p.drawText(bar, Qt.AlignmentFlag.AlignCenter, "not supported by this model")
-                status = "—"
+                p.drawText(bar, Qt.AlignmentFlag.AlignCenter, r.not_assessed or "not supported by this model")
             else:
                 fill = QRectF(bar.left(), bar.top(), bar.width() * max(0.0, min(1.0, r.probability)), bar.height())
                 p.fillRect(fill, POSITIVE_COLOUR if r.decision else NEGATIVE_COLOUR)
                 tx = self.threshold_x(i)
-                if tx is not None:
-                    p.setPen(QPen(QColor("black"), 2))
-                    p.drawLine(int(tx), int(bar.top()) - 3, int(tx), int(bar.bottom()) + 3)
-                status = f"{r.probability:.2f}  {'POSITIVE' if r.decision else 'negative'}"
-            p.setPen(QColor("black"))
+                p.setPen(QPen(QColor("black"), 2))
+                p.drawLine(int(tx), int(bar.top()) - 3, int(tx), int(bar.bottom()) + 3)
+            p.setPen(QColor("black") if r.assessed else QColor("#777777"))
             x = self.NAME_W + self.BAR_W + 10
-            p.drawText(QRectF(x, top, 140, self.ROW_H), Qt.AlignmentFlag.AlignVCenter, status)
+            p.drawText(QRectF(x, top, self.STATUS_W, self.ROW_H), Qt.AlignmentFlag.AlignVCenter, r.status_text())
             if r.has_rules:
                 p.setPen(QColor("#8a5a00") if r.disagree else QColor("#444444"))
                 mark = "≠ " if r.disagree else ""
-                p.drawText(QRectF(x + 140, top, 200, self.ROW_H), Qt.AlignmentFlag.AlignVCenter,
+                p.drawText(QRectF(x + self.STATUS_W, top, 200, self.ROW_H), Qt.AlignmentFlag.AlignVCenter,
                            mark + RULE_TEXT.get(r.rule_value, "rules: ?"))
         p.end()
 
@@ -124,6 +141,16 @@ class ProbabilityBarsWidget(QWidget):
         i = self.row_at(event.position().y())
         if i is not None:
             self.select(self.rows[i].label)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API name
+        """Up/Down select the previous/next label."""
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(Qt.Key(event.key()))
+        if step is None or not self.rows:
+            super().keyPressEvent(event)
+            return
+        names = [r.label for r in self.rows]
+        i = names.index(self.selected) + step if self.selected in names else (0 if step > 0 else len(names) - 1)
+        self.select(names[max(0, min(len(names) - 1, i))])
 
     def select(self, label: str) -> None:
         """Select ``label`` and announce it."""

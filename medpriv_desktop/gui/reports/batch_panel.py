@@ -1,7 +1,9 @@
 """Batch classification of a CSV (one report per row) or a folder of ``.txt`` reports into an output CSV.
 
 Runs the engine's batch job on the JobRunner (progress and Cancel here and in the status bar); the output CSV is
-written atomically at the end, so a cancelled batch leaves no file.
+written atomically at the end, so a cancelled batch leaves no file. Several text columns can be read as one report
+(findings + impression); the output is proposed in the user output folder, never beside the input; labels the model
+does not support are written blank and listed as "not assessed", never as 0 positives.
 """
 
 from __future__ import annotations
@@ -10,22 +12,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QListWidget, QListWidgetItem, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.reports.jobs import classify_batch
+from medpriv_desktop.gui.output_paths import default_output
 from medpriv_desktop.gui.qt_compat import weak_callback
-from medpriv_desktop.gui.notify import notify_error, notify_info
+from medpriv_desktop.gui.notify import notify_error, notify_info, notify_written
 from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
+
+#: Column names that are report sections: read together when a CSV has no single report column.
+SECTION_COLUMNS = ("findings", "impression")
 
 
 def default_output_for(source: Path) -> Path:
-    """``reports.csv`` -> ``reports_labels.csv``; ``folder/`` -> ``folder_labels.csv``."""
-    source = Path(source)
-    return source.with_name((source.stem if source.suffix else source.name) + "_labels.csv")
+    """In the user output folder: ``reports.csv`` -> ``reports_labels.csv``; ``folder/`` -> ``folder_labels.csv``."""
+    return default_output(Path(source), "_labels", ".csv")
 
 
 class ReportsBatchPanel(QWidget):
@@ -48,17 +55,27 @@ class ReportsBatchPanel(QWidget):
         src.addWidget(browse_csv)
         src.addWidget(browse_dir)
         self.text_combo = QComboBox()
+        self.text_combo.currentIndexChanged.connect(self._on_text_combo_changed)
+        self.extra_list = QListWidget()
+        self.extra_list.setMaximumHeight(70)
+        self.extra_list.setToolTip("Tick more columns to read them with the text column as one report, each under "
+                                   "its name as a heading (findings + impression)")
         self.id_combo = QComboBox()
         self.output_edit = QLineEdit()
         self.prob_check = QCheckBox("Also write one probability column per label")
         self.prob_check.setChecked(True)
+        self.comma_check = QCheckBox("CSV for a decimal-comma locale (; between cells, 0,75)")
+        self.comma_check.setChecked(self._settings_comma())
         form = QFormLayout()
         form.addRow("Input:", src)
         form.addRow("Text column:", self.text_combo)
+        form.addRow("Also read:", self.extra_list)
         form.addRow("Id column:", self.id_combo)
         form.addRow("Output CSV:", self.output_edit)
         form.addRow("", self.prob_check)
-        self.run_button = QPushButton("Classify batch")
+        form.addRow("", self.comma_check)
+        self.run_button = QPushButton("Classify &batch")
+        self.run_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         row = QHBoxLayout()
@@ -87,9 +104,11 @@ class ReportsBatchPanel(QWidget):
         self.source_edit.setText(str(path))
         self.output_edit.setText(str(default_output_for(path)))
         self.text_combo.clear()
+        self.extra_list.clear()
         self.id_combo.clear()
         is_csv = path.suffix.lower() == ".csv"
         self.text_combo.setEnabled(is_csv)
+        self.extra_list.setEnabled(is_csv)
         self.id_combo.setEnabled(is_csv)
         if is_csv:
             try:
@@ -97,19 +116,60 @@ class ReportsBatchPanel(QWidget):
             except InputError as exc:
                 notify_error(exc)
                 return
+            self.text_combo.blockSignals(True)
             self.text_combo.addItems(cols)
+            lower = {c.lower(): c for c in cols}
+            sections = [lower[s] for s in SECTION_COLUMNS if s in lower]
             for want in ("text", "report", "report_text"):
                 if want in cols:
                     self.text_combo.setCurrentText(want)
+                    sections = []
                     break
             else:
-                self.text_combo.setCurrentText(guess_text_column(cols) or "")
+                self.text_combo.setCurrentText(sections[0] if sections else guess_text_column(cols) or "")
+            self.text_combo.blockSignals(False)
+            self._fill_extra(cols, sections[1:])
             self.id_combo.addItem("(row number)", None)
             for c in cols:
                 self.id_combo.addItem(c, c)
             idx = next((i for i, c in enumerate(cols) if c.lower() in ("id", "report_id", "accession")), None)
             if idx is not None:
                 self.id_combo.setCurrentIndex(idx + 1)
+
+    def _settings_comma(self) -> bool:
+        from medpriv_desktop.core.settings import load_settings
+
+        return load_settings().csv_decimal_comma
+
+    def _fill_extra(self, cols: list[str], ticked: list[str]) -> None:
+        """Every column but the text column, as a tick box; ``ticked`` start ticked."""
+        self.extra_list.clear()
+        for c in cols:
+            if c == self.text_combo.currentText():
+                continue
+            item = QListWidgetItem(c)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if c in ticked else Qt.CheckState.Unchecked)
+            self.extra_list.addItem(item)
+
+    def _on_text_combo_changed(self, _index: int) -> None:
+        ticked = [c for c in self.text_columns()[1:]]
+        cols = [self.text_combo.itemText(i) for i in range(self.text_combo.count())]
+        self._fill_extra(cols, ticked)
+
+    def text_columns(self) -> list[str]:
+        """The text column and every ticked extra column, in the CSV's order after the first."""
+        first = self.text_combo.currentText()
+        extra = [self.extra_list.item(i).text() for i in range(self.extra_list.count())
+                 if self.extra_list.item(i).checkState() == Qt.CheckState.Checked]
+        return ([first] if first else []) + [c for c in extra if c != first]
+
+    def set_text_columns(self, columns: list[str]) -> None:
+        """Choose the text column and the extra ones (tests and callers)."""
+        self.text_combo.setCurrentText(columns[0])
+        for i in range(self.extra_list.count()):
+            item = self.extra_list.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.text() in columns[1:] else Qt.CheckState.Unchecked)
 
     @Slot()
     def _on_browse_csv_clicked(self) -> None:
@@ -138,13 +198,13 @@ class ReportsBatchPanel(QWidget):
             notify_error(InputError("choose an input CSV or folder and an output CSV first"))
             return False
         source, output = Path(src), Path(out)
-        text_col = self.text_combo.currentText() or None if self.text_combo.isEnabled() else None
+        text_col = (self.text_columns() or None) if self.text_combo.isEnabled() else None
         id_col = self.id_combo.currentData() if self.id_combo.isEnabled() else None
-        probs, reg = self.prob_check.isChecked(), self.registry
+        probs, reg, comma = self.prob_check.isChecked(), self.registry, self.comma_check.isChecked()
         started = self.runner.start(
             f"Classifying {source.name}",
             lambda: classify_batch(source, output, entry, reg, text_column=text_col, id_column=id_col,
-                                   probabilities=probs),
+                                   probabilities=probs, decimal_comma=comma),
             on_success=weak_callback(self._on_batch_done),
             on_error=lambda exc: notify_error(exc, "Batch classification"))
         if not started:
@@ -171,11 +231,16 @@ class ReportsBatchPanel(QWidget):
     def _on_batch_done(self, summary) -> None:
         self.summary = summary
         rows = sorted(summary.positives.items(), key=lambda kv: (-kv[1], kv[0]))
-        self.table.setRowCount(len(rows))
+        skipped = list(getattr(summary, "not_assessed", []))
+        self.table.setRowCount(len(rows) + len(skipped))
         for r, (lb, n) in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(lb))
             self.table.setItem(r, 1, QTableWidgetItem(str(n)))
+        for r, lb in enumerate(skipped, start=len(rows)):
+            self.table.setItem(r, 0, QTableWidgetItem(lb))
+            self.table.setItem(r, 1, QTableWidgetItem("not assessed (not supported by this model)"))
         self.table.resizeColumnsToContents()
-        self.status_label.setText(f"{summary.n_reports} reports classified ({summary.n_empty} empty) -> "
-                                  f"{summary.output}")
+        empty = f"; {summary.n_empty} empty, not assessed" if summary.n_empty else ""
+        self.status_label.setText(f"{summary.n_reports} reports classified{empty} -> {summary.output}")
+        notify_written(f"Classified {summary.n_reports} reports", summary.output)
         self.batch_finished.emit(summary)

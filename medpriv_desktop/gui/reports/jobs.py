@@ -100,9 +100,11 @@ def classify_report(text: str, entry: Any, registry: Any, second_opinion: bool =
     return result
 
 
-def classify_batch(source: Path, output: Path, entry: Any, registry: Any, *, text_column: str | None = None,
-                   id_column: str | None = None, probabilities: bool = True) -> Job[Any]:
-    """The engine's batch job (CSV or folder of .txt) to an output CSV; returns its ``BatchSummary``."""
+def classify_batch(source: Path, output: Path, entry: Any, registry: Any, *,
+                   text_column: str | list[str] | None = None, id_column: str | None = None,
+                   probabilities: bool = True, decimal_comma: bool = False) -> Job[Any]:
+    """The engine's batch job (CSV or folder of .txt) to an output CSV; returns its ``BatchSummary``. Several text
+    columns are joined into one report; ``decimal_comma`` writes ``;``-separated cells with decimal commas."""
     from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.reports.batch import classify_reports, read_reports
 
@@ -111,7 +113,8 @@ def classify_batch(source: Path, output: Path, entry: Any, registry: Any, *, tex
     reports = read_reports(Path(source), text_column, id_column)
     yield Progress(None, f"loading {entry.card.id}")
     model = load_model(entry, registry)
-    summary = yield from classify_reports(model, reports, Path(output), probabilities=probabilities)
+    summary = yield from classify_reports(model, reports, Path(output), probabilities=probabilities,
+                                          decimal_comma=decimal_comma)
     AuditLog().record("reports.classify", **entry.audit_fields(),
                       n_reports=summary.n_reports, n_empty=summary.n_empty, positives=summary.positives)
     return summary

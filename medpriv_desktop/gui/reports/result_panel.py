@@ -6,7 +6,7 @@ Bound to a :class:`~medpriv_desktop.gui.reports.jobs.ReportResult`; the report p
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPlainTextEdit, QScrollArea, QTextEdit,
                                QVBoxLayout, QWidget)
@@ -20,12 +20,19 @@ SELECTED_EVIDENCE = "#ffb000"
 
 
 def evidence_ranges(result: ReportResult, label: str | None = None) -> list[tuple[int, int, str]]:
-    """``(start, end, label)`` of the evidence sentences (of ``label`` only, when given)."""
+    """``(start, end, label)`` of the evidence sentences: of the positive labels, or of ``label`` (positive or
+    negative) when given."""
+    pred = result.prediction
     out = []
-    for lb, items in result.prediction.evidence.items():
-        if label is None or lb == label:
+    for lb, items in pred.evidence.items():
+        if (label is None and pred.decisions.get(lb)) or lb == label:
             out += [(e.start, e.end, lb) for e in items]
     return out
+
+
+def evidence_line(lb: str, score: float, sentence: str) -> str:
+    """One line of the evidence list: the label, the sentence, and what removing it does to the probability."""
+    return f"{lb}: {sentence}   (probability {score:.2f} lower without it)"
 
 
 def evidence_selections(edit: QPlainTextEdit, result: ReportResult,
@@ -73,14 +80,19 @@ class ReportResultPanel(QWidget):
         self.evidence_list = QListWidget()
         self.evidence_list.setMaximumHeight(150)
         self.evidence_list.setWordWrap(True)
+        self.evidence_list.setToolTip("The sentences whose removal lowers the label's probability most")
+        self.text = ""
+        self._clicked_in_list = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.model_label)
         lay.addWidget(self.privacy_label)
-        lay.addWidget(QLabel("Per-label probability (black tick = threshold); click a label to see its evidence"))
+        lay.addWidget(QLabel("Per-label probability, threshold (black tick) and decision; click a label (or Up/Down) "
+                             "to see its evidence, negative labels too"))
         lay.addWidget(scroll, 1)
         lay.addWidget(self.agreement_label)
-        lay.addWidget(QLabel("Evidence sentences"))
+        self.evidence_title = QLabel("Evidence sentences")
+        lay.addWidget(self.evidence_title)
         lay.addWidget(self.evidence_list)
         self.bars.label_selected.connect(self._on_bars_label_selected)
         self.evidence_list.itemClicked.connect(self._on_evidence_item_clicked)
@@ -94,16 +106,20 @@ class ReportResultPanel(QWidget):
     def show_result(self, result: ReportResult, text: str) -> None:
         """Fill bars, evidence and the agreement line from ``result`` (``text`` is the classified report)."""
         self.result = result
+        self.text = text
         pred = result.prediction
         dis = set(result.disagreements())
         rows = []
         for lb, th in zip(result.labels, result.thresholds):
             rv = result.rules.values.get(lb) if result.rules is not None else None
+            why = ("empty report" if pred.empty else "not supported by this model" if th is None else None)
             rows.append(BarRow(lb, pred.probabilities[lb], th, pred.decisions[lb], rv, result.rules is not None,
-                               lb in dis))
+                               lb in dis, why))
         self.bars.set_rows(rows)
         pos = ", ".join(pred.positives) or "none"
-        self.model_label.setText(f"{result.model_id}: positive labels: {pos}")
+        skipped = sum(1 for r in rows if not r.assessed)
+        note = f" · {skipped} label(s) not assessed" if skipped else ""
+        self.model_label.setText(f"{result.model_id}: positive labels: {pos}{note}")
         if result.rules is None:
             self.agreement_label.setText("Second opinion off (or no rule set for this model's labels).")
         elif dis:
@@ -113,12 +129,34 @@ class ReportResultPanel(QWidget):
         else:
             self.agreement_label.setText(f"Rule labeler ({result.rule_set}) agrees on every supported label.")
             self.agreement_label.setStyleSheet("color: #1d4d1d;")
+        self.fill_evidence(None)
+
+    def fill_evidence(self, label: str | None) -> None:
+        """The evidence list: every positive label's sentences, plus those of ``label`` when it is negative."""
         self.evidence_list.clear()
-        for a, b, lb in evidence_ranges(result):
+        if self.result is None:
+            return
+        pred = self.result.prediction
+        ranges = evidence_ranges(self.result)
+        if label is not None and not pred.decisions.get(label):
+            ranges = evidence_ranges(self.result, label) + ranges
+        for a, b, lb in ranges:
             score = next(e.score for e in pred.evidence[lb] if e.start == a)
-            item = QListWidgetItem(f"{lb} ({score:.2f}): {text[a:b]}")
+            item = QListWidgetItem(evidence_line(lb, score, self.text[a:b]))
             item.setData(256, lb)
+            if lb == label:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
             self.evidence_list.addItem(item)
+        if label is not None and label not in pred.evidence:
+            row = next((r for r in self.bars.rows if r.label == label), None)
+            why = ("not assessed: no evidence" if row is not None and not row.assessed
+                   else "no sentence raises its probability")
+            item = QListWidgetItem(f"{label}: {why}")
+            item.setData(256, label)
+            self.evidence_list.insertItem(0, item)
+        self.evidence_title.setText("Evidence sentences" + (f" (selected: {label})" if label else ""))
 
     def clear(self) -> None:
         """Forget the result (the report changed)."""
@@ -130,8 +168,17 @@ class ReportResultPanel(QWidget):
 
     @Slot(str)
     def _on_bars_label_selected(self, label: str) -> None:
+        if self._clicked_in_list:
+            # The click came from an item of the list: rebuild it after the click is handled, not under it.
+            QTimer.singleShot(0, lambda: self.fill_evidence(label))
+        else:
+            self.fill_evidence(label)
         self.label_selected.emit(label)
 
     @Slot(QListWidgetItem)
     def _on_evidence_item_clicked(self, item: QListWidgetItem) -> None:
-        self.bars.select(item.data(256))  # the item's label; selecting it highlights its evidence
+        self._clicked_in_list = True
+        try:
+            self.bars.select(item.data(256))  # the item's label; selecting it highlights its evidence
+        finally:
+            self._clicked_in_list = False

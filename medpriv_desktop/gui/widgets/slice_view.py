@@ -16,8 +16,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QP
 from PySide6.QtWidgets import QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from medpriv_desktop.gui.imaging.display import (CT_PRESETS, DIFF_NAMES, EDGE_LABELS, VIEW_AXIS, compose,
-                                                 display_to_voxel, overlay_lut, pixel_mm, slice_2d, voxel_to_display,
-                                                 window_to_uint8)
+                                                 display_to_voxel, outline_only, overlay_lut, pixel_mm, slice_2d,
+                                                 voxel_to_display, window_to_uint8)
 from medpriv_desktop.gui.imaging.editing import distance_mm, paint_disc
 from medpriv_desktop.gui.imaging.state import ImagingState
 
@@ -50,7 +50,8 @@ class SliceCanvas(QWidget):
         self.setMouseTracking(True)
         self.setMinimumSize(200, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        # Tab reaches the views too: Up/Down and Page Up/Down step through slices without a mouse.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pixmap: QPixmap | None = None
 
     def pixmap(self) -> QPixmap | None:
@@ -184,8 +185,14 @@ class SliceViewWidget(QWidget):
         if labels is None:
             return compose(gray, None, None, None)
         lab2d = slice_2d(labels, self.axis, self.index)
+        outlined = self.state.outline if labels is not self.state.diff_labels else set()
+        if outlined:
+            lab2d = outline_only(lab2d, outlined)  # the body: its edge, so it tints nothing inside
         n = int(max(max(colors, default=0), int(lab2d.max()) if lab2d.size else 0)) + 1
         rgb, alpha = overlay_lut(colors, visible, self.state.opacity, n)
+        for v in outlined:
+            if v < n and alpha[v] > 0:
+                alpha[v] = max(0.85, float(alpha[v]))  # a one-pixel line needs more than the fill's opacity
         present = [int(v) for v in np.unique(lab2d) if v and alpha[int(v)] > 0]
         names = DIFF_NAMES if labels is self.state.diff_labels else self.state.names
         self._legend = [(names.get(v, f"label {v}"), tuple(int(c) for c in rgb[v])) for v in present]

@@ -55,6 +55,13 @@ class WorkspacePanel(QWidget):
         self.outer.addWidget(self.banner)
         self.banner.setVisible(False)
 
+    def settings(self):
+        """The window's settings (the saved ones when the workspace stands alone, as in tests)."""
+        from medpriv_desktop.core.settings import Settings, load_settings
+
+        s = getattr(self.window(), "settings", None)
+        return s if isinstance(s, Settings) else load_settings()
+
     def models(self) -> list:
         """Installed models of this workspace's task."""
         return self.registry.entries(self.model_task) if self.model_task else []

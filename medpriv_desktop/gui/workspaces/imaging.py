@@ -4,6 +4,10 @@ Layout: a four-up view (axial, 3D, coronal, sagittal) on the left, the Segment/C
 table on the right, a tool bar on top and a line that reports the voxel under the mouse at the bottom. Every widget
 binds to one :class:`ImagingState`; handlers here are one call into a job of :mod:`..imaging.tasks`, run by the
 window's JobRunner (off the GUI thread, with progress and Cancel) inside one error path (``notify_error``).
+
+What is shown follows the study in effect: a new study clears the value under the cursor; the Window box names the
+preset in effect, or "Custom" after a right-drag; before a model runs, the study is checked against its card
+(modality, body region: ``core/imaging/study_fit.py``) and a mismatch asks first.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
 from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.core.settings import Settings, load_settings
 from medpriv_desktop.gui.imaging import tasks
+from medpriv_desktop.gui.ask import ask_to_continue
 from medpriv_desktop.gui.imaging.display import CT_PRESETS, MR_AUTO, auto_window
 from medpriv_desktop.gui.imaging.export_actions import ExportActionsMixin
+from medpriv_desktop.gui.imaging.follow_study import CUSTOM_WINDOW, NO_READOUT, FollowStudyMixin
 from medpriv_desktop.gui.imaging.segment_panel import SegmentPanel
 from medpriv_desktop.gui.imaging.series_picker import SeriesPickerDialog
 from medpriv_desktop.gui.imaging.state import ImagingState
@@ -39,7 +45,7 @@ LAYOUTS = {"Four-up": ("axial", "3d", "coronal", "sagittal"), "Axial": ("axial",
 load_study_job = tasks.load_study_job
 
 
-class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
+class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
     """Open, view, segment, check, correct and export CT/MR studies."""
 
     machine_name = "imaging"
@@ -56,6 +62,8 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.last_compare: tasks.CompareRun | None = None
         #: Called with the series of a multi-series folder; returns the chosen UID or None (tests replace it).
         self.choose_series = self._ask_series
+        #: Asks whether to run a model on a study that does not fit its card; True to run. Tests replace it.
+        self.confirm_fit = lambda text: ask_to_continue(self, text)
         self._build_toolbar()
         self.views = {o: SliceViewWidget(self.state, o) for o in ("axial", "coronal", "sagittal")}
         self.view = self.views["axial"]
@@ -79,6 +87,9 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.structures = StructuresPanel(self.state)
         self.structures.surface_opacity_requested.connect(self.view3d.set_structure_opacity)
         self.structures.recompute_requested.connect(self.recompute_statistics)
+        self.structures.jumped.connect(notify_info)  # the status bar says why every slice just moved
+        if self._settings().label_palette == "colour-blind":
+            self.structures.palette_check.setChecked(True)
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
@@ -90,7 +101,7 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         split.addWidget(side)
         split.setStretchFactor(0, 1)
         split.setSizes([960, 420])
-        self.hover_label = QLabel(" ")
+        self.hover_label = QLabel(NO_READOUT)
         self.hover_label.setStyleSheet("color: #555; font-family: monospace;")
         self.outer.addWidget(split, 1)
         self.outer.addWidget(self.hover_label)
@@ -99,6 +110,7 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
             v.stroke_finished.connect(self._update_undo_actions)
             v.measured.connect(lambda mm: self.hover_label.setText(f"Distance: {mm:.1f} mm"))
         self.state.labels_changed.connect(self._on_state_labels_changed)
+        self.state.window_changed.connect(self._on_state_window_changed)
         self.state.labels_edited.connect(self._update_undo_actions)
         self.runner.started.connect(lambda _t: self._set_busy(True))
         self.runner.finished.connect(lambda: self._set_busy(False))
@@ -279,7 +291,11 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.last_run = self.last_compare = None
         self.segment_panel.clear_comparison()
         self.top_right.setCurrentWidget(self.view3d)
+        self.hover_label.setText(NO_READOUT)  # the last study's value under the cursor is not this study's
+        self._mr_auto = None
         self.state.set_study(volume)
+        if volume.modality != "CT":
+            self._mr_auto = (self.state.level, self.state.width)  # set_study opened MR on its automatic window
         self.structures.set_results([])
         sx, sy, sz = volume.spacing
         nx, ny, nz = volume.shape
@@ -287,7 +303,7 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
         self.info_label.setText(f"{path.name}   {volume.modality}{guessed}   {nx} x {ny} x {nz}   "
                                 f"{sx:.2f} x {sy:.2f} x {sz:.2f} mm")
         self.update_identity()
-        self.preset_combo.setCurrentText("Soft tissue" if volume.modality == "CT" else MR_AUTO)
+        self._on_state_window_changed()
         self.segment_panel.set_study(volume.modality)
         warnings = volume.meta.get("warnings") or []
         if warnings:
@@ -334,9 +350,10 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
     # -- segmentation and comparison --------------------------------------------------------------------------
 
     def run_segmentation(self, entry) -> bool:
-        """Segment the open study with ``entry`` as a job; False when nothing was started."""
+        """Segment the open study with ``entry`` as a job; False when nothing was started (also when the study does
+        not fit the model and the user chose not to run it)."""
         volume = self.state.volume
-        if volume is None:
+        if volume is None or not self.study_fits(entry):
             return False
         settings = self._settings()
         threads, tta = settings.inference_threads, settings.test_time_flips
@@ -361,7 +378,7 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
     def run_comparison(self, student, teacher) -> bool:
         """Run student and teacher and show their agreement."""
         volume = self.state.volume
-        if volume is None:
+        if volume is None or not self.study_fits(student, teacher):
             return False
         threads = self._settings().inference_threads
         return self.runner.start("Comparing student and teacher",
@@ -402,9 +419,12 @@ class ImagingWorkspace(ExportActionsMixin, WorkspacePanel):
     # -- window, tools, undo ----------------------------------------------------------------------------------
 
     def _on_preset_changed(self, name: str) -> None:
+        if name == CUSTOM_WINDOW:
+            return  # not a preset: the window stays as dragged
         if name == MR_AUTO:
             if self.state.image is not None:
-                self.state.set_window(*auto_window(self.state.image))
+                self._mr_auto = auto_window(self.state.image)
+                self.state.set_window(*self._mr_auto)
         else:
             self.state.set_window(*CT_PRESETS[name])
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QTabWidget
 
+from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
-from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine, reset_default_engine
+from medpriv_desktop.gui.notes.deid_jobs import (BatchItem, EngineFactory, csv_texts, default_engine,
+                                                 reset_default_engine)
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
 from medpriv_desktop.gui.qt_compat import guard_bool_refcounts
 from medpriv_desktop.gui.notes.synth_panel import SynthPanel
@@ -43,6 +45,7 @@ class NotesWorkspace(WorkspacePanel):
         self.synth = SynthPanel(self.runner, self.deid, engine_factory, self.registry)
         self.tabs.addTab(self.synth, "Synthesize")
         self.outer.addWidget(self.tabs, 1)
+        self.batch.review_requested.connect(self.review_batch_item)
         self.path: Path | None = None
         self._phi_models: tuple[str, ...] | None = None
 
@@ -79,7 +82,31 @@ class NotesWorkspace(WorkspacePanel):
         except Exception as exc:
             notify_error(exc, "Opening the note")
             return
+        if not self.deid.set_text(text, source_name=path.name):  # the patient key, as `medpriv deid` derives it
+            return  # the reviewer kept the current note's unsaved decisions
         self.path = path
-        self.deid.set_text(text, source_name=path.name)  # the patient key, as `medpriv deid` derives it
         self.tabs.setCurrentWidget(self.deid)
         self.file_opened.emit(str(path))
+
+    def review_batch_item(self, item: BatchItem, operator: str) -> bool:
+        """Open one note of the last batch in the De-identify tab, keyed on the batch's patient for it and with the
+        batch's operator, and find its PHI again so the reviewer can accept, reject and add."""
+        try:
+            if item.row is None:
+                text, name = read_text_file(item.source), item.source.name
+            else:
+                run = self.batch.run
+                text, name = csv_texts(item.source, run.column if run is not None else "")[item.row], None
+        except Exception as exc:
+            notify_error(exc, "Opening the note for review")
+            return False
+        if not text.strip():
+            notify_error(InputError(f"{item.name} is empty", path=item.source))
+            return False
+        if not self.deid.set_text(text, source_name=name, patient_key=item.patient):
+            return False
+        self.deid.patient_edit.clear()
+        self.deid.set_operator(operator)
+        self.path = item.source if item.row is None else None
+        self.tabs.setCurrentWidget(self.deid)
+        return self.deid.run_detection()

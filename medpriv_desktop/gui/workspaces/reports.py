@@ -3,7 +3,9 @@
 *Report* tab: the report on the left (evidence sentences highlighted), the result on the right: the model's privacy
 guarantee, per-label probability bars with the threshold marked, decisions, and the rule labeler beside them with
 disagreements highlighted. *Batch* tab: a CSV or folder of reports to an output CSV. The model (chest X-ray or chest
-CT) is chosen above both tabs. Model loading and inference run as jobs; onnxruntime is imported in the job.
+CT) is chosen above both tabs; it follows the report: an opened or pasted report selects the model of its kind by its
+words (:mod:`..reports.model_choice`), or the default report model of Preferences, until the user picks one by hand.
+Model loading and inference run as jobs; onnxruntime is imported in the job.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Slot
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter,
                                QTabWidget, QWidget)
 
@@ -21,6 +24,7 @@ from medpriv_desktop.gui.qt_compat import guard_bool_refcounts, weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.reports.batch_panel import ReportsBatchPanel
 from medpriv_desktop.gui.reports.jobs import ReportResult, classify_report, modality_of
+from medpriv_desktop.gui.reports.model_choice import pick_model
 from medpriv_desktop.gui.reports.privacy import privacy_summary
 from medpriv_desktop.gui.reports.result_panel import ReportResultPanel, evidence_selections
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
@@ -44,15 +48,25 @@ class ReportsWorkspace(WorkspacePanel):
         lay.setContentsMargins(0, 0, 0, 0)
         self.model_combo = QComboBox()
         self.model_combo.setMinimumWidth(340)
-        self.classify_button = QPushButton("Classify")
+        self.classify_button = QPushButton("C&lassify")
+        self.classify_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.classify_button.setToolTip("Classify the report (Ctrl+Enter)")
         self.rules_check = QCheckBox("Second opinion (rule labeler)")
         self.rules_check.setChecked(True)
-        lay.addWidget(QLabel("Model:"))
+        model_label = QLabel("&Model:")
+        model_label.setBuddy(self.model_combo)
+        lay.addWidget(model_label)
         lay.addWidget(self.model_combo)
         lay.addWidget(self.classify_button)
         lay.addWidget(self.rules_check)
         lay.addStretch(1)
         self.outer.addWidget(row)
+        self.choice_label = QLabel("")
+        self.choice_label.setStyleSheet("color: #555;")
+        self.choice_label.setWordWrap(True)
+        self.outer.addWidget(self.choice_label)
+        #: True once the user picked a model by hand for the current report (the words then no longer decide).
+        self.user_chose = False
         self.report_edit = QPlainTextEdit()
         self.report_edit.setPlaceholderText("Paste a radiology report here, or open a .txt file (File > Open).")
         self.result_panel = ReportResultPanel()
@@ -65,11 +79,13 @@ class ReportsWorkspace(WorkspacePanel):
         self.tabs.addTab(split, "Report")
         self.tabs.addTab(self.batch, "Batch")
         self.outer.addWidget(self.tabs, 1)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.path: Path | None = None
         self.result: ReportResult | None = None
         self._classified_text = ""
         self.classify_button.clicked.connect(self._on_classify_clicked)  # slot returns None (PySide6 refcount bug)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.model_combo.activated.connect(self._on_model_combo_activated)
         self.report_edit.textChanged.connect(self._on_report_text_changed)
         self.result_panel.label_selected.connect(self._on_label_selected)
 
@@ -84,6 +100,8 @@ class ReportsWorkspace(WorkspacePanel):
         for e in self.models():
             self.model_combo.addItem(f"[{modality_of(e.card)}] {e.card.title} ({e.card.version})", e.card.id)
         idx = self.model_combo.findData(current)
+        if idx < 0:  # first fill: the default report model of Preferences, when installed
+            idx = self.model_combo.findData(self.settings().default_report_model)
         self.model_combo.setCurrentIndex(idx if idx >= 0 else 0)
         self.model_combo.blockSignals(False)
         self.model_combo.setEnabled(self.model_combo.count() > 0)
@@ -107,6 +125,22 @@ class ReportsWorkspace(WorkspacePanel):
             self.model_combo.setCurrentIndex(idx)
         return idx >= 0
 
+    @Slot(int)
+    def _on_model_combo_activated(self, _index: int) -> None:
+        self.user_chose = True
+        self.choice_label.setText("Model chosen by hand.")
+
+    def follow_report(self, text: str) -> str | None:
+        """Select the model that fits ``text`` (by its words, else the default report model); the chosen id."""
+        chosen, why = pick_model(text, self.models(), modality_of, self.settings().default_report_model,
+                                 self.model_combo.currentData())
+        if chosen is not None and chosen != self.model_combo.currentData():
+            self.select_model(chosen)
+            self.choice_label.setText(f"Model {chosen} chosen because {why}. Pick another above to override.")
+        elif chosen is not None:
+            self.choice_label.setText(f"Model {chosen}: {why}.")
+        return chosen
+
     @Slot()
     def _on_model_changed(self) -> None:
         entry = self.current_entry()
@@ -117,14 +151,22 @@ class ReportsWorkspace(WorkspacePanel):
 
     # -- classify ------------------------------------------------------------------------------------------------
 
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        # Classify sits above both tabs, so it stays on screen under Batch: it gives Ctrl+Enter to "Classify batch"
+        # there (two visible buttons with one shortcut would make Qt press neither).
+        batch = self.tabs.currentWidget() is self.batch
+        self.classify_button.setShortcut(QKeySequence() if batch else QKeySequence("Ctrl+Return"))
+
     @Slot()
     def _on_classify_clicked(self) -> None:
         self.classify()
 
     def classify(self) -> bool:
         """Classify the report as a job; False when there is nothing to do or a job runs."""
-        entry = self.current_entry()
         text = self.report_edit.toPlainText()
+        if not self.user_chose and text.strip():
+            self.follow_report(text)
+        entry = self.current_entry()
         if entry is None:
             notify_error(ModelError("no report-classification model is installed", hint="import one with Models..."))
             return False
@@ -177,5 +219,7 @@ class ReportsWorkspace(WorkspacePanel):
             return
         self.path = path
         self.report_edit.setPlainText(text)
+        self.user_chose = False  # a new report: its words choose the model again
+        self.follow_report(text)
         self.tabs.setCurrentIndex(0)
         self.file_opened.emit(str(path))

@@ -370,3 +370,16 @@ def test_resume_with_other_patients_is_refused(tmp_path, capsys):
     assert main(args) == 0
     assert main(args + ["--one-patient"]) == 2
     assert "started with another patient_id" in capsys.readouterr().err
+
+
+def test_cli_audit_entry_has_the_reviewer_fields_of_the_window(tmp_path):
+    """The CLI's entry has the shape of a reviewed note's entry in the window (issue 21): nobody reviewed a batch,
+    so every replaced span is counted as unreviewed."""
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text(DATED)
+    assert main(["deid", str(d), "-o", str(tmp_path / "out"), "--quiet", "--rules-only"]) == 0
+    entry = _deid_entries()[-1]
+    total = sum(entry["counts"].values())
+    assert total >= 3
+    assert entry["reviewed"] == {"accepted": 0, "rejected": 0, "added": 0, "unreviewed": total}

@@ -78,7 +78,8 @@ def test_cli_csv_output_format(bundle, tmp_path):
     rows = list(csv.reader(open(out, encoding="utf-8")))
     assert rows[0] == ["accession"] + LABELS
     assert [r[0] for r in rows[1:]] == ["A0", "A1", "A2", "A3"]
-    assert [r[1:] for r in rows[1:]] == [["1", "0", "0"], ["0", "1", "0"], ["0", "0", "0"], ["0", "0", "0"]]
+    # Hernia is unsupported and A3 is empty: blank ("not assessed"), never 0 (changed for issue 21, item 4)
+    assert [r[1:] for r in rows[1:]] == [["1", "0", ""], ["0", "1", ""], ["0", "0", ""], ["", "", ""]]
 
 
 def test_cli_probabilities_folder_and_evidence(bundle, tmp_path):

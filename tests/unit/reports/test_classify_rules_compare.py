@@ -44,7 +44,8 @@ def test_rules_model_decisions_and_columns(medpriv_home, tmp_path, label_set, na
         assert rows[0]["Effusion"] == "1" and rows[0]["Pneumothorax"] == "0"
         assert rows[1]["Pneumonia"] == "0"  # only mentioned in the indication
         assert rows[2]["Nodule"] == "1" and rows[2]["Pneumonia"] == "1"  # uncertain counts as positive
-        assert all(v == "0" for k, v in rows[3].items() if k != "accession")
+        # an empty report is not assessed: blank, never 0 (changed for issue 21, item 4)
+        assert all(v == "" for k, v in rows[3].items() if k != "accession")
 
 
 def test_rules_model_evidence_points_at_the_mention_sentence(tmp_path):
