@@ -95,7 +95,8 @@ def test_surrogate_source_replaces_phi_with_realistic_values():
     det = ListDetector({"ada lovelace": "CLINICIAN", "4/2": "DATE"})
     prep = prepare_request(SOURCE, "one-shot", det, source_mode="surrogate")
     ctx = prep.request.context
-    assert "Lovelace" not in ctx and "4/2" not in ctx and "[" not in ctx
+    # "4/2" as a date of its own: a shifted surrogate such as "4/23" contains the string (the key differs per run)
+    assert "Lovelace" not in ctx and not re.search(r"(?<![\d/])4/2(?![\d/])", ctx) and "[" not in ctx
     assert prep.counts["phi_spans_removed"] == 2
     again = prepare_request(SOURCE, "one-shot", det, source_mode="surrogate").request.context
     assert again == ctx, "keyed surrogates are reproducible"
