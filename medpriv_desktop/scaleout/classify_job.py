@@ -18,8 +18,8 @@ from typing import Any
 from medpriv_desktop.core.errors import MedPrivError
 from medpriv_desktop.scaleout.parts import RowError, temp_path
 from medpriv_desktop.scaleout.partitions import Partition, read_partition
-from medpriv_desktop.scaleout.runner import PartResult, peak_rss_mb
-from medpriv_desktop.scaleout.worker import cached, prepare_process
+from medpriv_desktop.scaleout.runner import PartResult, guarded_part, peak_rss_mb
+from medpriv_desktop.scaleout.worker import cached
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,7 @@ def _model(spec: ClassifySpec) -> Any:
 
 def classify_partition(spec: ClassifySpec) -> PartResult:
     """Classify one partition into a temporary file in ``spec.folder``; never raises (see :class:`PartResult`)."""
-    from medpriv_desktop.core.logging import frames_only
-
-    p = spec.partition
-    try:
-        prepare_process()
-        return _run(spec)
-    except MedPrivError as exc:
-        return PartResult(p.index, None, failure=exc.reason, pid=os.getpid())
-    except Exception as exc:  # noqa: BLE001 - the type and frames only: a message may hold a value
-        return PartResult(p.index, None, failure=frames_only(exc.__traceback__, type(exc)), pid=os.getpid())
+    return guarded_part(spec.partition.index, lambda: _run(spec))
 
 
 def _run(spec: ClassifySpec) -> PartResult:

@@ -156,3 +156,21 @@ def run_tasks(store: PartStore, tasks: list[Task], executor: Any, own: list[int]
     summary.errors_table_rows = store.write_errors_table(sorted(own), summary.failed)
     return summary
 
+
+def guarded_part(index: int, run: Callable[[], PartResult]) -> PartResult:
+    """Run one partition's work in a worker: prepare the process (offline switches, log filter), then ``run``; a
+    failure becomes the part's failure reason (a MedPrivError's sentence, else the type and frames only: a message
+    may hold a value), so a partition never raises into Dask."""
+    import os
+
+    from medpriv_desktop.core.errors import MedPrivError
+    from medpriv_desktop.core.logging import frames_only
+    from medpriv_desktop.scaleout.worker import prepare_process
+
+    try:
+        prepare_process()
+        return run()
+    except MedPrivError as exc:
+        return PartResult(index, None, failure=exc.reason, pid=os.getpid())
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        return PartResult(index, None, failure=frames_only(exc.__traceback__, type(exc)), pid=os.getpid())
