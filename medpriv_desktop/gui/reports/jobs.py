@@ -14,9 +14,6 @@ from typing import Any
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.jobs import Job, Progress
 
-#: Rule-labeler label sets (the labeler knows these names).
-RULE_LABEL_SETS = ("CheXpert", "ChestX-ray14", "CT-RATE")
-
 _cache_lock = threading.Lock()
 _cache: dict[tuple[str, str], Any] = {}
 
@@ -30,20 +27,6 @@ def load_model(entry: Any, registry: Any) -> Any:
 
             _cache[key] = ReportModel.from_entry(entry, registry)
         return _cache[key]
-
-
-def rule_label_set(card: Any) -> str | None:
-    """The rule labeler's label set matching a model card (by ``outputs.label_set``, else by label names)."""
-    name = card.outputs.label_set
-    if name in RULE_LABEL_SETS:
-        return name
-    from medpriv_desktop.core.reports.labeler import RuleLabeler
-
-    names = {lb.name for lb in card.outputs.labels}
-    for ls in RULE_LABEL_SETS:
-        if names and names <= set(RuleLabeler(ls).labels):
-            return ls
-    return None
 
 
 def modality_of(card: Any) -> str:
@@ -89,9 +72,11 @@ def classify_report(text: str, entry: Any, registry: Any, second_opinion: bool =
     result = ReportResult(entry.card.id, list(model.label_names), list(model.thresholds), pred)
     if second_opinion:
         yield Progress(0.8, "rule labeler")
-        ls = rule_label_set(entry.card)
+        from medpriv_desktop.core.reports.labeler import RuleLabeler
+        from medpriv_desktop.core.reports.rules_model import rule_label_set_of
+
+        ls = rule_label_set_of(entry.card)
         if ls is not None:
-            from medpriv_desktop.core.reports.labeler import RuleLabeler
 
             rules = RuleLabeler(ls).label(text)
             result.rules, result.rule_set = rules, ls
