@@ -64,6 +64,9 @@ class DeidSummary:
     patients: int = 0
     unplaced: int = 0
     keep_year: bool = False
+    #: Tags replaced in each note this run did (file name, or the 0-based index of a non-empty CSV row as a string),
+    #: for a window that lists the notes; counts only, and never part of the audit entry.
+    per_note: dict[str, collections.Counter] = field(default_factory=dict)
 
     def as_audit_fields(self) -> dict[str, Any]:
         """Counts for the audit log (no paths, no text)."""
@@ -296,7 +299,8 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
             manifest.record_output(f.name, data)  # before the rename: a kill in between only redoes this note
             atomic_write_bytes(output_dir / f.name, data)
             summary.done += 1
-            summary.counts.update(s.tag for s in spans)
+            summary.per_note[f.name] = collections.Counter(s.tag for s in spans)
+            summary.counts.update(summary.per_note[f.name])
     yield Progress(1.0, "done")
     return summary
 
@@ -391,7 +395,8 @@ def deidentify_csv(input_csv: Path, output_csv: Path, engine_factory: Callable[[
                 w.writerow(row)
                 fh.flush()
                 summary.done += 1
-                summary.counts.update(s.tag for s in spans)
+                summary.per_note[str(n)] = collections.Counter(s.tag for s in spans)
+                summary.counts.update(summary.per_note[str(n)])
             os.fsync(fh.fileno())
     except OSError as exc:  # a buffered write loses the file name; the message should name the part file
         if exc.filename is None:

@@ -9,7 +9,6 @@ on the worker thread, so the window starts fast; the built engine is cached for 
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import sys
 import threading
@@ -99,38 +98,6 @@ def review_audit(operator: str, model_id: str | None, model_fields: dict, tag_co
                          "added": status_counts.get("manual", 0), "unreviewed": status_counts.get("detected", 0)}}
 
 
-def text_key(text: str) -> str:
-    """What identifies a note's text in memory while a batch runs (a hash: the text itself is not kept)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-class CountingEngine:
-    """Wraps the de-identification engine of a batch and remembers the tag counts of every note it analysed, keyed
-    by the hash of the note's text, so the window can list each file with its counts. Everything else passes
-    through to the engine (model id, fields, config)."""
-
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
-        self.counts: dict[str, Counter] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    def analyze(self, text: str) -> list[PhiSpan]:
-        """The engine's spans of one note (counted)."""
-        spans = list(self._engine.analyze(text))
-        self.counts[text_key(text)] = Counter(s.tag for s in spans)
-        return spans
-
-    def analyze_many(self, texts: list[str]) -> list[list[PhiSpan]]:
-        """The engine's spans of several notes (batched when the engine can; counted)."""
-        many = getattr(self._engine, "analyze_many", None)
-        results = [list(r) for r in many(texts)] if many else [list(self._engine.analyze(t)) for t in texts]
-        for t, spans in zip(texts, results):
-            self.counts[text_key(t)] = Counter(s.tag for s in spans)
-        return results
-
-
 @dataclass
 class BatchItem:
     """One note of a batch: its file (folder mode) or row number (CSV mode, 1-based, header excluded), the patient
@@ -170,31 +137,26 @@ def csv_texts(source: Path, column: str) -> list[str]:
     return [r[i] if i < len(r) else "" for r in rows[1:]]
 
 
-def batch_items(source: Path, column: str | None, counting: CountingEngine, failed: list[tuple[str, str]],
-                ) -> list[BatchItem]:
-    """One item per note of ``source`` with its counts from this run, or "earlier run" when a previous run wrote
-    it (resume), or the failure reason."""
+def batch_items(source: Path, column: str | None, summary: Any) -> list[BatchItem]:
+    """One item per note of ``source`` with its counts from this run (``summary.per_note``), or "earlier run" when a
+    previous run wrote it (resume), or the failure reason."""
     from medpriv_desktop.core.notes.batch import own_patient
-    from medpriv_desktop.core.notes.reading import read_note
 
-    why = {Path(p).name: r for p, r in failed}
+    why = {Path(p).name: r for p, r in summary.failed}
+    done = summary.per_note
     items: list[BatchItem] = []
     if source.is_dir():
         for f in sorted(p for p in source.iterdir() if p.suffix.lower() == ".txt" and p.is_file()):
             if f.name in why:
                 items.append(BatchItem(f.name, f"failed: {why[f.name]}", source=f))
                 continue
-            try:
-                key = text_key(read_note(f, None))
-            except Exception:  # noqa: BLE001 - a note that cannot be read again is listed without counts
-                key = ""
-            c = counting.counts.get(key)
-            items.append(BatchItem(f.name, "done" if c is not None else "earlier run", c or Counter(), f,
+            c = done.get(f.name)
+            items.append(BatchItem(f.name, "done" if c is not None else "earlier run", Counter(c or {}), f,
                                    patient=own_patient("note", f.name)))
         return items
-    for n, text in enumerate(csv_texts(source, column or "")):
-        c = counting.counts.get(text_key(text))
-        items.append(BatchItem(f"row {n + 1}", "done" if c is not None else "earlier run", c or Counter(), source,
+    for n, _ in enumerate(csv_texts(source, column or "")):
+        c = done.get(str(n))
+        items.append(BatchItem(f"row {n + 1}", "done" if c is not None else "earlier run", Counter(c or {}), source,
                                row=n, patient=own_patient("row", str(n))))
     return items
 
@@ -209,25 +171,19 @@ def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_
 
     AuditLog().preflight()  # a damaged audit log stops the batch before any output is written
     source = Path(source)
-    counting: list[CountingEngine] = []
-
-    def factory() -> CountingEngine:
-        counting.append(CountingEngine(engine_factory()))
-        return counting[-1]
-
     column = None
     if source.is_dir():
-        job = deidentify_folder(source, Path(output), factory, operator)
+        job = deidentify_folder(source, Path(output), engine_factory, operator)
     else:
         if source.suffix.lower() != ".csv":
             raise InputError("batch input must be a folder of .txt notes or a .csv file", path=source)
         column = text_column or guess_text_column(csv_columns(source))
         if not column:
             raise InputError("CSV has no header", path=source)
-        job = deidentify_csv(source, Path(output), factory, column, None, operator)
+        job = deidentify_csv(source, Path(output), engine_factory, column, None, operator)
     summary = yield from _audited(job)
     yield Progress(1.0, "listing the notes")
-    items = batch_items(source, column, counting[-1] if counting else CountingEngine(None), summary.failed)
+    items = batch_items(source, column, summary)
     return BatchRun(summary, items, Path(output), operator, column)
 
 
