@@ -18,16 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from medpriv_desktop.gui.main_window import MainWindow
 from medpriv_desktop.gui.screenshot import grab_window
-
-
-def _wait(app: QApplication, seconds: float, until=None) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        if until is not None and until():
-            return True
-        time.sleep(0.02)
-    return until is None
+from tests.e2e._drive import wait as _wait  # noqa: E402
 
 
 def _region(top, widget) -> dict[str, float]:

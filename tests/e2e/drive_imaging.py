@@ -26,16 +26,7 @@ sys.path.insert(0, str(REPO))
 from medpriv_desktop.gui.imaging.heartbeat import GuiHeartbeat  # noqa: E402
 from medpriv_desktop.gui.main_window import MainWindow  # noqa: E402
 from medpriv_desktop.gui.screenshot import grab_window  # noqa: E402
-
-
-def _wait(app: QApplication, seconds: float, until=None) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        if until is not None and until():
-            return True
-        time.sleep(0.01)
-    return until is None
+from tests.e2e._drive import wait as _wait  # noqa: E402
 
 
 def _study(arg: str) -> Path:

@@ -26,22 +26,13 @@ from medpriv_desktop.core.demo import demo_notes, demo_reports
 from medpriv_desktop.gui.main_window import MainWindow
 from medpriv_desktop.gui.notes.highlight import REJECTED_COLOUR
 from medpriv_desktop.gui.screenshot import grab_window
+from tests.e2e._drive import wait as _wait  # noqa: E402
 
 
 CT_REPORT = ("FINDINGS: The heart is enlarged. There is a small right pleural effusion. Calcified atherosclerotic "
              "plaques are seen in the aorta and the coronary arteries. No mediastinal lymphadenopathy. Mild "
              "centrilobular emphysema in both upper lobes. No consolidation.\n"
              "IMPRESSION: Cardiomegaly. Small right pleural effusion. Coronary artery calcification. Emphysema.\n")
-
-
-def _wait(app: QApplication, seconds: float, until=None) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        if until is not None and until():
-            return True
-        time.sleep(0.02)
-    return until is None
 
 
 def _mark_category(planted: str, value: str) -> str:
