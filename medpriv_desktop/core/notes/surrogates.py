@@ -72,6 +72,14 @@ class Surrogator:
     def _pick(self, pool: list[str], *parts: str) -> str:
         return pool[self._digest(*parts) % len(pool)] if pool else "X"
 
+    def _pick_other(self, pool: list[str], original: str, *parts: str) -> str:
+        """:meth:`_pick`, but never the original itself (the pool's next entry then): a surrogate that happens to be
+        the real name would hide the real name among the fakes."""
+        if not pool:
+            return "X"
+        i = self._digest(*parts) % len(pool)
+        return pool[(i + 1) % len(pool)] if pool[i].upper() == original.upper() else pool[i]
+
     def date_offset(self, patient: str) -> int:
         """The patient's date shift in days (never 0)."""
         d = self._digest("date-offset", patient) % 728
@@ -87,10 +95,10 @@ class Surrogator:
             if not w[0].isalpha():
                 out.append(w)
             elif len(w) == 1:
-                out.append(self._pick(list("ABCDEFGHJKLMNPRSTW"), patient, "initial", w.upper()))
+                out.append(self._pick_other(list("ABCDEFGHJKLMNPRSTW"), w, patient, "initial", w.upper()))
             else:
                 pool = self._firsts if w.upper() in lx.first_names() and w.upper() not in lx.surnames() else self._lasts
-                out.append(_match_case(self._pick(pool, patient, "name", w.upper()), w))
+                out.append(_match_case(self._pick_other(pool, w, patient, "name", w.upper()), w))
         return "".join(out)
 
     def shift_date(self, patient: str, original: str) -> str:

@@ -101,3 +101,14 @@ def test_surrogate_and_date_shift_use_the_same_keyed_offset(operator):
     assert dt.datetime.strptime(first, "%m/%d/%Y").date() == dt.date(2019, 3, 14) + shift
     assert dt.datetime.strptime(second, "%m/%d/%Y").date() == dt.date(2019, 3, 21) + shift
     assert "SMITH" not in out and ("[NAME]" in out) == (operator == "date-shift")
+
+
+def test_a_surrogate_name_is_never_the_real_name():
+    """With a pool where every keyed pick would often be the original, the surrogate is still another name, for
+    every patient; initials likewise."""
+    s = Surrogator(KEY)
+    s._lasts = ["JOHN", "ADAMS"]
+    s._firsts = ["JOHN", "ADAMS"]
+    for n in range(40):
+        assert s.name(f"p{n}", "John") == "Adams"
+        assert s.name(f"p{n}", "J.")[0] != "J"
