@@ -1,7 +1,7 @@
 """Mutation fuzzer over the app's readers, with a fixed time budget: what does bad input do to each of them?
 
 Readers: NIfTI, NRRD (attached, gzip, detached, ascii), MetaImage (.mha, .mhd + .raw), DICOM series (pydicom-written
-slices), clinical notes (``core/notes/reading.py: read_note``), report CSVs (``core/reports/batch.py:
+slices), clinical notes (``core/text/reading.py: read_text``), report CSVs (``core/reports/batch.py:
 read_reports``) and the de-identification CSV reader (``core/notes/batch.py: _csv_reader``). Every seed is made here,
 small and valid; each case mutates one seed (bytes: flips, interesting values, inserts, deletes, truncation; text
 header fields: numbers, encodings, data-file names such as ``../canary.raw``, ``/dev/zero``, huge patterns; DICOM
@@ -73,7 +73,7 @@ def _read(kind: str, path: str):
 
         return read_volume(path)
     if kind == "note":
-        from medpriv_desktop.core.notes.reading import read_note
+        from medpriv_desktop.core.text.reading import read_text as read_note
 
         return read_note(Path(path))
     if kind == "reports_csv":
@@ -125,7 +125,8 @@ def worker(memory_mb: int) -> int:
     import medpriv_desktop  # noqa: F401  (switches network features off first)
     from medpriv_desktop.core.errors import MedPrivError
     from medpriv_desktop.core.imaging import io  # noqa: F401  (imports done before the limit)
-    from medpriv_desktop.core.notes import batch, reading  # noqa: F401
+    from medpriv_desktop.core.notes import batch  # noqa: F401
+    from medpriv_desktop.core.text import reading  # noqa: F401
     from medpriv_desktop.core.reports import batch as rbatch  # noqa: F401
 
     import nibabel  # noqa: F401

@@ -36,10 +36,10 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medpriv_desktop.core.audit import AuditLog
+    from medpriv_desktop.core.app import ClassifyRequest, Context, classify_reports, report_model_entry, resolve_model
     from medpriv_desktop.core.errors import InputError
-    from medpriv_desktop.core.reports.batch import classify_reports, read_reports
-    from medpriv_desktop.core.reports.rules_model import RULES_MODEL_ID, RuleModel
+    from medpriv_desktop.core.reports.batch import read_reports
+    from medpriv_desktop.core.reports.rules_model import RULES_MODEL_ID
 
     if args.cluster or args.shard or Path(args.input).suffix.lower() == ".parquet":
         from medpriv_desktop.scaleout.commands import run_classify_table  # the cluster extra, only when asked
@@ -57,41 +57,28 @@ def _run(args: argparse.Namespace) -> int:
     if args.compare and (args.probabilities or args.evidence):
         raise InputError("--compare writes decisions only", hint="drop --probabilities and --evidence")
     prepare_outputs([args.input], files=[("-o", args.output), ("--evidence", args.evidence)])
-    reports = read_reports(args.input, args.text_column, args.id_column)
-    if rules_only:
-        entry, model = None, RuleModel(args.label_set or "ChestX-ray14")
-        fields: dict[str, Any] = {"model_id": RULES_MODEL_ID, "kind": model.label_set}
-        name = f"the rule labeler ({model.label_set})"
-    else:
-        entry, model, _ = _load_model(args.model)
-        fields = dict(entry.audit_fields())
-        name = entry.card.id
+    ctx = Context.build()
+    request = ClassifyRequest(args.input, args.output, args.model, args.label_set, args.text_column, args.id_column,
+                              args.probabilities, args.evidence, args.batch_size)
+    reports = read_reports(args.input, args.text_column, args.id_column)  # a bad input fails before a model loads
+    model, fields, name = resolve_model(ctx, request)
     if args.compare:
-        return _compare(args, entry, model, reports, fields)
-    summary = drive(classify_reports(model, reports, args.output, probabilities=args.probabilities,
-                                     evidence_path=args.evidence, batch_size=args.batch_size), args)
-    AuditLog().record("reports.classify", **fields, n_reports=summary.n_reports, n_empty=summary.n_empty,
-                      n_windows=summary.windows, positives=summary.positives)
+        return _compare(args, report_model_entry(ctx, args.model), model, reports, fields)
+    # the use case writes the audit entry (reports.classify) the window writes for the same work
+    summary = drive(classify_reports(ctx, request, reports=reports, model=model, fields=fields), args)
     print(f"classified {summary.n_reports} reports with {name} -> {summary.output}"
           + (f" ({summary.n_empty} empty)" if summary.n_empty else ""))
     return 0
 
 
 def _load_model(model_id: str | None) -> tuple[Any, Any, Any]:
-    from medpriv_desktop.core.errors import ModelError
-    from medpriv_desktop.core.models.card import Task
-    from medpriv_desktop.core.models.registry import ModelRegistry
-    from medpriv_desktop.core.reports.classifier import ReportModel
-    from medpriv_desktop.core.settings import load_settings
+    """``(entry, model, registry)`` on a fresh Context. Kept for ``scaleout/`` until it calls
+    :func:`medpriv_desktop.core.app.resolve_model` itself."""
+    from medpriv_desktop.core.app import Context, load_report_model, report_model_entry
 
-    reg = ModelRegistry.from_settings(load_settings())
-    if model_id:
-        entry = reg.get(model_id)
-    else:
-        entry = reg.default_for(Task.REPORT_CLASSIFICATION)
-        if entry is None:
-            raise ModelError("no report-classification model installed", hint="import one with 'medpriv models import'")
-    return entry, ReportModel.from_entry(entry, reg), reg
+    ctx = Context.build()
+    entry = report_model_entry(ctx, model_id)
+    return entry, load_report_model(ctx, entry), ctx.registry
 
 
 def _compare(args: argparse.Namespace, entry: Any, model: Any, reports: Any, fields: dict[str, Any]) -> int:

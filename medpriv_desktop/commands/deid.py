@@ -8,7 +8,6 @@ Harbor asks, what the tool detects and what it does not (:data:`SAFE_HARBOR`).
 from __future__ import annotations
 
 import argparse
-import os
 import textwrap
 import sys
 from pathlib import Path
@@ -72,9 +71,10 @@ def register(sub: Any) -> None:
                    epilog=safe_harbor_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", type=Path, help="folder of .txt notes, or a CSV file with --csv")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (or CSV file with --csv)")
-    p.add_argument("--operator", choices=["tag", "mask", "surrogate", "date-shift"], default="tag",
+    p.add_argument("--operator", choices=["tag", "mask", "surrogate", "date-shift"], default=None,
                    help="tag: [NAME], [DATE]...; mask: ****; surrogate: keyed fake values, consistent per patient; "
-                        "date-shift: dates moved by the patient's keyed offset, tags for the rest (default: tag)")
+                        "date-shift: dates moved by the patient's keyed offset, tags for the rest (default: the "
+                        "deid_operator setting, tag unless changed in Preferences)")
     p.add_argument("--keep-year", action="store_true",
                    help="tag and mask: keep the year of a date when it lies within the last 89 years "
                         "('[DATE] 2019'); default: the whole date is replaced")
@@ -90,8 +90,8 @@ def register(sub: Any) -> None:
     p.add_argument("--max-size", type=positive_float, default=16.0, help="largest note in MB (default 16)")
     p.add_argument("--rules-only", action="store_true", help="do not use the PHI model, only the rule recognizers")
     p.add_argument("--model", help="id of the phi-ner model to use (default: the installed one)")
-    p.add_argument("--threshold", type=probability, default=0.0,
-                   help="minimum score of a PHI finding, 0-1 (default 0)")
+    p.add_argument("--threshold", type=probability, default=None,
+                   help="minimum score of a PHI finding, 0-1 (default: the deid_threshold setting, 0 unless changed)")
     p.add_argument("--patient-column", help="table mode: column naming the patient (--id-column is then the note id)")
     p.add_argument("--keep-columns", metavar="A,B",
                    help="table mode: columns written unchanged (id and patient columns become keyed pseudonyms "
@@ -109,38 +109,35 @@ def scaleout_requested(args: argparse.Namespace) -> bool:
 
 
 def _keep_torch_out() -> None:
-    """spaCy (imported by Presidio) imports torch when it is installed: several seconds and hundreds of MB that the
-    rule engine and onnxruntime never use. Block it unless something already loaded it."""
-    if "torch" not in sys.modules and not os.environ.get("MEDPRIV_ALLOW_TORCH"):
-        for name in ("torch", "tensorflow", "transformers"):
-            sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    """:func:`medpriv_desktop.core.app.notes.keep_torch_out` (kept under this name for ``scaleout/`` and the
+    other notes commands)."""
+    from medpriv_desktop.core.app.notes import keep_torch_out
+
+    keep_torch_out()
 
 
 def _run(args: argparse.Namespace) -> int:
     _keep_torch_out()
-    from medpriv_desktop.core.audit import AuditLog
+    from medpriv_desktop.core.app import Context, DeidRequest, deid_engine_config, deidentify_notes
     from medpriv_desktop.core.errors import InputError
-    from medpriv_desktop.core.notes.batch import deidentify_csv, deidentify_folder
-    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
-    from medpriv_desktop.core.notes.operators import OperatorOptions
 
-    options = OperatorOptions(args.operator, keep_year=args.keep_year)  # a bad combination fails before any output
+    ctx = Context.build()
+    request = DeidRequest(args.input, args.output, args.operator, args.threshold, args.keep_year, csv=args.csv,
+                          text_column=args.text_column, id_column=args.id_column, patient_id=args.patient_id,
+                          one_patient=args.one_patient, encoding=args.encoding,
+                          max_bytes=int(args.max_size * 1024 * 1024), restart=args.restart,
+                          use_model=not args.rules_only, model_id=args.model)
+    options = request.operator_options(ctx)  # a bad combination fails before any output
     if args.one_patient and (args.patient_id or args.id_column):
         which = "--patient-id" if args.patient_id else "--id-column"
         raise InputError(f"--one-patient and {which} exclude each other",
                          hint=f"--one-patient puts every note under one patient; {which} says which")
-    from medpriv_desktop.core.settings import load_settings
-
-    cfg = EngineConfig(threshold=args.threshold, use_model=not args.rules_only, model_id=args.model,
-                       site_models_dir=load_settings().site_models_dir)
-
-    def factory() -> DeidEngine:
-        return DeidEngine(cfg)
-
     if scaleout_requested(args):
         from medpriv_desktop.scaleout.commands import run_deid_table
 
-        return run_deid_table(args, options, cfg)
+        return run_deid_table(args, options, deid_engine_config(ctx, use_model=request.use_model,
+                                                                model_id=request.model_id,
+                                                                threshold=request.threshold))
     mapping = Path(args.patient_id) if args.patient_id and Path(args.patient_id).is_file() else None
     if args.csv:
         if not args.text_column:
@@ -156,8 +153,6 @@ def _run(args: argparse.Namespace) -> int:
         side = args.output.with_name(args.output.name + ".partial")
         prepare_outputs([args.input, mapping], files=[("-o", args.output), ("-o (its part file)", side),
                                                       ("-o (its run manifest)", file_manifest_path(args.output))])
-        job = deidentify_csv(args.input, args.output, factory, args.text_column, args.id_column, options,
-                             args.encoding, restart=args.restart, one_patient=args.one_patient)
     else:
         if args.text_column or args.id_column:
             raise InputError("--text-column/--id-column need --csv")
@@ -165,10 +160,8 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError("input folder does not exist or is not a folder", path=args.input,
                              hint="pass --csv for a CSV file")
         prepare_outputs([args.input, mapping], folders=[("-o", args.output)])
-        job = deidentify_folder(args.input, args.output, factory, options, args.patient_id, args.encoding,
-                                int(args.max_size * 1024 * 1024), restart=args.restart, one_patient=args.one_patient)
-    summary = drive(job, args)
-    AuditLog().record("notes.deid", **summary.as_audit_fields())
+    # the use case writes the audit entry (notes.deid) the window writes for the same work
+    summary = drive(deidentify_notes(ctx, request), args)
     years = " (years kept)" if summary.keep_year else ""
     print(f"de-identified {summary.done} notes ({summary.already_done} already done, {len(summary.failed)} failed); "
           f"operator {summary.operator}{years}; model {summary.model_id or 'rules only'}")

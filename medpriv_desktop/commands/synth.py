@@ -54,13 +54,11 @@ def register_eval(eval_sub: Any) -> None:
     p.set_defaults(handler=_run_eval)
 
 
-def _engine(args: argparse.Namespace) -> Any:
-    from medpriv_desktop.core.models.registry import ModelRegistry
+def _engine(args: argparse.Namespace, ctx: Any) -> Any:
     from medpriv_desktop.core.notes.synth.engines import get_engine
-    from medpriv_desktop.core.settings import load_settings
 
-    opts = {} if args.engine == "template" else {"top_k": getattr(args, "top_k", 1)}
-    return get_engine(args.engine, registry=ModelRegistry.from_settings(load_settings()), **opts)
+    opts = {} if args.engine == "template" else {"top_k": getattr(args, "top_k", 1), "threads": ctx.sessions.threads}
+    return get_engine(args.engine, registry=ctx.registry, **opts)
 
 
 def _keep_torch_out() -> None:
@@ -76,20 +74,14 @@ def _run(args: argparse.Namespace) -> int:
 
     _keep_torch_out()
 
-    from medpriv_desktop.core.audit import AuditLog
-    from medpriv_desktop.core.notes.engine import DeidEngine
-    from medpriv_desktop.core.notes.synth.batch import SynthSettings, list_notes, synthesize_notes
+    from medpriv_desktop.core.app import Context, SynthRequest, synthesize_notes
 
-    settings = SynthSettings(args.method, args.engine, args.source, args.seed, args.max_keywords,
-                             args.max_new_tokens, args.note_type)
-    list_notes(args.input)  # fail on a bad input before the de-identifier loads
+    request = SynthRequest(args.input, args.output, args.method, args.engine, args.source, args.seed,
+                           args.max_keywords, args.max_new_tokens, args.note_type, args.top_k, args.restart)
+    request.check()  # a bad method, source or input fails before the outputs are checked and the de-identifier loads
     prepare_outputs([args.input], folders=[("-o", args.output)])
-    engine = _engine(args)
-    detector = DeidEngine()
-    summary = drive(synthesize_notes(args.input, args.output, engine, detector, settings, restart=args.restart), args)
-    AuditLog().record("notes.synth", method=args.method, engine=args.engine, n_written=summary.written,
-                      n_resumed=summary.skipped_done, n_failed=len(summary.failed),
-                      counts={k: int(v) for k, v in summary.counts.items()})
+    # the use case writes the audit entry (notes.synth) the window writes for the same work
+    summary = drive(synthesize_notes(Context.build(), request), args)
     for path, reason in summary.failed:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     print(f"wrote {summary.written} synthetic notes to {args.output}"
@@ -100,9 +92,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_eval(args: argparse.Namespace) -> int:
     _keep_torch_out()
+    from medpriv_desktop.core.app import Context, deid_engine_factory
     from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.errors import InputError
-    from medpriv_desktop.core.notes.engine import DeidEngine
     from medpriv_desktop.core.notes.synth.corpus import read_corpus
     from medpriv_desktop.core.notes.synth.engines.base import METHODS
     from medpriv_desktop.core.notes.synth.evaluate import evaluate_synthesis, parse_configs
@@ -123,9 +115,11 @@ def _run_eval(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"cannot read utility results ({type(exc).__name__})", path=args.utility) from None
     notes = read_corpus(args.corpus, args.limit or None)
-    encoder = None if args.no_cosine else load_embedding_encoder(args.embedding_model)
-    engine = _engine(args)
-    result = drive(evaluate_synthesis(notes, engine, DeidEngine(), configs, encoder=encoder, seed=args.seed,
+    ctx = Context.build()
+    encoder = None if args.no_cosine else load_embedding_encoder(args.embedding_model, ctx.registry,
+                                                                   ctx.sessions.threads)
+    engine = _engine(args, ctx)
+    result = drive(evaluate_synthesis(notes, engine, deid_engine_factory(ctx)(), configs, encoder=encoder, seed=args.seed,
                                       notes_dir=args.notes_dir, max_keywords=args.max_keywords), args)
     result["max_keywords"] = args.max_keywords
     files = write_report(result, args.output, utility)

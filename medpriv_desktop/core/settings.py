@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from medpriv_desktop.core import paths
 from medpriv_desktop.core.logging import path_ref  # file names and paths are PHI: the log holds keyed references
 
-SETTINGS_VERSION = 1
+#: 2: ``deid_threshold`` is read (issue 20) and defaults to 0, the threshold both front ends always used; version 1
+#: files hold the old unused default 0.5, written by every Preferences save, so :func:`load_settings` drops it.
+SETTINGS_VERSION = 2
 log = logging.getLogger(__name__)
 
 
@@ -39,13 +41,12 @@ class Settings(BaseModel):
     default_segmentation_model: str | None = None
     default_report_model: str | None = None
     deid_operator: Literal["tag", "mask", "surrogate", "date-shift"] = "tag"
-    deid_threshold: float = Field(default=0.5, ge=0, le=1)
+    deid_threshold: float = Field(default=0.0, ge=0, le=1)
     test_time_flips: bool = False
     show_patient_identity: bool = False
     recent_files: list[str] = Field(default_factory=list)
     max_recent_files: int = Field(default=10, ge=1, le=50)
     render_max_voxels: int = Field(default=256**3, ge=32**3)
-    theme: Literal["system", "dark", "light"] = "system"
     #: Where the window proposes outputs (None: Documents/MedPriv); never the input's own folder.
     output_dir: str | None = None
     #: Label colours: the model card's, or a colour-blind-safe palette (Okabe-Ito / Tol) for every structure.
@@ -77,6 +78,10 @@ def load_settings(path: Path | None = None) -> Settings:
     except (OSError, ValueError) as exc:
         log.warning("settings file %s unreadable (%s); using defaults", path_ref(path), type(exc).__name__)
         return Settings()
+    if not isinstance(raw.get("version"), int) or raw["version"] < 2:
+        # version 1 never read deid_threshold (always 0 in use) but saved 0.5: honouring it now would hide findings
+        raw.pop("deid_threshold", None)
+        raw["version"] = SETTINGS_VERSION
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -38,9 +38,9 @@ from medpriv_desktop.core.jobs import Job, Progress
 from medpriv_desktop.core.logging import path_ref
 from medpriv_desktop.core.outputs import Output, check_paths
 from medpriv_desktop.core.notes.operators import OperatorOptions, apply_operator
-from medpriv_desktop.core.notes.reading import DEFAULT_MAX_BYTES, decode_note, read_note
 from medpriv_desktop.core.resume import (FOLDER_MANIFEST, RESTART_HINT, RunManifest, cut_partial_csv,
                                          file_manifest_path, refuse_unknown)
+from medpriv_desktop.core.text.reading import MAX_TEXT_BYTES, decode_text, read_text
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +199,11 @@ def _model_ref(engine: Any) -> dict[str, Any]:
     if model_id and version is None:
         try:
             from medpriv_desktop.core.models.registry import ModelRegistry
+            from medpriv_desktop.core.settings import load_settings
 
-            version = ModelRegistry().get(model_id).card.version
+            models = getattr(engine, "models", None)  # the registry the engine loaded from (the Context's)
+            version = (models if models is not None else ModelRegistry.from_settings(load_settings())).get(
+                model_id).card.version
         except Exception:  # noqa: BLE001 - the id alone still tells models apart; a lookup failure must not stop here
             version = None
     config = getattr(engine, "config", None)
@@ -240,7 +243,7 @@ NOTES_PER_STEP = 16
 
 def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callable[[], Any],
                       operator: str | OperatorOptions = "tag", patient_id: str | None = None,
-                      encoding: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES, restart: bool = False, *,
+                      encoding: str | None = None, max_bytes: int = MAX_TEXT_BYTES, restart: bool = False, *,
                       one_patient: bool = False) -> Job[DeidSummary]:
     """De-identify every ``*.txt`` in ``input_dir`` into ``output_dir`` (same file names); resumable.
 
@@ -290,7 +293,7 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
         texts: dict[Path, str] = {}
         for f in group:
             try:
-                texts[f] = read_note(f, encoding, max_bytes)
+                texts[f] = read_text(f, encoding, max_bytes)
             except InputError as exc:
                 summary.failed.append((str(f), exc.reason))
                 log.warning("note skipped: %s: %s", path_ref(f), exc.reason)
@@ -309,7 +312,7 @@ def _csv_reader(path: Path, encoding: str | None) -> tuple[list[str], list[list[
     data = path.read_bytes() if path.is_file() else None
     if data is None:
         raise InputError("CSV file does not exist", path=path)
-    text = decode_note(data, path, encoding)
+    text = decode_text(data, path, encoding)
     if not text.strip():
         raise InputError("empty CSV file", path=path)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)

@@ -45,6 +45,8 @@ class EngineConfig:
     #: The user's ``site_models_dir`` setting, for finding the site folder (a machine-wide site config still wins).
     site_models_dir: str | None = None
     model_id: str | None = None
+    #: Intra-op threads of the PHI model's ONNX session (``Context.sessions.threads``); None: the encoder default.
+    threads: int | None = None
     categories: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -52,13 +54,17 @@ class EngineConfig:
 class DeidEngine:
     """Finds PHI spans in a note (see the module docstring)."""
 
-    def __init__(self, config: EngineConfig | None = None, recognizers: list | None = None, model_recognizer: Any = None) -> None:
+    def __init__(self, config: EngineConfig | None = None, recognizers: list | None = None, model_recognizer: Any = None,
+                 *, models: Any = None) -> None:
+        """``models`` is the model registry to take the PHI model from: the Context's (``core/app``); without one,
+        a registry from the saved settings (same site rule), for callers outside the app such as training."""
         offline_environment()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
         from medpriv_desktop.core.notes.recognizers import default_recognizers
 
         self.config = config or EngineConfig()
+        self.models = models  # the registry the PHI model came from (None: the settings' one)
         registry = RecognizerRegistry(supported_languages=["en"])
         self.recognizers = recognizers if recognizers is not None else default_recognizers()
         for r in self.recognizers:
@@ -68,7 +74,8 @@ class DeidEngine:
         if model_recognizer is None and self.config.use_model:
             from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
 
-            self.model_recognizer = load_default_model_recognizer(self.config.model_id)
+            self.model_recognizer = load_default_model_recognizer(self.config.model_id, registry=models,
+                                                                  threads=self.config.threads)
         # Context words need tokens and lemmas; without site recognizers nothing reads them, so skip the tokenizer.
         self.uses_context = self.site is not None or self.config.spacy_tokens
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(lemmas=self.uses_context),

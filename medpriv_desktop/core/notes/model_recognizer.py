@@ -139,19 +139,25 @@ class PhiModelRecognizer(MedPrivRecognizer):
 
 
 def load_default_model_recognizer(model_id: str | None = None, threshold: float | None = None,
-                                  registry: Any = None) -> Any:
+                                  registry: Any = None, threads: int | None = None) -> Any:
     """The installed PHI tagger (``model_id`` or the default ``phi-ner`` bundle) as a recognizer, or None when none
-    is installed and none was asked for."""
-    from medpriv_desktop.core.models.registry import ModelRegistry
+    is installed and none was asked for.
 
-    reg = registry or ModelRegistry()
+    ``registry`` is the Context's (``core/app``); without one, a registry from the saved settings, so the site
+    folder and allow-list are the ones IT configured either way (never the platform default alone).
+    """
+    from medpriv_desktop.core.models.registry import ModelRegistry
+    from medpriv_desktop.core.settings import load_settings
+
+    reg = registry if registry is not None else ModelRegistry.from_settings(load_settings())
     entry = reg.get(model_id) if model_id else reg.default_for("phi-ner")
     if entry is None:
         log.info("no phi-ner model installed; rules only")
         return None
-    # Two intra-op threads by default (the tagger now reads whole notes); MEDPRIV_ORT_THREADS overrides.
-    env = os.environ.get("MEDPRIV_ORT_THREADS", "")
-    threads = int(env) if env.isdigit() and int(env) > 0 else 2
+    # The Context's thread policy when given; else two intra-op threads (MEDPRIV_ORT_THREADS overrides).
+    if threads is None:
+        env = os.environ.get("MEDPRIV_ORT_THREADS", "")
+        threads = int(env) if env.isdigit() and int(env) > 0 else 2
     encoder = TextEncoder.from_entry(entry, reg, threads=threads)
     labels = [lb.name for lb in sorted(entry.card.outputs.labels, key=lambda lb: lb.value)]
     th = threshold

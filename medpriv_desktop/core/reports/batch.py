@@ -13,6 +13,7 @@ a cancelled job leaves no half-written output.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from medpriv_desktop.core.errors import InputError, did_you_mean
 from medpriv_desktop.core.fileio import atomic_open
 from medpriv_desktop.core.jobs import Job, Progress
 from medpriv_desktop.core.reports.classifier import ReportModel, ReportPrediction
+from medpriv_desktop.core.text.reading import read_table_text, read_text
 
 PROB_SUFFIX = " probability"
 MAX_REPORT_CHARS = 2_000_000  # a "report" larger than this is not a report (a wrong column or a binary file)
@@ -70,8 +72,9 @@ def read_csv_reports(path: Path, text_column: str | list[str], id_column: str | 
     """Reports from a CSV (one text column, or several joined: :func:`join_columns`); the id column defaults to the
     row number (``row``)."""
     wanted = text_columns(text_column)
+    content = read_table_text(path)  # the app's one reader: same encoding and binary rules as the notes
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
+        with io.StringIO(content, newline="") as fh:
             reader = csv.DictReader(fh)
             cols = reader.fieldnames or []
             for c in wanted + ([id_column] if id_column else []):
@@ -86,30 +89,23 @@ def read_csv_reports(path: Path, text_column: str | list[str], id_column: str | 
                     raise InputError(f"row {n}: text is longer than {MAX_REPORT_CHARS} characters", path=path)
                 ids.append(row.get(id_column) or "" if id_column else str(n))
                 texts.append(text)
-    except UnicodeDecodeError:
-        raise InputError("CSV is not UTF-8 text", path=path, hint="save it as UTF-8") from None
     except csv.Error as exc:
         raise InputError(f"CSV cannot be parsed ({type(exc).__name__})", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror or type(exc).__name__})", path=path) from None
     if not ids:
         raise InputError("CSV has no rows", path=path)
     return ReportInput(ids, texts, id_column or "row", path)
 
 
 def read_folder_reports(folder: Path, id_column: str | None = None) -> ReportInput:
-    """Every ``*.txt`` in ``folder`` (sorted by name); the id is the file name without ``.txt``."""
+    """Every ``*.txt`` in ``folder`` (sorted by name); the id is the file name without ``.txt``.
+
+    Each file goes through the app's one reader (:func:`read_text`); a file it refuses stops the batch with its
+    message, except an empty one, which becomes a row of blanks ("not assessed"), as an empty CSV cell does.
+    """
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
     if not files:
         raise InputError("folder has no .txt reports", path=folder)
-    texts = []
-    for f in files:
-        try:
-            texts.append(f.read_text(encoding="utf-8-sig"))
-        except UnicodeDecodeError:
-            raise InputError("report is not UTF-8 text", path=f, hint="save it as UTF-8") from None
-        except OSError as exc:
-            raise InputError(f"cannot read file ({exc.strerror or type(exc).__name__})", path=f) from None
+    texts = [read_text(f, allow_empty=True) for f in files]
     return ReportInput([f.stem for f in files], texts, id_column or "id", folder)
 
 
@@ -124,10 +120,7 @@ def read_reports(path: str | Path, text_column: str | list[str] | None = None,
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise InputError("expected a .csv file or a folder of .txt reports", path=path)
     if path.suffix.lower() == ".txt":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError("report is not UTF-8 text", path=path) from None
+        text = read_text(path)  # one report: refused when empty, like a note
         return ReportInput([path.stem], [text], id_column or "id", path)
     if not text_column:
         raise InputError("a CSV input needs the name of its text column", path=path, hint="pass --text-column")

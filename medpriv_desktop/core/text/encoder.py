@@ -104,10 +104,14 @@ class TextEncoder:
 
     @classmethod
     def from_entry(cls, entry: Any, registry: Any = None, threads: int | None = None) -> TextEncoder:
-        """Load a registry bundle after its sha256 (and the site allow-list) check."""
-        from medpriv_desktop.core.models.registry import ModelRegistry
+        """Load a registry bundle after its sha256 (and the site allow-list) check.
 
-        registry = registry or ModelRegistry()
+        ``registry`` is the Context's (``core/app``); without one, a registry from the saved settings (the same site
+        rule), for callers outside the app (training, benchmarks)."""
+        from medpriv_desktop.core.models.registry import ModelRegistry
+        from medpriv_desktop.core.settings import load_settings
+
+        registry = registry if registry is not None else ModelRegistry.from_settings(load_settings())
         ti = entry.card.text_input
         if ti is None:
             raise ModelError("model card has no text_input block", path=entry.path)

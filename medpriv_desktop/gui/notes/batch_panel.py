@@ -9,6 +9,7 @@ The output is proposed in the user output folder (``notes/`` -> ``notes_deid/``)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
 
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.notes.spans import CATEGORIES
+from medpriv_desktop.core.text.reading import csv_header, guess_text_columns
 from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.deid_jobs import BatchItem, BatchRun, EngineFactory, default_engine, deidentify_batch
@@ -25,7 +27,6 @@ from medpriv_desktop.gui.notes.operators import BATCH_OPERATORS, OPERATOR_CHOICE
 from medpriv_desktop.gui.output_paths import default_output
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info, notify_written
-from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
 FILE_COLUMNS = ("Note", "Status", "Spans", "By category")
 
@@ -44,10 +45,11 @@ class NotesBatchPanel(QWidget):
     review_requested = Signal(object, str)
 
     def __init__(self, runner: JobRunner, engine_factory: EngineFactory = default_engine,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, registry: Any = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.engine_factory = engine_factory
+        self.registry = registry  # the window's model registry, for the job's Context
         self.result = None
         self.run: BatchRun | None = None
         self.source_edit = QLineEdit()
@@ -123,13 +125,12 @@ class NotesBatchPanel(QWidget):
         self.column_combo.setEnabled(path.suffix.lower() == ".csv")
         if path.suffix.lower() == ".csv":
             try:
-                cols = csv_columns(path)
+                cols = csv_header(path)
             except InputError as exc:
                 notify_error(exc)
                 return
             self.column_combo.addItems(cols)
-            guess = guess_text_column(cols)
-            if guess:
+            for guess in guess_text_columns(cols):
                 self.column_combo.setCurrentText(guess)
 
     @Slot()
@@ -156,10 +157,10 @@ class NotesBatchPanel(QWidget):
             return False
         source, output = Path(src), Path(out)
         column = self.column_combo.currentText() or None if self.column_combo.isEnabled() else None
-        op, factory = self.operator_combo.currentData(), self.engine_factory
+        op, factory, reg = self.operator_combo.currentData(), self.engine_factory, self.registry
         started = self.runner.start(
             f"De-identifying {source.name}",
-            lambda: deidentify_batch(source, output, op, text_column=column, engine_factory=factory),
+            lambda: deidentify_batch(source, output, op, text_column=column, engine_factory=factory, registry=reg),
             on_success=weak_callback(self._on_batch_done),
             on_error=lambda exc: notify_error(exc, "Batch de-identification"))
         if not started:

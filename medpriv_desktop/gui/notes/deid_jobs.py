@@ -9,8 +9,7 @@ on the worker thread, so the window starts fast; the built engine is cached for 
 from __future__ import annotations
 
 import csv
-import os
-import sys
+import io
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -21,34 +20,41 @@ from typing import Any
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.jobs import Job, Progress
 from medpriv_desktop.core.notes.spans import PhiSpan
+from medpriv_desktop.core.text.reading import read_table_text
 from medpriv_desktop.gui.notes.operators import make_surrogator
-from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
 
 EngineFactory = Callable[[], Any]
 
 _engine_lock = threading.Lock()
 _engine: Any = None
+_engine_key: tuple = ()
 
 
-def _keep_torch_out() -> None:
-    """spaCy (under Presidio) imports torch when it is installed: seconds and hundreds of MB the rule engine and
-    onnxruntime never use (the same guard as ``medpriv deid``). Skipped when torch is already loaded."""
-    if "torch" not in sys.modules and not os.environ.get("MEDPRIV_ALLOW_TORCH"):
-        for name in ("torch", "tensorflow", "transformers"):
-            sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+def context_for(registry: Any = None) -> Any:
+    """The Context of a job the window runs: the saved settings and the window's registry (THE registry)."""
+    from medpriv_desktop.core.app import Context
+
+    return Context.build(registry=registry)
+
+
+def engine_for(ctx: Any) -> Any:
+    """The de-identification engine of ``ctx`` (``core.app``), built on first use and kept while the settings that
+    shape it (threshold, site folder, threads) and the registry stay the same."""
+    global _engine, _engine_key
+    from medpriv_desktop.core.app import deid_engine_config, deid_engine_factory
+
+    config = deid_engine_config(ctx)
+    key = (id(ctx.registry), config.threshold, config.site_models_dir, config.threads)
+    with _engine_lock:
+        if _engine is None or _engine_key != key:
+            _engine, _engine_key = deid_engine_factory(ctx, config)(), key
+        return _engine
 
 
 def default_engine() -> Any:
-    """The shared :class:`DeidEngine`, built on first use (heavy: Presidio, spaCy, lexicons, the PHI model)."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _keep_torch_out()
-            from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
-            from medpriv_desktop.core.settings import load_settings
-
-            _engine = DeidEngine(EngineConfig(site_models_dir=load_settings().site_models_dir))
-        return _engine
+    """The shared de-identification engine on the saved settings (heavy: Presidio, spaCy, lexicons, the PHI
+    model); the Notes workspace uses :func:`engine_for` with its own registry."""
+    return engine_for(context_for())
 
 
 def reset_default_engine() -> None:
@@ -85,19 +91,6 @@ def detect_phi(text: str, engine_factory: EngineFactory = default_engine) -> Job
                          "site_recognizers_hash": getattr(engine, "site_recognizers_hash", None)})
 
 
-def review_audit(operator: str, model_id: str | None, model_fields: dict, tag_counts: Counter,
-                 status_counts: dict[str, int], patient_source: str = "per-note") -> dict[str, Any]:
-    """The audit fields of one reviewed note: the entry a batch writes (``DeidSummary.as_audit_fields``, one note,
-    one patient) plus what the reviewer decided (counts only)."""
-    from medpriv_desktop.core.notes.batch import DeidSummary
-
-    summary = DeidSummary(operator, model_id, done=1, counts=Counter(tag_counts),
-                          model_fields=dict(model_fields or {}), patient_source=patient_source, patients=1)
-    return {**summary.as_audit_fields(),
-            "reviewed": {"accepted": status_counts.get("accepted", 0), "rejected": status_counts.get("rejected", 0),
-                         "added": status_counts.get("manual", 0), "unreviewed": status_counts.get("detected", 0)}}
-
-
 @dataclass
 class BatchItem:
     """One note of a batch: its file (folder mode) or row number (CSV mode, 1-based, header excluded), the patient
@@ -129,8 +122,8 @@ class BatchRun:
 
 def csv_texts(source: Path, column: str) -> list[str]:
     """The text column of every non-empty row, in order (the batch job skips empty rows the same way)."""
-    with open(source, newline="", encoding="utf-8-sig") as fh:
-        rows = [r for r in csv.reader(fh) if r]
+    content = read_table_text(source)  # the reader the batch job used: same decoding, same rows
+    rows = [r for r in csv.reader(io.StringIO(content, newline="")) if r]
     if not rows or column not in rows[0]:
         return []
     i = rows[0].index(column)
@@ -161,37 +154,21 @@ def batch_items(source: Path, column: str | None, summary: Any) -> list[BatchIte
     return items
 
 
-def deidentify_batch(source: Path, output: Path, operator: str = "tag", *, text_column: str | None = None,
-                     engine_factory: EngineFactory = default_engine) -> Job[BatchRun]:
-    """The engine's batch job for ``source``: a folder of ``.txt`` notes (resumable: finished notes are kept) or a
-    CSV (one column de-identified). Returns a :class:`BatchRun`: the engine's ``DeidSummary`` (counts per tag, no
-    text) and the notes one by one with their counts."""
-    from medpriv_desktop.core.audit import AuditLog
-    from medpriv_desktop.core.notes.batch import deidentify_csv, deidentify_folder
+def deidentify_batch(source: Path, output: Path, operator: str | None = None, *, text_column: str | None = None,
+                     engine_factory: EngineFactory = default_engine, registry: Any = None) -> Job[BatchRun]:
+    """``core.app.deidentify_notes`` (the use case ``medpriv deid`` drives, with its audit entry ``notes.deid``) for
+    ``source``: a folder of ``.txt`` notes (resumable: finished notes are kept) or a CSV (one column de-identified,
+    guessed from the header when not given). ``operator`` None is the Preferences default. Returns a
+    :class:`BatchRun`: the engine's ``DeidSummary`` (counts per tag, no text) and the notes one by one."""
+    from medpriv_desktop.core.app import DeidRequest, deidentify_notes
 
-    AuditLog().preflight()  # a damaged audit log stops the batch before any output is written
     source = Path(source)
-    column = None
-    if source.is_dir():
-        job = deidentify_folder(source, Path(output), engine_factory, operator)
-    else:
-        if source.suffix.lower() != ".csv":
-            raise InputError("batch input must be a folder of .txt notes or a .csv file", path=source)
-        column = text_column or guess_text_column(csv_columns(source))
-        if not column:
-            raise InputError("CSV has no header", path=source)
-        job = deidentify_csv(source, Path(output), engine_factory, column, None, operator)
-    summary = yield from _audited(job)
+    if not source.is_dir() and source.suffix.lower() != ".csv":
+        raise InputError("batch input must be a folder of .txt notes or a .csv file", path=source)
+    ctx = context_for(registry)
+    request = DeidRequest(source, Path(output), operator, text_column=text_column, csv=not source.is_dir())
+    summary = yield from deidentify_notes(ctx, request, engine_factory=engine_factory)
     yield Progress(1.0, "listing the notes")
+    column = request.text_column if request.is_csv() else None
     items = batch_items(source, column, summary)
-    return BatchRun(summary, items, Path(output), operator, column)
-
-
-def _audited(job: Job[Any]) -> Job[Any]:
-    """The batch job, then the audit entry ``medpriv deid`` writes (action ``notes.deid``, counts only), with the
-    reviewer fields a reviewed note's entry has (nobody reviewed a batch: every span is unreviewed)."""
-    from medpriv_desktop.core.audit import AuditLog
-
-    summary = yield from job
-    AuditLog().record("notes.deid", **summary.as_audit_fields())
-    return summary
+    return BatchRun(summary, items, Path(output), summary.operator, column)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QKeySequence
@@ -24,7 +25,7 @@ from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.notes.spans import CATEGORIES
 from medpriv_desktop.gui.ask import ask_to_discard
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, default_engine, detect_phi, review_audit
+from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, default_engine, detect_phi
 from medpriv_desktop.gui.notes.highlight import LegendWidget, PhiTextEdit
 from medpriv_desktop.gui.notes.operators import KEYED_OPERATORS, OPERATOR_CHOICES, note_patient, render, shift_days
 from medpriv_desktop.gui.notes.review import (ACCEPTED, REJECTED, NoteReview, carry_decisions, lost_decisions)
@@ -59,6 +60,8 @@ class DeidPanel(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.engine_factory = engine_factory
+        #: The window's model registry for the Context of a save (None: the saved settings' registry).
+        self.registry: Any = None
         self.review: NoteReview | None = None
         self.model_id: str | None = None
         self.model_fields: dict = {}
@@ -343,15 +346,15 @@ class DeidPanel(QWidget):
         """Write the de-identified note atomically."""
         if self.review is None:
             raise InputError("nothing to save yet", hint="press De-identify first")
-        from medpriv_desktop.core.audit import AuditLog
+        from medpriv_desktop.core.app import Context, record_reviewed_note
 
-        AuditLog().preflight()  # before the file is written
+        ctx = Context.build(registry=self.registry)
+        ctx.audit.preflight()  # before the file is written
         atomic_write_text(Path(path), self.output_text)
         # The entry a batch writes (action, fields), for one note, plus what the reviewer decided (counts only).
         source = "id-field" if self.patient_edit.text().strip() else "per-note"
-        AuditLog().record("notes.deid", **review_audit(
-            self.operator, self.model_id, self.model_fields, Counter(s.tag for s in self.review.active_spans()),
-            self.review.status_counts(), source))
+        record_reviewed_note(ctx, self.operator, {"model_id": self.model_id, **(self.model_fields or {})},
+                             Counter(s.tag for s in self.review.active_spans()), self.review.status_counts(), source)
         self.unsaved = False
         self.output_saved.emit(str(path))
         return Path(path)

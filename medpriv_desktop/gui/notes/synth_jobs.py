@@ -129,10 +129,11 @@ def assess_batch(folder: Path, methods: list[str], engine_name: str, detector_fa
                  registry: Any = None, limit: int = 50, with_cosine: bool = False) -> Job[dict[str, Any]]:
     """Generate and assess every ``.txt`` note of ``folder`` (up to ``limit``) with each method; the engine's
     :func:`evaluate_synthesis` result (per configuration: privacy summary per category, quality means)."""
-    from medpriv_desktop.core.notes.synth.batch import list_notes, read_note
+    from medpriv_desktop.core.notes.synth.batch import list_notes
     from medpriv_desktop.core.notes.synth.corpus import SourceNote
     from medpriv_desktop.core.notes.synth.engines.base import get_engine
     from medpriv_desktop.core.notes.synth.evaluate import evaluate_synthesis
+    from medpriv_desktop.core.text.reading import read_text
 
     if not methods:
         raise InputError("choose at least one method to assess")
@@ -142,7 +143,7 @@ def assess_batch(folder: Path, methods: list[str], engine_name: str, detector_fa
     detector = detector_factory()
     notes = []
     for i, p in enumerate(paths):
-        text = read_note(p)
+        text = read_text(p)
         # Without gold annotations the de-identifier's findings on the source are the PHI to look for.
         notes.append(SourceNote(p.stem, text, [(s.start, s.end, s.category) for s in detector.analyze(text)]))
         yield Progress(None, f"finding PHI in the sources {i + 1}/{len(paths)}")
@@ -156,16 +157,15 @@ def assess_batch(folder: Path, methods: list[str], engine_name: str, detector_fa
 
 def generate_batch(folder: Path, output: Path, method: str, engine_name: str, detector_factory: EngineFactory, *,
                    registry: Any = None) -> Job[Any]:
-    """Write one synthetic note per ``.txt`` note of ``folder`` into ``output`` with the engine's resumable batch job
-    (sources de-identified to tags first); returns its ``SynthSummary`` (counts only)."""
-    from medpriv_desktop.core.notes.synth.batch import SynthSettings, synthesize_notes
-    from medpriv_desktop.core.notes.synth.engines.base import get_engine
+    """``core.app.synthesize_notes`` (the use case ``medpriv synth`` drives: resumable, its audit entry
+    ``notes.synth``) for every ``.txt`` note of ``folder`` into ``output``, sources de-identified to tags first;
+    returns its ``SynthSummary`` (counts only)."""
+    from medpriv_desktop.core.app import Context, SynthRequest, synthesize_notes
 
     yield Progress(None, "loading the de-identification engine")
-    detector = detector_factory()
-    engine = get_engine(engine_name, registry)
-    settings = SynthSettings(method=method, engine=engine_name, source_mode="tagged")
-    summary = yield from synthesize_notes(Path(folder), Path(output), engine, detector, settings)
+    ctx = Context.build(registry=registry)
+    request = SynthRequest(Path(folder), Path(output), method, engine_name, "tagged")
+    summary = yield from synthesize_notes(ctx, request, detector_factory=detector_factory)
     return summary
 
 

@@ -51,11 +51,11 @@ def privacy_message(res: SynthResult, reviewed: bool = False) -> str:
             "detector missed could not be checked: review the note before use.")
 
 
-def engine_names() -> list[str]:
-    """Generation engines: the built-in template engine plus installed causal-LM bundles."""
+def engine_names(registry: Any = None) -> list[str]:
+    """Generation engines: the built-in template engine plus the causal-LM bundles of ``registry`` (the window's)."""
     from medpriv_desktop.core.notes.synth.engines.base import available_engines
 
-    return available_engines()
+    return available_engines(registry)
 
 
 class SynthPanel(QWidget):
@@ -184,7 +184,7 @@ class SynthPanel(QWidget):
         """List the built-in engine and installed causal-LM bundles (keeps the current choice)."""
         current = self.engine_combo.currentText()
         self.engine_combo.clear()
-        self.engine_combo.addItems(engine_names())
+        self.engine_combo.addItems(engine_names(self.registry))
         idx = self.engine_combo.findText(current)
         self.engine_combo.setCurrentIndex(max(idx, 0))
         self._engines_listed = True

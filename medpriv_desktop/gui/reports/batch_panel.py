@@ -19,15 +19,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QWidget)
 
 from medpriv_desktop.core.errors import InputError, ModelError
+from medpriv_desktop.core.text.reading import csv_header, guess_text_columns
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.reports.jobs import classify_batch
 from medpriv_desktop.gui.output_paths import default_output
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info, notify_written
-from medpriv_desktop.gui.workspaces.text_panes import csv_columns, guess_text_column
-
-#: Column names that are report sections: read together when a CSV has no single report column.
-SECTION_COLUMNS = ("findings", "impression")
 
 
 def default_output_for(source: Path) -> Path:
@@ -112,21 +109,15 @@ class ReportsBatchPanel(QWidget):
         self.id_combo.setEnabled(is_csv)
         if is_csv:
             try:
-                cols = csv_columns(path)
+                cols = csv_header(path)
             except InputError as exc:
                 notify_error(exc)
                 return
             self.text_combo.blockSignals(True)
             self.text_combo.addItems(cols)
-            lower = {c.lower(): c for c in cols}
-            sections = [lower[s] for s in SECTION_COLUMNS if s in lower]
-            for want in ("text", "report", "report_text"):
-                if want in cols:
-                    self.text_combo.setCurrentText(want)
-                    sections = []
-                    break
-            else:
-                self.text_combo.setCurrentText(sections[0] if sections else guess_text_column(cols) or "")
+            guess = guess_text_columns(cols, sections=True)  # one report column, or findings + impression
+            self.text_combo.setCurrentText(guess[0] if guess else "")
+            sections = guess if len(guess) > 1 else []
             self.text_combo.blockSignals(False)
             self._fill_extra(cols, sections[1:])
             self.id_combo.addItem("(row number)", None)

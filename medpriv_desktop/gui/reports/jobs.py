@@ -1,12 +1,12 @@
 """Job generators the Reports workspace runs: classify one report (model + rule labeler), classify a batch.
 
 Plain Python (no Qt). onnxruntime and the tokenizer are imported inside the job (worker thread); a loaded model is
-cached by (id, sha256) so the second report classifies at once.
+cached by ``core.app`` (id, sha256, threads) so the second report classifies at once. The batch is
+``core.app.classify_reports``, the use case ``medpriv classify`` drives too.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,19 +14,13 @@ from typing import Any
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.jobs import Job, Progress
 
-_cache_lock = threading.Lock()
-_cache: dict[tuple[str, str], Any] = {}
-
 
 def load_model(entry: Any, registry: Any) -> Any:
-    """The :class:`ReportModel` of a registry entry, loaded once (sha256 checked by the registry on first load)."""
-    key = (entry.card.id, entry.card.sha256)
-    with _cache_lock:
-        if key not in _cache:
-            from medpriv_desktop.core.reports.classifier import ReportModel
+    """The :class:`ReportModel` of a registry entry, loaded once per thread count (``core.app``'s cache; the
+    registry checks the bundle on first load) with the Preferences thread count."""
+    from medpriv_desktop.core.app import Context, load_report_model
 
-            _cache[key] = ReportModel.from_entry(entry, registry)
-        return _cache[key]
+    return load_report_model(Context.build(registry=registry), entry)
 
 
 def modality_of(card: Any) -> str:
@@ -88,18 +82,15 @@ def classify_report(text: str, entry: Any, registry: Any, second_opinion: bool =
 def classify_batch(source: Path, output: Path, entry: Any, registry: Any, *,
                    text_column: str | list[str] | None = None, id_column: str | None = None,
                    probabilities: bool = True, decimal_comma: bool = False) -> Job[Any]:
-    """The engine's batch job (CSV or folder of .txt) to an output CSV; returns its ``BatchSummary``. Several text
-    columns are joined into one report; ``decimal_comma`` writes ``;``-separated cells with decimal commas."""
-    from medpriv_desktop.core.audit import AuditLog
-    from medpriv_desktop.core.reports.batch import classify_reports, read_reports
+    """``core.app.classify_reports`` (CSV or folder of .txt to an output CSV, its audit entry) with the model chosen
+    in the window; returns its ``BatchSummary``. Several text columns are joined into one report; ``decimal_comma``
+    writes ``;``-separated cells with decimal commas."""
+    from medpriv_desktop.core.app import ClassifyRequest, Context, classify_reports, load_report_model
 
-    AuditLog().preflight()  # before anything is written
-    yield Progress(None, "reading reports")
-    reports = read_reports(Path(source), text_column, id_column)
+    ctx = Context.build(registry=registry)
+    request = ClassifyRequest(Path(source), Path(output), entry.card.id, text_column=text_column,
+                              id_column=id_column, probabilities=probabilities, decimal_comma=decimal_comma)
     yield Progress(None, f"loading {entry.card.id}")
-    model = load_model(entry, registry)
-    summary = yield from classify_reports(model, reports, Path(output), probabilities=probabilities,
-                                          decimal_comma=decimal_comma)
-    AuditLog().record("reports.classify", **entry.audit_fields(),
-                      n_reports=summary.n_reports, n_empty=summary.n_empty, positives=summary.positives)
+    model = load_report_model(ctx, entry)
+    summary = yield from classify_reports(ctx, request, model=model, fields=dict(entry.audit_fields()))
     return summary

@@ -13,15 +13,15 @@ from PySide6.QtWidgets import QTabWidget
 
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.models.card import Task
+from medpriv_desktop.core.text.reading import read_text
 from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
-from medpriv_desktop.gui.notes.deid_jobs import (BatchItem, EngineFactory, csv_texts, default_engine,
-                                                 reset_default_engine)
+from medpriv_desktop.gui.notes.deid_jobs import (BatchItem, EngineFactory, context_for, csv_texts, default_engine,
+                                                 engine_for, reset_default_engine)
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
 from medpriv_desktop.gui.qt_compat import guard_bool_refcounts
 from medpriv_desktop.gui.notes.synth_panel import SynthPanel
 from medpriv_desktop.gui.notify import notify_error
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
-from medpriv_desktop.gui.workspaces.text_panes import read_text_file
 
 
 class NotesWorkspace(WorkspacePanel):
@@ -36,10 +36,16 @@ class NotesWorkspace(WorkspacePanel):
     def __init__(self, *args, engine_factory: EngineFactory = default_engine, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         guard_bool_refcounts()  # long batches emit thousands of progress signals (see qt_compat)
+        # The window's engine: core.app's, on this window's registry (tests pass their own factory)
+        self._shared_engine = engine_factory is default_engine
+        if self._shared_engine:
+            registry = self.registry
+            engine_factory = lambda: engine_for(context_for(registry))  # noqa: E731
         self.engine_factory = engine_factory
         self.tabs = QTabWidget()
         self.deid = DeidPanel(self.runner, engine_factory)
-        self.batch = NotesBatchPanel(self.runner, engine_factory)
+        self.deid.registry = self.registry
+        self.batch = NotesBatchPanel(self.runner, engine_factory, registry=self.registry)
         self.tabs.addTab(self.deid, "De-identify")
         self.tabs.addTab(self.batch, "Batch")
         self.synth = SynthPanel(self.runner, self.deid, engine_factory, self.registry)
@@ -48,12 +54,21 @@ class NotesWorkspace(WorkspacePanel):
         self.batch.review_requested.connect(self.review_batch_item)
         self.path: Path | None = None
         self._phi_models: tuple[str, ...] | None = None
+        self.apply_settings(self.settings())
+
+    def apply_settings(self, settings) -> None:
+        """Preferences the workspace shows: the default operator of the De-identify and Batch tabs (the
+        threshold, site folder and threads reach the engine through core.app's Context)."""
+        for combo in (self.deid.operator_combo, self.batch.operator_combo):
+            i = combo.findData(settings.deid_operator)
+            if i >= 0:
+                combo.setCurrentIndex(i)
 
     def refresh_models(self) -> None:
         """Banner as in the base; a changed set of PHI models makes the next job build a fresh engine."""
         super().refresh_models()
         ids = tuple(sorted(f"{e.card.id}@{e.card.sha256}" for e in self.models()))
-        if self._phi_models is not None and ids != self._phi_models and self.engine_factory is default_engine:
+        if self._phi_models is not None and ids != self._phi_models and self._shared_engine:
             reset_default_engine()
         self._phi_models = ids
 
@@ -78,7 +93,7 @@ class NotesWorkspace(WorkspacePanel):
             self.file_opened.emit(str(path))
             return
         try:
-            text = read_text_file(path)
+            text = read_text(path)
         except Exception as exc:
             notify_error(exc, "Opening the note")
             return
@@ -93,7 +108,7 @@ class NotesWorkspace(WorkspacePanel):
         batch's operator, and find its PHI again so the reviewer can accept, reject and add."""
         try:
             if item.row is None:
-                text, name = read_text_file(item.source), item.source.name
+                text, name = read_text(item.source), item.source.name
             else:
                 run = self.batch.run
                 text, name = csv_texts(item.source, run.column if run is not None else "")[item.row], None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPlain
 
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.core.models.card import Task
+from medpriv_desktop.core.text.reading import read_text
 from medpriv_desktop.gui.qt_compat import guard_bool_refcounts, weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.reports.batch_panel import ReportsBatchPanel
@@ -28,7 +29,6 @@ from medpriv_desktop.gui.reports.model_choice import pick_model
 from medpriv_desktop.gui.reports.privacy import privacy_summary
 from medpriv_desktop.gui.reports.result_panel import ReportResultPanel, evidence_selections
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
-from medpriv_desktop.gui.workspaces.text_panes import read_text_file
 
 
 class ReportsWorkspace(WorkspacePanel):
@@ -213,7 +213,7 @@ class ReportsWorkspace(WorkspacePanel):
             self.file_opened.emit(str(path))
             return
         try:
-            text = read_text_file(path)
+            text = read_text(path)
         except Exception as exc:
             notify_error(exc, "Opening the report")
             return

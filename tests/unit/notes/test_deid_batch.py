@@ -156,8 +156,8 @@ def test_surrogates_consistent_per_patient_in_folder_mode(tmp_path):
 # -- bad inputs: one clear message each, the good notes still done ---------------------------------------------------
 
 @pytest.mark.parametrize("name,content,message", [
-    ("empty.txt", b"", "empty note"),
-    ("blank.txt", b"   \n\n  ", "empty note"),
+    ("empty.txt", b"", "file is empty"),
+    ("blank.txt", b"   \n\n  ", "file is empty"),
     ("binary.txt", bytes(range(256)) * 4, "binary file"),
     ("latin.txt", "PT SEEN BY DR. M\xdcLLER \u2013 CAF\xc9".encode("cp1252"), "not UTF-8"),
 ])
@@ -219,7 +219,7 @@ def test_missing_input_folder_message(tmp_path, capsys):
 def test_a_utf16_byte_order_mark_on_bytes_that_are_not_utf16_is_one_input_error(tmp_path):
     """Found by the reader fuzzer: b"\\xff\\xfea" escaped as a UnicodeDecodeError (a traceback in the CLI)."""
     from medpriv_desktop.core.errors import InputError
-    from medpriv_desktop.core.notes.reading import read_note
+    from medpriv_desktop.core.text.reading import read_text as read_note
 
     bad = tmp_path / "odd.txt"
     bad.write_bytes(b"\xff\xfea")

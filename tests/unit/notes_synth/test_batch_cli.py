@@ -44,11 +44,11 @@ def test_batch_writes_resumes_and_refuses_other_settings(tmp_path):
 
 def test_bad_notes_are_skipped_with_a_reason_and_cancel_leaves_no_partial_file(tmp_path):
     src = _notes(tmp_path / "in", 2)
-    (src / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    (src / "bad.txt").write_bytes("caf\xe9 au lait".encode("cp1252"))  # the app's one reader refuses it
     (src / "empty.txt").write_text("   ")
     s = run_job(synthesize_notes(src, tmp_path / "out", get_engine("template"), ListDetector()))
     assert s.written == 2
-    assert sorted(r for _, r in s.failed) == ["note is empty", "note is not UTF-8 text"]
+    assert sorted(r for _, r in s.failed) == ["file is empty (no text)", "not UTF-8 (byte 3; looks like latin-1)"]
     tok = CancelToken()
     seen = []
 

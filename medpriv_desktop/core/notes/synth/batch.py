@@ -23,10 +23,10 @@ from medpriv_desktop.core.notes.synth.keywords import KeywordGate, PhiDetector
 from medpriv_desktop.core.notes.synth.methods import SOURCE_MODES, prepare_request
 from medpriv_desktop.core.outputs import Output, check_paths
 from medpriv_desktop.core.resume import FOLDER_MANIFEST, RunManifest, refuse_unknown
+from medpriv_desktop.core.text.reading import read_text
 
 MANIFEST = "manifest.jsonl"
 SETTINGS = "synth_settings.json"
-MAX_NOTE_BYTES = 2_000_000
 
 
 @dataclass
@@ -69,23 +69,6 @@ def list_notes(input_path: Path) -> list[Path]:
             raise InputError("folder holds no .txt notes", path=p)
         return notes
     raise InputError("no such file or folder", path=p)
-
-
-def read_note(path: Path) -> str:
-    """A note as text; one clear error for empty, huge or non-UTF-8 files."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file ({type(exc).__name__})", path=path) from None
-    if len(data) > MAX_NOTE_BYTES:
-        raise InputError(f"note is larger than {MAX_NOTE_BYTES // 1_000_000} MB", path=path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("note is not UTF-8 text", path=path, hint="save it as UTF-8") from None
-    if not text.strip():
-        raise InputError("note is empty", path=path)
-    return text
 
 
 def _append_row(path: Path, row: dict[str, Any]) -> None:
@@ -153,7 +136,7 @@ def synthesize_notes(input_path: str | Path, out_dir: str | Path, engine: SynthE
             summary.skipped_done += 1
             continue
         try:
-            text = read_note(path)
+            text = read_text(path)  # the app's one reader: same rules as de-identification and reports
             prep = prepare_request(text, settings.method, detector, source_mode=settings.source_mode,
                                    seed=settings.seed + i, note_type=settings.note_type,
                                    max_keywords=settings.max_keywords, max_new_tokens=settings.max_new_tokens,

@@ -14,12 +14,14 @@ from medpriv_desktop.core.notes.synth.rouge import rouge_scores
 DEFAULT_EMBEDDING_ID = "minilm-embedding"
 
 
-def load_embedding_encoder(model_id: str | None = None, registry: Any = None) -> Any:
-    """The embedding bundle ``model_id`` (default: ``minilm-embedding``, else any installed embedding model)."""
+def load_embedding_encoder(model_id: str | None = None, registry: Any = None, threads: int | None = None) -> Any:
+    """The embedding bundle ``model_id`` (default: ``minilm-embedding``, else any installed embedding model), from
+    ``registry`` (the Context's; without one, a registry from the saved settings: the same site rule)."""
     from medpriv_desktop.core.models.registry import ModelRegistry
+    from medpriv_desktop.core.settings import load_settings
     from medpriv_desktop.core.text.encoder import TextEncoder
 
-    registry = registry or ModelRegistry()
+    registry = registry if registry is not None else ModelRegistry.from_settings(load_settings())
     entries = registry.entries("embedding")
     wanted = model_id or DEFAULT_EMBEDDING_ID
     entry = next((e for e in entries if e.card.id == wanted), None)
@@ -28,7 +30,7 @@ def load_embedding_encoder(model_id: str | None = None, registry: Any = None) ->
     if entry is None:
         raise ModelError(f"no embedding model '{wanted}' is installed",
                          hint="install the minilm-embedding bundle or pass --no-cosine")
-    return TextEncoder.from_entry(entry, registry=registry)
+    return TextEncoder.from_entry(entry, registry=registry, threads=threads)
 
 
 def rouge_row(source: str, synthetic: str) -> dict[str, float]:

@@ -67,14 +67,17 @@ def register_engine(name: str, factory: Callable[..., SynthEngine]) -> None:
     ENGINES[name] = factory
 
 
-def available_engines() -> list[str]:
-    """Names of registered engines plus the ids of installed ``causal-lm`` bundles."""
+def available_engines(registry: Any = None) -> list[str]:
+    """Names of registered engines plus the ids of installed ``causal-lm`` bundles in ``registry`` (the Context's;
+    without one, a registry from the saved settings)."""
     _builtins()
     names = list(ENGINES)
     try:
         from medpriv_desktop.core.models.registry import ModelRegistry
+        from medpriv_desktop.core.settings import load_settings
 
-        names += [e.card.id for e in ModelRegistry().entries("causal-lm")]
+        registry = registry if registry is not None else ModelRegistry.from_settings(load_settings())
+        names += [e.card.id for e in registry.entries("causal-lm")]
     except Exception:  # a broken registry must not hide the template engine
         pass
     return names
@@ -94,8 +97,9 @@ def get_engine(name: str, registry: Any = None, **options: Any) -> SynthEngine:
         return ENGINES[name](**options)
     from medpriv_desktop.core.models.registry import ModelRegistry
     from medpriv_desktop.core.notes.synth.engines.onnx_lm import OnnxCausalLMEngine
+    from medpriv_desktop.core.settings import load_settings
 
-    registry = registry or ModelRegistry()
+    registry = registry if registry is not None else ModelRegistry.from_settings(load_settings())
     ids = [e.card.id for e in registry.entries("causal-lm")]
     if name not in ids:
         raise ModelError(f"no generation engine or causal-lm model called '{name}'",

@@ -69,8 +69,9 @@ class OnnxCausalLMEngine(SynthEngine):
     def from_entry(cls, entry: Any, registry: Any = None, **kw: Any) -> OnnxCausalLMEngine:
         """Load a ``causal-lm`` bundle after the registry's sha256 check."""
         from medpriv_desktop.core.models.registry import ModelRegistry
+        from medpriv_desktop.core.settings import load_settings
 
-        registry = registry or ModelRegistry()
+        registry = registry if registry is not None else ModelRegistry.from_settings(load_settings())
         card = entry.card
         if card.text_input is None or card.outputs.generation is None:
             raise ModelError("causal-lm card lacks text_input or outputs.generation", path=entry.path)
