@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
             self.settings = dlg.result_settings()
             save_settings(self.settings)
             self.registry.apply_settings(self.settings)
+            self.workspaces["notes"].apply_settings(self.settings)  # the operator menus follow a new default at once
             self.refresh_models()
 
     def show_workspace(self, ws: WorkspacePanel) -> None:

@@ -45,10 +45,11 @@ def load_report_model(model_id: str, label_set: str | None) -> tuple[Any, dict[s
     if model_id == RULES_MODEL_ID:
         model = RuleModel(label_set or "ChestX-ray14")
         return model, {"model_id": RULES_MODEL_ID, "kind": model.label_set}
-    from medpriv_desktop.commands.classify import _load_model
+    from medpriv_desktop.core.app import Context, load_report_model as load_entry, report_model_entry
 
-    entry, model, _ = _load_model(model_id)
-    return model, dict(entry.audit_fields())
+    ctx = Context.build()
+    entry = report_model_entry(ctx, model_id)
+    return load_entry(ctx, entry), dict(entry.audit_fields())
 
 
 def _model(spec: ClassifySpec) -> Any:

@@ -92,7 +92,8 @@ def run_deid_table(args: argparse.Namespace, options: Any, engine_config: Any) -
     from medpriv_desktop.commands._common import drive, prepare_outputs
     from medpriv_desktop.core.audit import AuditLog
     from medpriv_desktop.core.keys import key_id, load_key
-    from medpriv_desktop.core.notes.batch import DeidSummary, _detector_fields, _detector_ref, _dates_option
+    from medpriv_desktop.core.app import dates_option, detector_audit_fields, detector_identity
+    from medpriv_desktop.core.notes.batch import DeidSummary
     from medpriv_desktop.core.notes.engine import DeidEngine
     from medpriv_desktop.scaleout.deid_job import DeidSpec, TableColumns, deidentify_partition, engine_key
     from medpriv_desktop.scaleout.parts import PartStore, refuse_file_output
@@ -115,12 +116,12 @@ def run_deid_table(args: argparse.Namespace, options: Any, engine_config: Any) -
     fmt, parts, own, shard = _plan(args, cols.to_read())
     store = PartStore(args.output, "notes.deid.table", fmt, shard)
     max_bytes = int(args.max_size * 1024 * 1024)
-    opts = {"operator": options.name, "--keep-year setting": _dates_option(options), "column choice": cols.output(),
+    opts = {"operator": options.name, "--keep-year setting": dates_option(options), "column choice": cols.output(),
             "id_column_kept": args.id_column in keep, "rows_per_partition": args.rows_per_partition,
             "output_format": fmt, "max_bytes": max_bytes, "shard": list(shard) if shard else None}
     done = store.open([p.index for p in own], {"input": store.manifest.mac_file(args.input)}, opts, args.restart)
     engine = DeidEngine(engine_config)  # the driver's engine: the detector's identity, and in-process work
-    detector = _detector_ref(engine)
+    detector = detector_identity(engine)
     store.expect(options=detector)
     store.begin()
     seed_cache(engine_key(engine_config), engine)
@@ -134,7 +135,7 @@ def run_deid_table(args: argparse.Namespace, options: Any, engine_config: Any) -
     deid = DeidSummary(options.name, getattr(engine, "model_id", None), done=summary.rows_done,
                        already_done=sum(p.n_rows for p in own if p.index in done),
                        failed=[("row", "bad")] * (summary.row_errors + len(summary.failed)), counts=summary.counts,
-                       model_fields=_detector_fields(engine),
+                       model_fields=detector_audit_fields(engine),
                        patient_source="id-column" if args.patient_column else "per-note",
                        patients=len(summary.patients), unplaced=summary.unplaced, keep_year=options.keep_year)
     AuditLog().record("notes.deid", **deid.as_audit_fields(),
@@ -206,10 +207,9 @@ def run_classify_table(args: argparse.Namespace) -> int:
 
 def _default_report_model() -> str:
     """The id of the first installed report classifier (what ``medpriv classify`` uses without ``--model``)."""
-    from medpriv_desktop.commands.classify import _load_model
+    from medpriv_desktop.core.app import Context, report_model_entry
 
-    entry, _, _ = _load_model(None)
-    return entry.card.id
+    return report_model_entry(Context.build()).card.id
 
 
 def _study_stamp(path: Path) -> str:

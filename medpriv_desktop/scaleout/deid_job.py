@@ -78,14 +78,13 @@ def engine_key(config: Any) -> tuple[str, str]:
 
 
 def _engine(spec: DeidSpec) -> Any:
-    from medpriv_desktop.commands.deid import _keep_torch_out
-    from medpriv_desktop.core.notes.batch import _detector_ref
+    from medpriv_desktop.core.app import detector_identity, keep_torch_out
     from medpriv_desktop.core.notes.engine import DeidEngine
 
-    _keep_torch_out()  # as in the command's own process: spaCy would pull torch (hundreds of MB) into every worker
+    keep_torch_out()  # as in the command's own process: spaCy would pull torch (hundreds of MB) into every worker
 
     engine = cached(engine_key(spec.engine_config), lambda: DeidEngine(spec.engine_config))
-    if _detector_ref(engine) != spec.detector:
+    if detector_identity(engine) != spec.detector:
         raise MedPrivError("this worker's PHI detector (model, version or site recognizers) differs from the "
                            "driver's", hint="install the same model bundles and site files on every node")
     return engine
