@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
                    help=f"use the family's student model when installed and tile overlap {FAST_OVERLAP}")
     p.add_argument("--threads", type=positive_int, help="inference threads (default: settings, cores minus one)")
     p.add_argument("--overlap", type=float_between(0.0, 0.9), help="tile overlap 0-0.9 (default: the model card's)")
-    p.add_argument("--tta", action="store_true", help="average 8 flipped passes (8x slower)")
+    p.add_argument("--tta", action="store_true", help="average the flips the model was trained for (the card's mirror_axes; up to 8x slower)")
     p.add_argument("--force", action="store_true",
                    help="segment even when the study's body region (head, torso) does not fit the model's card")
     p.add_argument("--formats", default="nii.gz,nrrd", help="label map formats: nii.gz,nii,nrrd,mha")
@@ -158,6 +158,8 @@ def _print_summary(res, entry, args: argparse.Namespace) -> None:
             if status == "fail":
                 reasons = "; ".join(i.reason for i in res.qc.items if i.name == name and i.status == "fail")
                 print(f"  FAIL {name}: {reasons}", file=out)
+        for note in res.qc.notes:
+            print(f"  note: {note}", file=out)
     for w in res.warnings:
         print(f"warning    {w}", file=out)
     print(f"outputs    {args.output} ({len(res.outputs)} files)", file=out)

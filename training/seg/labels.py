@@ -25,6 +25,7 @@ class SegLabel:
     reference: tuple[float, float, str] | None = None  # (min_ml, max_ml, citation)
     keep_largest: bool = False
     components: int | None = None
+    volume_note: str | None = None  # why no adult range is checked (structures without ``reference``)
 
 
 _VERT = tuple(f"vertebrae_{n}" for n in (
@@ -48,35 +49,70 @@ _KIDNEY_REF = (
     "volunteers, AJR 1993;160:83-86 (mean renal volume about 146 ml left, 134 ml right)",
 )
 
+# Wang X et al. measured both glands by hand on 1.5 mm portal-venous CT in 81 adults without adrenal disease: left
+# 2.85-5.83 cm3, right 2.59-6.56 cm3 (the observed ranges, not mean +/- SD).
+_ADRENAL_SOURCE = ("Wang X et al., Evaluation of normal adrenal gland volume by 64-slice CT, Chin Med Sci J "
+                   "2012;27:220-224 (81 adults: left {}, right {} ml)")
+_ADRENAL_LEFT_REF = (2.8, 5.9, _ADRENAL_SOURCE.format("2.85-5.83", "2.59-6.56"))
+_ADRENAL_RIGHT_REF = (2.5, 6.6, _ADRENAL_SOURCE.format("2.85-5.83", "2.59-6.56"))
+
+# Why the other structures carry no range. A range is only worth checking for an organ that a torso scan usually
+# holds whole and whose normal size is published as a population range; for the rest QC states the volume and this
+# reason instead of a verdict.
+_REGION = "how much of it a scan holds depends on the scanned region"
+_NOTE_BODY = f"soft tissue not given another label: {_REGION}"
+_NOTE_LUNG = f"{_REGION} and on the depth of inspiration"
+_NOTE_HEART = ("no published whole-heart CT volume range on the card (published norms give chamber volumes and "
+               "muscle mass, not the whole heart)")
+_NOTE_AORTA = f"the visible length of the aorta: {_REGION}"
+_NOTE_GALLBLADDER = "its volume changes with fasting and meals, and it may have been removed"
+_NOTE_SPINE = f"the number of vertebrae in view: {_REGION}"
+_NOTE_RIBS = f"the number of ribs in view: {_REGION}"
+_NOTE_BLADDER = "its volume changes with filling, from nearly empty to several hundred ml"
+
 #: Segmentation labels, value 0 = background (outside the body).
 SEG_LABELS: tuple[SegLabel, ...] = (
     SegLabel(0, "background", "Background", (0, 0, 0)),
-    SegLabel(1, "body", "Body (other soft tissue)", (222, 184, 135)),
+    SegLabel(1, "body", "Body (other soft tissue)", (222, 184, 135), volume_note=_NOTE_BODY),
     SegLabel(2, "lung_left", "Left lung", (102, 178, 255), ("lung_upper_lobe_left", "lung_lower_lobe_left", "lung_left"),
-             keep_largest=True, components=1),
+             keep_largest=True, components=1, volume_note=_NOTE_LUNG),
     SegLabel(3, "lung_right", "Right lung", (51, 102, 255),
              ("lung_upper_lobe_right", "lung_middle_lobe_right", "lung_lower_lobe_right", "lung_right"),
-             keep_largest=True, components=1),
-    SegLabel(4, "heart", "Heart", (220, 20, 60), ("heart",), keep_largest=True, components=1),
-    SegLabel(5, "aorta", "Aorta", (255, 0, 0), ("aorta",), keep_largest=True, components=1),
+             keep_largest=True, components=1, volume_note=_NOTE_LUNG),
+    SegLabel(4, "heart", "Heart", (220, 20, 60), ("heart",), keep_largest=True, components=1,
+             volume_note=_NOTE_HEART),
+    SegLabel(5, "aorta", "Aorta", (255, 0, 0), ("aorta",), keep_largest=True, components=1,
+             volume_note=_NOTE_AORTA),
     SegLabel(6, "liver", "Liver", (165, 42, 42), ("liver",), _LIVER_REF, keep_largest=True, components=1),
     SegLabel(7, "spleen", "Spleen", (157, 108, 162), ("spleen",), _SPLEEN_REF, keep_largest=True, components=1),
     SegLabel(8, "kidney_left", "Left kidney", (185, 102, 83), ("kidney_left",), _KIDNEY_REF, keep_largest=True,
              components=1),
     SegLabel(9, "kidney_right", "Right kidney", (205, 133, 63), ("kidney_right",), _KIDNEY_REF, keep_largest=True,
              components=1),
-    SegLabel(10, "gallbladder", "Gallbladder", (0, 200, 100), ("gallbladder",), keep_largest=True, components=1),
+    SegLabel(10, "gallbladder", "Gallbladder", (0, 200, 100), ("gallbladder",), keep_largest=True,
+             components=1, volume_note=_NOTE_GALLBLADDER),
     SegLabel(11, "adrenal_gland_left", "Left adrenal gland", (255, 215, 0), ("adrenal_gland_left",),
-             keep_largest=True, components=1),
+             _ADRENAL_LEFT_REF, keep_largest=True, components=1),
     SegLabel(12, "adrenal_gland_right", "Right adrenal gland", (255, 165, 0), ("adrenal_gland_right",),
-             keep_largest=True, components=1),
-    SegLabel(13, "vertebrae", "Vertebrae", (241, 214, 145), _VERT),
-    SegLabel(14, "ribs", "Ribs", (255, 250, 220), _RIBS),
+             _ADRENAL_RIGHT_REF, keep_largest=True, components=1),
+    SegLabel(13, "vertebrae", "Vertebrae", (241, 214, 145), _VERT, volume_note=_NOTE_SPINE),
+    SegLabel(14, "ribs", "Ribs", (255, 250, 220), _RIBS, volume_note=_NOTE_RIBS),
     SegLabel(15, "urinary_bladder", "Urinary bladder", (0, 160, 200), ("urinary_bladder",), keep_largest=True,
-             components=1),
+             components=1, volume_note=_NOTE_BLADDER),
 )
 N_SEG = len(SEG_LABELS)
 SEG_BY_NAME = {lb.name: lb.value for lb in SEG_LABELS}
+
+
+def left_right_pairs(labels: tuple[SegLabel, ...] = SEG_LABELS) -> tuple[tuple[int, int], ...]:
+    """``(left, right)`` label values: every ``<x>_left`` with its ``<x>_right`` (a mirrored body swaps them)."""
+    by_name = {lb.name: lb.value for lb in labels}
+    return tuple((v, by_name[n[: -len("_left")] + "_right"]) for n, v in by_name.items()
+                 if n.endswith("_left") and n[: -len("_left")] + "_right" in by_name)
+
+
+#: Left/right pairs of the card (``outputs.label_pairs``): lungs, kidneys, adrenal glands.
+LABEL_PAIRS = left_right_pairs()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ The ONNX contract of a segmentation bundle (``training`` exports to it; the app 
 
 :func:`segment_volume` is a job (generator): it yields Progress for every batch of tiles and returns a
 :class:`SegmentationResult` with the label map on the input's voxel grid, the label map and the softmax entropy at
-model resolution (for QC), and the time spent in each stage.
+model resolution (for QC), the connected components of each checked structure *before* post-processing (QC's
+component check: after keep-largest-component there is only one left to count), and the time spent in each stage.
+
+Test-time flips (``tta``) use only the axes the card says the model was trained to mirror
+(``image_input.mirror_axes``) and swap the card's left/right ``label_pairs`` on passes mirrored along the
+left-right axis of the model's orientation.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from medpriv_desktop.core.errors import ModelError
-from medpriv_desktop.core.imaging.postprocess import postprocess_labels
+from medpriv_desktop.core.imaging.postprocess import component_counts, postprocess_labels
 from medpriv_desktop.core.imaging.preprocess import check_model_fits, to_model_space
-from medpriv_desktop.core.imaging.sliding_window import ALL_FLIPS, sliding_window
+from medpriv_desktop.core.imaging.sliding_window import flip_sets, sliding_window
 from medpriv_desktop.core.imaging.volume import LabelMap, Volume
 from medpriv_desktop.core.jobs import Job, Progress, scaled
 from medpriv_desktop.core.models.card import ModelCard, Task
@@ -56,6 +61,9 @@ class SegmentationResult:
     flips: int = 1
     postprocess: dict[str, dict[int, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Connected components per label value (labels with ``expected_components`` or ``keep_largest_component``) of
+    #: the map as the model made it, before post-processing; None when the result did not come from segment_volume.
+    components_before: dict[int, int] | None = None
 
 
 class OnnxSegmenter:
@@ -133,8 +141,9 @@ def segment_volume(
 ) -> Job[SegmentationResult]:
     """Segment ``volume`` with the bundle ``entry``; a job returning :class:`SegmentationResult`.
 
-    ``overlap`` defaults to the card's; ``tta`` averages the 8 axis flips (8x the time); ``flips`` gives an explicit
-    flip set instead (QC uses ``((0, 1, 2),)`` for a flipped second opinion). ``fill_holes`` overrides the card.
+    ``overlap`` defaults to the card's; ``tta`` averages the flips along the card's ``mirror_axes`` (all 8 axis
+    flips when the card does not say: 8x the time); ``flips`` gives an explicit flip set instead (QC passes the one
+    flip of its second opinion). ``fill_holes`` overrides the card.
     """
     card = entry.card
     if card.task is not Task.SEGMENTATION or card.image_input is None:
@@ -157,10 +166,16 @@ def segment_volume(
     timings["preprocess"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    flip_set = flips if flips is not None else (ALL_FLIPS if tta else ((),))
+    warnings = list(volume.meta.get("warnings", []))
+    tta_flips, _ = flip_sets(ii.mirror_axes)
+    flip_set = flips if flips is not None else (tta_flips if tta else ((),))
+    if tta and flips is None and len(tta_flips) == 1:
+        warnings.append(f"test-time flips not used: the card of '{card.id}' lists no mirror axes (the model was not "
+                        "trained on mirrored images)")
     job = sliding_window(space.array, segmenter, ii.patch_size, n_labels,
                          overlap=ii.overlap if overlap is None else overlap,
-                         batch_size=batch_size or ii.batch_size, pad_value=space.pad_value, flips=flip_set)
+                         batch_size=batch_size or ii.batch_size, pad_value=space.pad_value, flips=flip_set,
+                         lr_axis=ii.left_right_axis, label_pairs=card.outputs.label_pairs)
     labels_m, entropy_m, n_tiles = yield from scaled(job, 0.05, 0.9, "")
     model_affine = space.volume.affine
     # The normalised image is no longer needed: free it before the full-resolution label map is made.
@@ -180,6 +195,11 @@ def segment_volume(
     if postprocess:
         yield Progress(0.95, "post-processing")
         report = postprocess_labels(labelmap.array, card, fill_holes)
+        before = dict(report.get("components_before", {}))
+    else:
+        checked = [lb.value for lb in card.outputs.labels
+                   if lb.value > 0 and (lb.expected_components is not None or lb.keep_largest_component)]
+        before = component_counts(labelmap.array, checked) if checked else {}
     timings["postprocess"] = time.perf_counter() - t
     yield Progress(1.0, "segmentation done")
     meta: dict[str, Any] = {"model_space": True, "model_id": card.id}
@@ -190,4 +210,4 @@ def segment_volume(
         labels_model=labels_model,
         entropy=Volume.from_affine(entropy_m, model_affine, volume.modality, meta),
         model_id=card.id, model_version=card.version, timings=timings, n_tiles=n_tiles, threads=n_threads,
-        flips=len(flip_set), postprocess=report, warnings=list(volume.meta.get("warnings", [])))
+        flips=len(flip_set), postprocess=report, warnings=warnings, components_before=before)

@@ -86,6 +86,8 @@ def segment_file(path: Path, entry: ModelEntry, registry: ModelRegistry, outdir:
                                            tta=opt.tta), 0.02, seg_end)
     for k in ("load_model", "preprocess", "inference", "resample", "postprocess"):
         timings[k] = seg.timings.get(k, 0.0)
+    # Warnings of the segmentation itself (e.g. test-time flips the card does not allow) reach the caller too.
+    warnings += [w for w in seg.warnings if w not in warnings]
     result = PipelineResult(volume, seg, timings=timings, warnings=warnings)
     if opt.stats or opt.qc:
         t = time.perf_counter()

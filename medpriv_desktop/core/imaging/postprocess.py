@@ -44,17 +44,26 @@ def component_counts(labels: np.ndarray, values: Iterable[int] | None = None) ->
     return out
 
 
-def keep_largest_component(labels: np.ndarray, values: Iterable[int]) -> dict[int, int]:
-    """In place: keep only the largest component of each label in ``values``; return voxels removed per label."""
+def keep_largest_component(labels: np.ndarray, values: Iterable[int],
+                           counts: dict[int, int] | None = None) -> dict[int, int]:
+    """In place: keep only the largest component of each label in ``values``; return voxels removed per label.
+
+    ``counts``, when given, receives the number of components each label had before (0 for an absent label): the
+    labelling is done here anyway, and QC needs the count of the map as the model made it.
+    """
     boxes = _boxes(labels)
     removed: dict[int, int] = {}
     for v in values:
         if v < 1 or v > len(boxes) or boxes[v - 1] is None:
+            if counts is not None:
+                counts[v] = 0
             continue
         box = boxes[v - 1]
         sub = labels[box]
         mask = sub == v
         comp, n = ndimage.label(mask, structure=STRUCTURE_26)
+        if counts is not None:
+            counts[v] = int(n)
         if n <= 1:
             continue
         sizes = np.bincount(comp.ravel())
@@ -85,10 +94,19 @@ def fill_holes(labels: np.ndarray, values: Iterable[int]) -> dict[int, int]:
 def postprocess_labels(labels: np.ndarray, card: ModelCard, fill: bool | None = None) -> dict[str, dict[int, int]]:
     """Apply the card's clean-up in place: largest component where ``keep_largest_component``; holes when asked.
 
-    ``fill`` overrides the card's ``outputs.fill_holes``. Returns voxel counts changed per label, for the report.
+    ``fill`` overrides the card's ``outputs.fill_holes``. Returns voxel counts changed per label, for the report, and
+    under ``components_before`` the connected components of every label that has ``keep_largest_component`` or
+    ``expected_components``, counted before anything was changed.
     """
     lcc = [lb.value for lb in card.outputs.labels if lb.keep_largest_component and lb.value > 0]
-    report = {"largest_component_removed": keep_largest_component(labels, lcc) if lcc else {}}
+    before: dict[int, int] = {}
+    removed = keep_largest_component(labels, lcc, before) if lcc else {}
+    # Labels with an expected count but no clean-up: counted now, before hole filling can join pieces.
+    others = [lb.value for lb in card.outputs.labels
+              if lb.value > 0 and lb.expected_components is not None and lb.value not in before]
+    if others:
+        before.update(component_counts(labels, others))
+    report = {"largest_component_removed": removed, "components_before": before}
     do_fill = card.outputs.fill_holes if fill is None else fill
     if do_fill:
         report["holes_filled"] = fill_holes(labels, [lb.value for lb in card.outputs.labels if lb.value > 0])

@@ -1,16 +1,20 @@
 """Quality control of a segmentation, per structure, each check ending in pass / warn / fail with a reason.
 
 (a) plausibility: the structure's volume against the card's ``reference_volume`` (published adult norms, cited in the
-    card) and its number of connected components against ``expected_components``;
+    card; a structure without one gets an ``info`` item with its volume and the card's ``volume_note`` saying why no
+    range is checked, so every structure found has a volume line) and its number of connected components against ``expected_components``, counted on the map as the model
+    made it, before keep-largest-component removed the fragments (the reason says how much was removed);
 (b) agreement: Dice between the model and a second opinion, the installed ``teacher`` of the same model ``family``
-    when there is one, else the same model on the flipped image (test-time-flip agreement);
+    when there is one, else the same model on the image flipped along the card's ``mirror_axes`` with its left/right
+    ``label_pairs`` swapped back (test-time-flip agreement; none when the model was not trained mirrored);
 (c) uncertainty: the mean normalised softmax entropy (0..1) inside the structure, at model resolution.
 
 Thresholds are class constants of :class:`QCThresholds` so a site can tune them in one place. Every reason a person
 reads states the measured value, the threshold it was held against and, for volumes, the source of the range
-("heart 34.0 mL below the adult range 350-900 mL [Smith et al. 2001]"; "mean entropy 0.41 > 0.35"); a structure cut
-by the edge of the scan is reported as partial, and agreement is worded as agreement between two models, never as
-accuracy.
+("spleen 34.0 mL below the adult range 50-400 mL [Prassopoulos P et al. 1997]"; "mean entropy 0.41 > 0.35"); a structure cut
+by the edge of the field of view (the array's edge or a CT's reconstruction circle, see ``stats.touches_border``) is
+reported as partial, never as implausibly small or fragmented, and agreement is worded as agreement between two
+models, never as accuracy.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ import numpy as np
 from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.imaging.inference import SegmentationResult, segment_volume
 from medpriv_desktop.core.imaging.postprocess import component_counts
+from medpriv_desktop.core.imaging.sliding_window import flip_sets
 from medpriv_desktop.core.imaging.stats import StructureStats
 from medpriv_desktop.core.imaging.volume import Volume
 from medpriv_desktop.core.jobs import Job, Progress, scaled
 from medpriv_desktop.core.models.card import ModelCard
 from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
 
-_RANK = {"pass": 0, "warn": 1, "fail": 2}
+#: ``info`` states a measurement without a verdict (a volume with no adult range): it never changes a structure's
+#: worst status and is not counted in the summary.
+_RANK = {"info": -1, "pass": 0, "warn": 1, "fail": 2}
 
 
 class QCThresholds:
@@ -52,7 +59,7 @@ class QCItem:
     value: int
     name: str
     check: str  # "volume" | "components" | "agreement" | "uncertainty"
-    status: str  # "pass" | "warn" | "fail"
+    status: str  # "pass" | "warn" | "fail" | "info" (a measurement without a verdict)
     reason: str
     metric: float | None = None
 
@@ -63,6 +70,7 @@ class QCReport:
 
     items: list[QCItem] = field(default_factory=list)
     second_opinion: str = "none"  # "teacher:<id>", "flip" or "none"
+    notes: list[str] = field(default_factory=list)  # why a check was not made, for people
 
     def by_structure(self) -> dict[str, str]:
         """Worst status of each structure."""
@@ -80,7 +88,8 @@ class QCReport:
     def to_json(self) -> str:
         """The report as JSON text."""
         return json.dumps({"second_opinion": self.second_opinion, "summary": self.counts(),
-                           "structures": self.by_structure(), "checks": [asdict(i) for i in self.items]}, indent=2)
+                           "structures": self.by_structure(), "checks": [asdict(i) for i in self.items],
+                           "notes": self.notes}, indent=2)
 
     def write(self, path: Path) -> None:
         """Write the JSON report atomically."""
@@ -100,8 +109,33 @@ def _range_text(ref) -> str:
     return f"adult range {ref.min_ml:g}-{ref.max_ml:g} mL [{short_source(getattr(ref, 'source', None))}]"
 
 
-def plausibility(stats: list[StructureStats], card: ModelCard, components: dict[int, int]) -> list[QCItem]:
-    """Volume against the card's reference range and component count against ``expected_components``."""
+#: Said of a structure that touches the edge of the field of view.
+_PARTIAL = "partial: cut by the edge of the field of view"
+
+
+def _components_item(s: StructureStats, n: int, exp: int, removed_ml: float) -> QCItem:
+    """Component count (before post-processing) against ``exp``; a structure cut by the field of view is partial
+    (one organ can show as several pieces there, as an aortic arch cut by the top slice does), so at most a warn."""
+    status = "pass" if n <= exp else ("warn" if n <= exp + 2 else "fail")
+    limits = f"{exp} expected (warn above {exp}, fail above {exp + 2})"
+    if removed_ml > 0:
+        reason = (f"{n} connected components before post-processing, {limits}; post-processing kept the largest "
+                  f"and removed the other {n - 1} ({removed_ml:.1f} mL)")
+    else:
+        reason = f"{n} connected component(s), {limits}"
+    if n > exp and s.touches_border:
+        status = "warn"
+        reason += f"; {_PARTIAL}, where one structure can show as several pieces"
+    return QCItem(s.value, s.name, "components", status, reason, float(n))
+
+
+def plausibility(stats: list[StructureStats], card: ModelCard, components: dict[int, int], *,
+                 removed_ml: dict[int, float] | None = None) -> list[QCItem]:
+    """Volume against the card's reference range and component count against ``expected_components``.
+
+    ``components`` holds the counts of the map before post-processing; ``removed_ml`` the volume keep-largest-
+    component removed per label, so the reason can say that the fragments were there and were removed.
+    """
     t = QCThresholds
     by_value = card.label_by_value()
     items: list[QCItem] = []
@@ -110,19 +144,23 @@ def plausibility(stats: list[StructureStats], card: ModelCard, components: dict[
         if lb is None:
             continue
         ref = lb.reference_volume
+        if ref is None and s.voxels > 0:
+            why = getattr(lb, "volume_note", None) or "the card gives no published adult range for this structure"
+            items.append(QCItem(s.value, s.name, "volume", "info", f"{s.volume_ml:.1f} mL; volume not checked: {why}",
+                                s.volume_ml))
         if ref is not None:
             v = s.volume_ml
             if s.voxels == 0:
                 items.append(QCItem(s.value, s.name, "volume", "warn", "not found (outside the field of view or "
                                     f"missed by the model; {_range_text(ref)})", 0.0))
             elif ref.min_ml <= v <= ref.max_ml:
-                edge = "; touches the edge of the scan" if s.touches_border else ""
+                edge = "; touches the edge of the field of view" if s.touches_border else ""
                 items.append(QCItem(s.value, s.name, "volume", "pass",
                                     f"{v:.1f} mL within the {_range_text(ref)}{edge}", v))
             elif v < ref.min_ml and s.touches_border:
                 items.append(QCItem(s.value, s.name, "volume", "warn",
-                                    f"partial: cut by the edge of the field of view, {v:.1f} mL seen (the "
-                                    f"{_range_text(ref)} is for the whole organ)", v))
+                                    f"{_PARTIAL}, {v:.1f} mL seen (the {_range_text(ref)} is for the whole organ)",
+                                    v))
             else:
                 bound = ref.min_ml if v < ref.min_ml else ref.max_ml
                 far = abs(v - bound) > t.VOLUME_FAIL_MARGIN * bound
@@ -131,12 +169,8 @@ def plausibility(stats: list[StructureStats], card: ModelCard, components: dict[
                                     f"{v:.1f} mL {side} the {_range_text(ref)} (fail beyond "
                                     f"{t.VOLUME_FAIL_MARGIN:.0%} of the bound)", v))
         if lb.expected_components is not None and s.voxels > 0:
-            n = components.get(s.value, 0)
-            exp = lb.expected_components
-            status = "pass" if n <= exp else ("warn" if n <= exp + 2 else "fail")
-            items.append(QCItem(s.value, s.name, "components", status,
-                                f"{n} connected component(s), {exp} expected (warn above {exp}, fail above "
-                                f"{exp + 2})", float(n)))
+            items.append(_components_item(s, components.get(s.value, 0), lb.expected_components,
+                                          (removed_ml or {}).get(s.value, 0.0)))
     return items
 
 
@@ -167,17 +201,20 @@ def dice_by_name(a: Volume, names_a: dict[int, str], b: Volume, names_b: dict[in
     return out
 
 
-def agreement_items(dice: dict[str, float], names: dict[int, str], method: str) -> list[QCItem]:
-    """pass / warn / fail from Dice values."""
+def agreement_items(dice: dict[str, float], names: dict[int, str], method: str,
+                    partial: set[str] | None = None) -> list[QCItem]:
+    """pass / warn / fail from Dice values; structures named in ``partial`` (cut by the field of view) say so, since
+    both opinions then judge only the part that was scanned."""
     t = QCThresholds
     inv = {n: v for v, n in names.items()}
     items = []
     for name, d in dice.items():
         status = "pass" if d >= t.DICE_PASS else ("warn" if d >= t.DICE_WARN else "fail")
         cmp = {"pass": f"≥ {t.DICE_PASS:.2f}", "warn": f"< {t.DICE_PASS:.2f}", "fail": f"< {t.DICE_WARN:.2f}"}[status]
+        cut = f"; {_PARTIAL}: the Dice is of the part in the scan" if partial and name in partial else ""
         items.append(QCItem(inv[name], name, "agreement", status,
                             f"Dice {d:.2f} {cmp} between this model and {method} (agreement of two models, not "
-                            f"accuracy; pass from {t.DICE_PASS:.2f}, warn from {t.DICE_WARN:.2f})", d))
+                            f"accuracy; pass from {t.DICE_PASS:.2f}, warn from {t.DICE_WARN:.2f}){cut}", d))
     return items
 
 
@@ -218,27 +255,40 @@ def find_teacher(registry: ModelRegistry, entry: ModelEntry) -> ModelEntry | Non
 
 def run_qc(volume: Volume, result: SegmentationResult, entry: ModelEntry, registry: ModelRegistry,
            stats: list[StructureStats], *, second_opinion: str = "auto", threads: int | None = None) -> Job[QCReport]:
-    """All three QC forms. ``second_opinion``: "auto" (teacher if installed, else flip), "teacher", "flip", "none"."""
+    """All three QC forms. ``second_opinion``: "auto" (teacher if installed, else flip), "teacher", "flip", "none".
+
+    The flipped opinion flips the axes the card's ``mirror_axes`` allow (all three when it does not say) and swaps
+    the left/right ``label_pairs`` back; a card with no mirror axes gets no flipped opinion, and a note says why.
+    """
     card = entry.card
     yield Progress(0.0, "QC: plausibility")
     named = [lb.value for lb in card.outputs.labels if lb.expected_components is not None]
-    comps = component_counts(result.labelmap.array, named) if named else {}
-    report = QCReport(items=plausibility(stats, card, comps))
+    comps = result.components_before
+    if comps is None or any(v not in comps for v in named):
+        comps = component_counts(result.labelmap.array, named) if named else {}  # no record: count what is there
+    voxel_ml = result.labelmap.voxel_volume_ml
+    removed = {v: n * voxel_ml for v, n in result.postprocess.get("largest_component_removed", {}).items()}
+    report = QCReport(items=plausibility(stats, card, comps, removed_ml=removed))
     report.items += uncertainty_items(result)
     teacher = find_teacher(registry, entry) if second_opinion in ("auto", "teacher") else None
+    _, flip_axes = flip_sets(card.image_input.mirror_axes if card.image_input else None)
     other: SegmentationResult | None = None
     if teacher is not None:
         other = yield from scaled(segment_volume(volume, teacher, registry, threads=threads), 0.05, 0.95,
                                   "QC teacher: ")
         report.second_opinion = f"teacher:{teacher.card.id}"
+    elif second_opinion in ("auto", "flip") and not flip_axes:
+        report.notes.append(f"no flipped second opinion: the card of '{card.id}' lists no mirror axes (the model was "
+                            "not trained on mirrored images, so it is not expected to agree with itself on one)")
     elif second_opinion in ("auto", "flip"):
-        other = yield from scaled(segment_volume(volume, entry, registry, threads=threads, flips=((0, 1, 2),)),
+        other = yield from scaled(segment_volume(volume, entry, registry, threads=threads, flips=(flip_axes,)),
                                   0.05, 0.95, "QC flipped: ")
         report.second_opinion = "flip"
     if other is not None:
         dice = dice_by_name(result.labelmap, result.labelmap.labels, other.labelmap, other.labelmap.labels)
         method = "the teacher model" if teacher is not None else "the flipped image"
-        report.items += agreement_items(dice, result.labelmap.labels, method)
+        partial = {s.name for s in stats if s.touches_border and s.voxels}
+        report.items += agreement_items(dice, result.labelmap.labels, method, partial)
     report.items.sort(key=lambda i: (i.value, i.check))
     yield Progress(1.0, "QC done")
     return report

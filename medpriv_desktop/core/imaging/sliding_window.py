@@ -5,6 +5,11 @@ Tiles are visited slab by slab along the first (slowest) axis. Logits are accumu
 logits -> softmax -> argmax (label) and normalised entropy (``H / log C`` in [0, 1]). Memory is therefore
 ``C x patch[0] x Y x Z`` floats for the accumulator plus one byte (label) and two bytes (entropy) per model voxel,
 whatever the length of the scan.
+
+Flips: each tile can be run on flipped copies (test-time augmentation, or the flipped second opinion of QC) and the
+logits flipped back before averaging. A flip along the patient's left-right axis also swaps left and right
+structures, so for such a pass the channels of every left/right label pair are swapped back too
+(:func:`mirror_permutation`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,25 @@ from medpriv_desktop.core.jobs import Job, Progress
 ALL_FLIPS: tuple[tuple[int, ...], ...] = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2))
 #: Smallest blending weight, so voxels seen by a single tile edge still get a defined average.
 MIN_WEIGHT = 1e-3
+
+
+def mirror_permutation(n_classes: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Channel order of a left-right mirrored prediction: each pair's two channels swapped, the others in place."""
+    perm = np.arange(n_classes)
+    for a, b in pairs:
+        perm[a], perm[b] = b, a
+    return perm
+
+
+def flip_sets(mirror_axes: Sequence[int] | None) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """``(test-time flip set, the flip of QC's second opinion)`` for a model trained mirrored along ``mirror_axes``.
+
+    None (the card does not say) keeps the old behaviour: every combination of the three axes, and all three at once
+    for QC. ``[]`` gives no flips at all (one plain pass; QC has no flipped opinion: ``()``).
+    """
+    axes = (0, 1, 2) if mirror_axes is None else tuple(sorted(set(mirror_axes)))
+    subsets = [tuple(a for i, a in enumerate(axes) if mask >> i & 1) for mask in range(1 << len(axes))]
+    return tuple(sorted(subsets, key=lambda f: (len(f), f))), axes
 
 
 def tile_starts(n: int, patch: int, overlap: float) -> list[int]:
@@ -65,13 +89,17 @@ def sliding_window(
     batch_size: int = 1,
     pad_value: float = 0.0,
     flips: Sequence[tuple[int, ...]] = ((),),
+    lr_axis: int | None = None,
+    label_pairs: Sequence[tuple[int, int]] = (),
 ) -> Job[tuple[np.ndarray, np.ndarray, int]]:
     """Segment ``array`` (X, Y, Z float32) tile by tile; return ``(labels, entropy, n_tiles)`` at its resolution.
 
     ``predict`` takes a batch ``[B, 1, px, py, pz]`` and returns logits ``[B, C, px, py, pz]``. ``flips`` lists the
-    spatial flips to average (``()`` = the image as is); each flip multiplies the cost. Yields a Progress per batch;
-    stopping between yields leaves nothing behind.
+    spatial flips to average (``()`` = the image as is); each flip multiplies the cost. A pass flipped along
+    ``lr_axis`` (the array's left-right axis) gets the channels of ``label_pairs`` swapped back before it is
+    averaged. Yields a Progress per batch; stopping between yields leaves nothing behind.
     """
+    swap = mirror_permutation(n_classes, label_pairs) if label_pairs and lr_axis is not None else None
     patch = tuple(int(p) for p in patch)
     orig = array.shape
     if any(n < p for n, p in zip(orig, patch)):
@@ -115,6 +143,8 @@ def sliding_window(
                                      f"{list(x_in.shape)}; expected [{x_in.shape[0]}, {n_classes}, "
                                      f"{', '.join(map(str, patch))}] (one channel per label of its card)")
                 y = np.flip(y, axes) if axes else y
+                if swap is not None and lr_axis in f:
+                    y = y[:, swap]  # the mirrored body's left structures are the real body's right ones
                 out = y if out is None else out + y
             if len(flips) > 1:
                 out /= len(flips)

@@ -2,6 +2,14 @@
 
 All sums are single passes over the arrays with ``np.bincount`` (weights = intensities), so 100+ structures cost the
 same as one. Bounding boxes are in voxel indices (inclusive) and in RAS+ mm; the centroid is in RAS+ mm.
+
+``touches_border`` means the structure reaches the edge of the field of view, so it may be cut: the edge of the
+array, or, for a CT given with its image, the edge of the reconstruction circle. Outside that circle scanners write
+one constant padding value (-1024 HU or lower) that the array's edge does not show; :func:`fov_cut_values` finds
+the in-plane regions of that value at least :data:`PADDING_MIN_WIDTH` voxels wide (so isolated air voxels clipped to
+-1024 do not count) and the structures within :data:`FOV_EDGE_MARGIN_MM` of them (a model working at several mm
+per voxel stops a little short of the edge it was cut by). A structure the model spread over the air around the
+patient up to the circle counts as touching it too: it does reach the edge.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.imaging.volume import LabelMap, Volume
@@ -57,6 +66,61 @@ def _r(v: float | None, nd: int = 3) -> float | None:
     return None if v is None else round(float(v), nd)
 
 
+#: A CT whose minimum is at or below this (HU) may hold padding outside its reconstruction circle.
+PADDING_MAX_HU = -1024.0
+#: In-plane width (voxels) of the square a padding region must fill; clipped air noise is single voxels.
+PADDING_MIN_WIDTH = 5
+#: A structure this close (mm, in-plane) to the padding is cut by the reconstruction circle.
+FOV_EDGE_MARGIN_MM = 5.0
+#: Planes per slab when looking for padding (bounded memory on a 512 x 512 x 400 CT).
+_SLAB_PLANES = 16
+
+
+def fov_cut_values(labels: np.ndarray, image: Volume | None, n: int) -> np.ndarray:
+    """Boolean per label value (``n`` of them): reaches the padding outside a CT's reconstruction circle.
+
+    Works on slabs of :data:`_SLAB_PLANES` axial planes. The padding of a slab is where its first, middle and last
+    planes all hold the padding value (a series has one reconstruction circle; isolated clipped air voxels rarely
+    line up), opened in 2D; the labels are then read only in the ring inside the circle within the margin of it. A
+    few 2D operations per slab: 0.3-0.7 s on a 512 x 512 x 400 CT here, whatever its memory layout.
+    """
+    cut = np.zeros(n, bool)
+    if image is None or image.modality != "CT" or not image.array.size:
+        return cut
+    arr = image.array
+    pad = arr.min()
+    if float(pad) > PADDING_MAX_HU:
+        return cut
+    codes = image.orientation_codes()
+    slice_axis = next((i for i, c in enumerate(codes) if c in "SI"), 2)
+    plane_axes = [a for a in range(3) if a != slice_axis]
+    grow = [PADDING_MIN_WIDTH + 2 * int(np.ceil(FOV_EDGE_MARGIN_MM / float(image.spacing[a]))) for a in plane_axes]
+    n_planes = arr.shape[slice_axis]
+    for start in range(0, n_planes, _SLAB_PLANES):
+        stop = min(start + _SLAB_PLANES, n_planes)
+        padding = np.ones([arr.shape[a] for a in plane_axes], bool)
+        for k in sorted({start, (start + stop - 1) // 2, stop - 1}):
+            plane = [slice(None)] * 3
+            plane[slice_axis] = k  # a view (np.take would copy the whole volume of a Fortran-ordered array)
+            padding &= arr[tuple(plane)] == pad
+        core = padding.view(np.uint8)
+        for axis in (0, 1):  # erosion: only regions PADDING_MIN_WIDTH wide are padding, not clipped air voxels
+            core = minimum_filter1d(core, PADDING_MIN_WIDTH, axis=axis, mode="nearest")
+        if not core.any():
+            continue
+        opened, near = core, core
+        for axis in (0, 1):
+            opened = maximum_filter1d(opened, PADDING_MIN_WIDTH, axis=axis, mode="nearest")
+            near = maximum_filter1d(near, grow[axis], axis=axis, mode="nearest")
+        ring = near.view(bool) & ~opened.view(bool)  # inside the circle, within the margin of its edge
+        sl = [slice(None)] * 3
+        sl[slice_axis] = slice(start, stop)
+        seen = np.moveaxis(labels[tuple(sl)], slice_axis, -1)[ring]
+        cut |= np.bincount(seen.ravel(), minlength=n)[:n] > 0
+    cut[0] = False
+    return cut
+
+
 def structure_stats(labelmap: LabelMap, image: Volume | None = None, include_absent: bool = True) -> list[StructureStats]:
     """Statistics for every named label (absent ones with 0 voxels when ``include_absent``) and any unnamed value."""
     labels = labelmap.array
@@ -97,6 +161,7 @@ def structure_stats(labelmap: LabelMap, image: Volume | None = None, include_abs
     values = sorted(set(labelmap.labels) | {int(v) for v in np.nonzero(counts)[0]})
     out: list[StructureStats] = []
     shape = np.asarray(labels.shape)
+    fov_cut = fov_cut_values(labels, image, n)
     for v in values:
         if v == 0:
             continue
@@ -112,7 +177,7 @@ def structure_stats(labelmap: LabelMap, image: Volume | None = None, include_abs
         box = boxes[v - 1]
         lo = tuple(int(s.start) for s in box)
         hi = tuple(int(s.stop) - 1 for s in box)
-        touches = bool(min(lo) == 0 or np.any(np.asarray(hi) == shape - 1))
+        touches = bool(min(lo) == 0 or np.any(np.asarray(hi) == shape - 1) or fov_cut[v])
         mean = std = vmin = vmax = None
         if image is not None:
             mean = float(s1[v] / c)

@@ -78,6 +78,8 @@ class Label(_Strict):
     unsupported_reason: str | None = None
     threshold: float | None = Field(default=None, ge=0, le=1, description="decision threshold (text classifiers)")
     reference_volume: ReferenceRange | None = None
+    volume_note: str | None = Field(default=None, description="segmentation: why no adult volume range is checked "
+                                                               "for this structure (shown by QC)")
     keep_largest_component: bool = False
     expected_components: int | None = Field(default=None, ge=1)
     hipaa_category: str | None = None
@@ -120,7 +122,14 @@ class IntensityNormalization(_Strict):
 
 
 class ImageInput(_Strict):
-    """Input contract of a 3D segmentation model."""
+    """Input contract of a 3D segmentation model.
+
+    ``mirror_axes`` says along which model-space axes the model was trained on mirrored images (mirroring
+    augmentation, with left/right labels swapped, see :attr:`Outputs.label_pairs`). Only those axes are flipped for
+    test-time augmentation and for the flipped second opinion of QC: a model that never saw an upside-down or
+    mirrored body does not recognise one, so a flip along any other axis measures nothing but that. Left out (None),
+    all three axes are flipped, as before the field existed.
+    """
 
     modalities: list[Literal["CT", "MR"]] = Field(min_length=1)
     channels: int = Field(default=1, ge=1)
@@ -132,13 +141,28 @@ class ImageInput(_Strict):
     batch_size: int = Field(default=1, ge=1)
     input_name: str = "image"
     divisible_by: int = Field(default=16, ge=1, description="spatial size the network needs")
+    mirror_axes: list[int] | None = Field(
+        default=None, description="model-space axes (0-2, in the order of `orientation`) along which the model was "
+                                  "trained on mirrored images; test-time flips and the flipped QC opinion use only "
+                                  "these. None: not stated (all three are flipped); []: none")
 
     @model_validator(mode="after")
     def _per_modality(self) -> ImageInput:
         missing = [m for m in self.modalities if m not in self.intensity]
         if missing:
             raise ValueError(f"intensity normalisation missing for {missing}")
+        if self.mirror_axes is not None and (len(set(self.mirror_axes)) != len(self.mirror_axes)
+                                             or any(not 0 <= a <= 2 for a in self.mirror_axes)):
+            raise ValueError(f"mirror_axes must be distinct axes 0-2, not {self.mirror_axes}")
         return self
+
+    @property
+    def left_right_axis(self) -> int | None:
+        """Model-space axis running between the patient's left and right (the 'R' or 'L' of ``orientation``)."""
+        for axis, code in enumerate(self.orientation):
+            if code in "RL":
+                return axis
+        return None
 
 
 class RuleFeatureInput(_Strict):
@@ -190,7 +214,14 @@ class Quantization(_Strict):
 
 
 class Outputs(_Strict):
-    """What the model produces."""
+    """What the model produces.
+
+    ``label_pairs`` (segmentation, optional) lists left/right structures by label value, each pair once and no label
+    in two pairs: ``[[2, 3], [8, 9], [11, 12]]`` for the lungs, kidneys and adrenal glands of the torso models. An
+    image mirrored along the patient's left-right axis (``image_input.orientation``'s R/L axis) shows the left
+    kidney where the right one was, so a pass on a mirrored image is compared or averaged only after its paired
+    output channels are swapped. A card without pairs swaps nothing.
+    """
 
     label_set: str | None = Field(default=None, description="e.g. ChestX-ray14, CheXpert, CT-RATE, medpriv-phantom-v1")
     labels: list[Label] = Field(default_factory=list)
@@ -200,6 +231,10 @@ class Outputs(_Strict):
     pooling: Literal["mean", "cls"] | None = None
     fill_holes: bool = False
     generation: Generation | None = None
+    label_pairs: list[tuple[int, int]] = Field(
+        default_factory=list, description="left/right pairs by label value, e.g. [[2, 3], [8, 9]]: a mirror image "
+                                          "of the body swaps them (test-time flips and flipped QC swap the pair's "
+                                          "output channels)")
 
     @model_validator(mode="after")
     def _unique(self) -> Outputs:
@@ -207,6 +242,19 @@ class Outputs(_Strict):
         names = [lb.name for lb in self.labels]
         if len(set(values)) != len(values) or len(set(names)) != len(names):
             raise ValueError("label values and names must be unique")
+        seen: set[int] = set()
+        for a, b in self.label_pairs:
+            if a == b:
+                raise ValueError(f"label_pairs: label {a} is paired with itself")
+            missing = [v for v in (a, b) if v not in values]
+            if missing:
+                raise ValueError(f"label_pairs: no label with value {missing[0]}")
+            if 0 in (a, b):
+                raise ValueError("label_pairs: the background (0) has no mirror partner")
+            twice = [v for v in (a, b) if v in seen]
+            if twice:
+                raise ValueError(f"label_pairs: label {twice[0]} is in two pairs")
+            seen.update((a, b))
         return self
 
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
 
 from medpriv_desktop.gui.imaging.state import ImagingState
 
-QC_COLOURS = {"pass": QColor(46, 125, 50), "warn": QColor(200, 130, 0), "fail": QColor(198, 40, 40)}
-_RANK = {"pass": 0, "warn": 1, "fail": 2}
+QC_COLOURS = {"info": QColor(110, 110, 110), "pass": QColor(46, 125, 50), "warn": QColor(200, 130, 0), "fail": QColor(198, 40, 40)}
+_RANK = {"info": -1, "pass": 0, "warn": 1, "fail": 2}
 COLUMNS = ("Structure", "Volume (mL)", "Mean", "QC", "Reason")
 
 
@@ -105,7 +105,7 @@ class StructuresPanel(QWidget):
                 if name in worst:
                     why = reasons.get(name, [])
                     if "volume" not in checked.get(name, set()):
-                        why.append("volume not checked: the model card gives no adult range for it")
+                        why.append("volume not checked: the model card gives no adult range for it (older card)")
                     self.qc[v] = (worst[name], "; ".join(why))
         self.edited.clear()
         self.recompute_button.setEnabled(False)

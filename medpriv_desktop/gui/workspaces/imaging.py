@@ -374,6 +374,10 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
         self._show_labelmap(run.result.labelmap, {"model_id": run.entry.card.id, "title": run.entry.card.title},
                             run.stats, run.qc)
         notify_info(f"Segmented with {run.entry.card.id} in {run.seconds:.1f} s")
+        # Why a requested step was not taken (test-time flips, QC's flipped opinion for a model not trained mirrored).
+        shown = set(self.state.volume.meta.get("warnings") or []) if self.state.volume is not None else set()
+        for note in [w for w in run.result.warnings if w not in shown] + list(getattr(run.qc, "notes", None) or []):
+            notify_info(str(note))
 
     def run_comparison(self, student, teacher) -> bool:
         """Run student and teacher and show their agreement."""
