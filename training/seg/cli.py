@@ -60,6 +60,10 @@ def _train_teacher(args: argparse.Namespace) -> int:
 
 
 def _distill(args: argparse.Namespace) -> int:
+    if getattr(args, "teacher", None):  # on-premises mode: an ONNX teacher bundle and unlabelled site scans
+        from training.seg.onprem.cli_args import run_site_distill
+
+        return run_site_distill(args)
     from training.seg.train import distill_student
 
     ck = _drive(distill_student(_cfg(args)), args)
@@ -112,8 +116,12 @@ def register(sub) -> None:
     p = ssub.add_parser("train-teacher", help="train the teacher (Dice + CE); torchrun for DDP")
     _common(p)
     p.set_defaults(handler=_train_teacher)
-    p = ssub.add_parser("distill", help="distil a width-scaled student from the teacher checkpoint")
+    p = ssub.add_parser("distill", help="distil a width-scaled student from the teacher checkpoint (-c), or from "
+                                        "an ONNX teacher bundle on unlabelled site scans (--teacher)")
     _common(p)
+    from training.seg.onprem.cli_args import add_site_arguments
+
+    add_site_arguments(p)
     p.set_defaults(handler=_distill)
     p = ssub.add_parser("evaluate", help="Dice/HD95 per structure, latency, real-volume Dice; Markdown + JSON")
     _common(p)
