@@ -152,3 +152,6 @@ def register(sub) -> None:
     p.add_argument("--fp16", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--reuse-onnx", action="store_true", help="keep the bundle's model.onnx, rewrite only the card")
     p.set_defaults(handler=_export)
+    from training.seg.nnunet.cli import register_import
+
+    register_import(ssub)

@@ -24,8 +24,10 @@ from medpriv_desktop.core.jobs import Job, Progress
 
 #: Flip sets: every combination of the three spatial axes (8 passes) for test-time augmentation.
 ALL_FLIPS: tuple[tuple[int, ...], ...] = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2))
-#: Smallest blending weight, so voxels seen by a single tile edge still get a defined average.
-MIN_WEIGHT = 1e-3
+#: Smallest blending weight: only keeps a weight from being 0. The Gaussian's corner of a tile is exp(-24), about
+#: 4e-11, far above it, so the map equals nnU-Net's (a floor of 1e-3 here once moved blended logits by up to 3 at
+#: tile corners and cost parity with nnU-Net's predictor, see tests/training/test_nnunet_import.py).
+MIN_WEIGHT = float(np.finfo(np.float32).tiny)
 
 
 def mirror_permutation(n_classes: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -57,10 +59,11 @@ def tile_starts(n: int, patch: int, overlap: float) -> list[int]:
 
 
 def gaussian_weight(patch: Sequence[int], sigma_scale: float = 0.125) -> np.ndarray:
-    """Importance map: a Gaussian centred on the tile (sigma = patch / 8), max 1, floored at ``MIN_WEIGHT``."""
+    """Importance map: a Gaussian centred on voxel ``p // 2`` of each axis (sigma = patch / 8), max 1, as nnU-Net's
+    predictor weights its tiles (the centre voxel of an even patch is the one just past the middle)."""
     grids = []
     for p in patch:
-        x = np.arange(p, dtype=np.float64) - (p - 1) / 2.0
+        x = np.arange(p, dtype=np.float64) - p // 2
         grids.append(np.exp(-0.5 * (x / max(p * sigma_scale, 1e-6)) ** 2))
     w = grids[0][:, None, None] * grids[1][None, :, None] * grids[2][None, None, :]
     w /= w.max()
