@@ -96,7 +96,7 @@ def _synthetic_big_ct(path: Path, shape=(512, 512, 400), spacing=(0.8, 0.8, 1.0)
 
 def _child(args: argparse.Namespace) -> int:
     """Run one case and print its JSON line (timings and peak memory of this process)."""
-    from medpriv_desktop.core.imaging.pipeline import SegmentOptions, segment_file
+    from medpriv_desktop.core.app import Context, SegmentOptions, segment_study
     from medpriv_desktop.core.jobs import run_job
     from medpriv_desktop.core.models.registry import ModelRegistry
 
@@ -104,8 +104,9 @@ def _child(args: argparse.Namespace) -> int:
         if args.models else ModelRegistry()
     entry = reg.get(args.model)
     t = time.perf_counter()
-    res = run_job(segment_file(Path(args.input), entry, reg, Path(args.out),
-                               SegmentOptions(stats=True, threads=args.threads or None, formats=("nii.gz",))))
+    res = run_job(segment_study(Context.build(registry=reg), Path(args.input), entry,
+                                output=Path(args.out),
+                                options=SegmentOptions(stats=True, threads=args.threads or None, formats=("nii.gz",))))
     wall = time.perf_counter() - t
     tm = res.timings
     out = {

@@ -3,9 +3,9 @@
 ``medpriv-desktop --smoke-test OUTDIR`` opens the real window with the demo and runs these steps on a worker thread:
 
 1. ``demo``: write (or reuse) the generated demo study, notes and reports;
-2. ``segment``: read the demo CT with ``imaging.io.read_volume``, segment it with the default *bundled* segmentation
-   model (the student when there is one) through ``imaging.inference.segment_volume`` driven by ``run_job``, write
-   the label map and per-structure statistics;
+2. ``segment``: segment the demo CT with the default *bundled* segmentation
+   model (the student when there is one) through ``core.app.segment_study`` (the use case of ``medpriv segment`` and
+   the window: one read, the audit entry) driven by ``run_job``, writing the label map and per-structure statistics;
 3. ``meshes``: surface meshes of the result with VTK (proves VTK works in the bundle; meshes the demo's reference
    labels when segmentation failed, so VTK is checked either way);
 4. ``deid``: de-identify the demo notes with the notes engine's batch job (``notes.batch.deidentify_folder`` with a
@@ -128,19 +128,16 @@ def _bundled_entry(task: str, prefer: Callable[[Any], bool] | None = None):
 
 def step_segment(ctx: dict[str, Any]) -> dict[str, Any]:
     """Segment the demo CT with the default bundled segmentation model."""
-    from medpriv_desktop.core.imaging.inference import segment_volume
-    from medpriv_desktop.core.imaging.io import read_volume, write_labelmap
-    from medpriv_desktop.core.imaging.stats import structure_stats, write_stats
+    from medpriv_desktop.core.app import Context, SegmentOptions, segment_study
     from medpriv_desktop.core.jobs import run_job
 
     registry, entry = _bundled_entry("segmentation", prefer=lambda e: e.card.preferred_student)
-    volume = read_volume(ctx["demo"] / "demo_ct.nii.gz")
-    result = run_job(segment_volume(volume, entry, registry))
     out = ctx["out"] / "segmentation"
     out.mkdir(parents=True, exist_ok=True)
-    write_labelmap(result.labelmap, out / "labels.nii.gz")
-    stats = structure_stats(result.labelmap, volume, include_absent=False)
-    write_stats(stats, out / "stats.csv", out / "stats.json")
+    # the use case the CLI and the window run: one read, the session factory's threads, stats, the audit entry
+    res = run_job(segment_study(Context.build(registry=registry), ctx["demo"] / "demo_ct.nii.gz", entry, output=out,
+                                options=SegmentOptions(stats=True, formats=("nii.gz",), check_fit=False)))
+    result, volume = res.segmentation, res.volume
     present = result.labelmap.present_values()
     if not present:
         raise SmokeStepError(f"model {entry.card.id} found no structure in the demo CT")

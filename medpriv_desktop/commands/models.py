@@ -72,13 +72,11 @@ def _verify(reg: Any, args: argparse.Namespace) -> int:
 
 
 def _import(reg: Any, args: argparse.Namespace) -> int:
-    from medpriv_desktop.commands._common import audit_preflight
-    from medpriv_desktop.core.audit import AuditLog
+    from medpriv_desktop.core.app import Context, import_model
+    from medpriv_desktop.core.jobs import run_job
 
-    audit_preflight()  # a damaged audit log must stop the import before anything is copied
-    e = reg.import_bundle(args.bundle, overwrite=args.overwrite, allow_shadow=args.allow_shadow)
-    extra = {"allow_shadow": True} if args.allow_shadow else {}
-    AuditLog().record("models.import", **e.audit_fields(), **extra)
+    e = run_job(import_model(Context.build(registry=reg), args.bundle, overwrite=args.overwrite,
+                             allow_shadow=args.allow_shadow))
     print(f"imported {e.card.id} {e.card.version} into {e.path}  manifest {e.manifest}")
     if args.allow_shadow:
         print(f"{e.card.id} may replace the bundled or site model of the same id (--allow-shadow, audited)")

@@ -47,36 +47,14 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_run)
 
 
-def _pick_model(args: argparse.Namespace, reg, settings):
-    from medpriv_desktop.core.errors import ModelError
-
-    model_id = args.model or settings.default_segmentation_model
-    if model_id:
-        entry = reg.get(model_id)
-    else:
-        entry = reg.default_for("segmentation", prefer_role="student")
-        if entry is None:
-            raise ModelError("no segmentation model is installed", hint="import one with 'medpriv models import'")
-    if entry.card.task.value != "segmentation":
-        raise ModelError(f"model '{entry.card.id}' is a {entry.card.task.value} model, not a segmentation model")
-    if args.fast and entry.card.role != "student" and entry.card.family:
-        for e in reg.entries("segmentation"):
-            if e.card.family == entry.card.family and e.card.role == "student":
-                return e
-    return entry
-
-
 def _run(args: argparse.Namespace) -> int:
+    from medpriv_desktop.core.app import Context, SegmentOptions, segment_study, segmentation_model
     from medpriv_desktop.core.errors import InputError
     from medpriv_desktop.core.imaging.dicom import MultipleSeriesError
-    from medpriv_desktop.core.imaging.pipeline import SegmentOptions, segment_file
-    from medpriv_desktop.core.models.registry import ModelRegistry
-    from medpriv_desktop.core.settings import load_settings
 
     prepare_outputs([args.input], folders=[("-o", args.output)])  # before any model loads or input is read
-    settings = load_settings()
-    reg = ModelRegistry.from_settings(settings)
-    entry = _pick_model(args, reg, settings)
+    ctx = Context.build()
+    entry = segmentation_model(ctx, args.model, fast=args.fast)
     if args.threads is not None and args.threads < 1:
         raise InputError("--threads must be at least 1")
     if args.overlap is not None and not 0 <= args.overlap < 0.95:
@@ -86,7 +64,8 @@ def _run(args: argparse.Namespace) -> int:
         series_uid=args.series, modality=args.modality, threads=args.threads,
         overlap=args.overlap if args.overlap is not None else (FAST_OVERLAP if args.fast else None),
         tta=args.tta and not args.fast, stats=args.stats, qc=args.qc, formats=formats,
-        dicom_seg=not args.no_dicom_seg, deidentify=args.deidentify, deid_profile=args.deid_profile)
+        dicom_seg=not args.no_dicom_seg, deidentify=args.deidentify, deid_profile=args.deid_profile,
+        check_fit=not args.force)
     if args.studies or args.cluster or args.shard:
         from medpriv_desktop.scaleout.commands import run_segment_studies  # the cluster extra, only when asked
 
@@ -94,9 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.restart:
         raise InputError("--restart applies to a batch of studies (--studies, --cluster or --shard)")
     try:
-        if not args.force:
-            _check_fit(args, entry)  # before the model runs: a torso model on a head says so and stops
-        res = drive(segment_file(args.input, entry, reg, args.output, opts), args)
+        # one read: the body-region check (a torso model on a head says so and stops) and the segmentation
+        res = drive(segment_study(ctx, args.input, entry, output=args.output, options=opts), args)
     except MultipleSeriesError as exc:
         print(f"{args.input} holds {len(exc.series)} DICOM series:")
         for s in exc.series:
@@ -112,22 +90,6 @@ def _run(args: argparse.Namespace) -> int:
         res.timings["meshes"] = time.perf_counter() - t
     _print_summary(res, entry, args)
     return 0
-
-
-def _check_fit(args: argparse.Namespace, entry) -> None:
-    """Refuse a study whose body region does not fit the card (``core/imaging/study_fit.py``) before the model runs;
-    ``--force`` skips this."""
-    from medpriv_desktop.core.errors import InputError
-    from medpriv_desktop.core.imaging.io import read_volume_job
-    from medpriv_desktop.core.imaging.study_fit import check_study
-    from medpriv_desktop.core.jobs import run_job
-
-    volume = run_job(read_volume_job(args.input, series_uid=args.series, modality=args.modality))
-    fit = check_study(volume, entry.card)
-    # A modality the card lacks is refused by the engine itself, with or without --force.
-    if fit.region_problem:
-        raise InputError(f"study does not fit the model: {fit.region_problem}", path=args.input,
-                         hint="choose a model made for this study, or add --force to segment it anyway")
 
 
 def _print_summary(res, entry, args: argparse.Namespace) -> None:

@@ -5,10 +5,9 @@ sub-folders holding a DICOM series), sorted by name, or the ``path`` column of a
 from the list's folder). Study ``i`` of that list (counting from 0) is written to the folder ``part-0000i/``; the
 files inside are named as ``medpriv segment`` names them (after the study's file name, or pseudonymous with
 ``--deidentify``: names are PHI). :func:`segment_study` runs the same imaging pipeline the laptop runs
-(``core/imaging/pipeline.py: segment_file``, which also writes the study's audit entry) with the model the driver
-chose, into a hidden temporary folder that the driver then records and renames. It is the function a future
-``core.app`` ``segment_study`` job will replace. A study that cannot be read or segmented becomes one line of the
-errors table (its index and the reason) and the other studies go on.
+(``core.app.segment_study``, which also writes the study's audit entry) with the model the driver chose, into a
+hidden temporary folder that the driver then records and renames. A study that cannot be read or segmented becomes
+one line of the errors table (its index and the reason) and the other studies go on.
 """
 
 from __future__ import annotations
@@ -83,35 +82,25 @@ def _model(spec: SegmentSpec) -> tuple[Any, Any]:
     return entry, reg
 
 
-def _check_fit(spec: SegmentSpec, entry: Any) -> None:
-    """The command's body-region check (``core/imaging/study_fit.py``), as an error for this study only."""
-    from medpriv_desktop.core.imaging.io import read_volume_job
-    from medpriv_desktop.core.imaging.study_fit import check_study
-    from medpriv_desktop.core.jobs import run_job
-
-    volume = run_job(read_volume_job(Path(spec.study), series_uid=spec.options.series_uid,
-                                     modality=spec.options.modality))
-    fit = check_study(volume, entry.card)
-    if fit.region_problem:
-        raise InputError(f"study does not fit the model: {fit.region_problem}")
-
-
 def segment_study(spec: SegmentSpec) -> PartResult:
     """Segment one study into a temporary folder in ``spec.folder``; never raises (see :class:`PartResult`)."""
     import shutil
 
+    from dataclasses import replace
+
+    from medpriv_desktop.core.app import Context, segment_study as segment_study_job
     from medpriv_desktop.core.jobs import run_job
-    from medpriv_desktop.core.imaging.pipeline import segment_file
     from medpriv_desktop.core.logging import frames_only
 
     tmp = None
     try:
         prepare_process()
         entry, reg = _model(spec)
-        if spec.fit_check:
-            _check_fit(spec, entry)
         tmp = tempfile.mkdtemp(prefix=f".{part_name(spec.index, '')}.", suffix=".tmp", dir=spec.folder)
-        res = run_job(segment_file(Path(spec.study), entry, reg, Path(tmp), spec.options))
+        # core.app reads the study once for the body-region check and the segmentation, and records the entry
+        options = replace(spec.options, check_fit=spec.fit_check)
+        res = run_job(segment_study_job(Context.build(registry=reg), Path(spec.study), entry, output=Path(tmp),
+                                        options=options))
         counts = {"structures found": len(res.segmentation.labelmap.present_values()),
                   "tiles": res.segmentation.n_tiles}
         return PartResult(spec.index, tmp, rows_done=1, counts=counts, peak_rss_mb=peak_rss_mb(), pid=os.getpid())

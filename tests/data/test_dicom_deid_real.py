@@ -73,7 +73,7 @@ def test_shared_series_segments_and_its_seg_references_the_deidentified_uids(ser
     pytest.importorskip("onnx")
     from _imaging_fixtures import make_bundle
 
-    from medpriv_desktop.core.imaging.pipeline import SegmentOptions, segment_file
+    from medpriv_desktop.core.app import Context, SegmentOptions, segment_study
     from medpriv_desktop.core.models.registry import ModelRegistry
 
     out = tmp_path / "out"
@@ -83,7 +83,8 @@ def test_shared_series_segments_and_its_seg_references_the_deidentified_uids(ser
     make_bundle(tmp_path / "bundled", spacing=(2.0, 2.0, 2.0))
     reg = ModelRegistry(bundled_dir=tmp_path / "bundled", user_dir=tmp_path / "user", site_dir=None)
     entry = reg.get("seg-tiny-test")
-    res = run_job(segment_file(series, entry, reg, tmp_path / "seg", SegmentOptions(deidentify=True)))
+    res = run_job(segment_study(Context.build(registry=reg), series, entry,
+                                output=tmp_path / "seg", options=SegmentOptions(deidentify=True)))
     seg = pydicom.dcmread(next(p for p in res.outputs if p.suffix == ".dcm"))
     ref = seg.ReferencedSeriesSequence[0]
     assert ref.SeriesInstanceUID == dss[0].SeriesInstanceUID

@@ -82,14 +82,14 @@ def test_segment_the_real_dicom_series_end_to_end(ts, tmp_path):
     from _imaging_fixtures import make_bundle
 
     from medpriv_desktop.core.imaging.io import read_labelmap as rl
-    from medpriv_desktop.core.imaging.pipeline import SegmentOptions, segment_file
+    from medpriv_desktop.core.app import Context, SegmentOptions, segment_study
     from medpriv_desktop.core.jobs import run_job
     from medpriv_desktop.core.models.registry import ModelRegistry
 
     make_bundle(tmp_path / "b", spacing=(3.0, 3.0, 3.0), patch=(64, 64, 32))
     reg = ModelRegistry(bundled_dir=tmp_path / "b", user_dir=tmp_path / "u", site_dir=None)
-    res = run_job(segment_file(ts / "example_ct_dicom", reg.get("seg-tiny-test"), reg, tmp_path / "o",
-                               SegmentOptions(stats=True, threads=1)))
+    res = run_job(segment_study(Context.build(registry=reg), ts / "example_ct_dicom", reg.get("seg-tiny-test"),
+                                output=tmp_path / "o", options=SegmentOptions(stats=True, threads=1)))
     assert res.segmentation.labelmap.same_grid(res.volume)
     out = rl(tmp_path / "o" / "example_ct_dicom_seg.nii.gz")
     assert out.same_grid(res.volume)

@@ -175,7 +175,7 @@ def main(out_dir: str, study_arg: str = "") -> int:
         target = bony[0]
     _wait(app, 0.6)
     view = ws.view
-    from medpriv_desktop.gui.imaging.display import slice_2d
+    from medpriv_desktop.core.imaging.display import slice_2d
 
     if target is not None and not (slice_2d(st.labels, 2, view.index) == target).any():
         # The centroid of a hollow or segmented structure (a vertebral column) may fall between its parts:
@@ -191,7 +191,7 @@ def main(out_dir: str, study_arg: str = "") -> int:
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
             core &= np.roll(np.roll(inside, dr, 0), dc, 1)
-    from medpriv_desktop.gui.imaging.display import voxel_to_display
+    from medpriv_desktop.core.imaging.display import voxel_to_display
 
     ccol, crow = voxel_to_display(2, tuple(st.cursor), st.image.shape)
     def away(mask):
@@ -212,7 +212,7 @@ def main(out_dir: str, study_arg: str = "") -> int:
         res["overlay_pixel"] = [px.red(), px.green(), px.blue()]
         res["overlay_probe_interior"] = bool(core[r, c])
         composed = view.composed()[r, c].astype(int)
-        from medpriv_desktop.gui.imaging.display import window_to_uint8
+        from medpriv_desktop.core.imaging.display import window_to_uint8
 
         grey = int(window_to_uint8(slice_2d(st.image, 2, view.index), st.level, st.width)[r, c])
         on_screen = np.array([px.red(), px.green(), px.blue()])

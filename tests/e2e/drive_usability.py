@@ -64,7 +64,7 @@ def _core(mask: np.ndarray) -> np.ndarray:
 
 def drive_imaging(app, win, out: Path, res: dict) -> bool:
     from medpriv_desktop.core.demo import make_demo
-    from medpriv_desktop.gui.imaging.display import COLOUR_BLIND_PALETTE, slice_2d, window_to_uint8
+    from medpriv_desktop.core.imaging.display import COLOUR_BLIND_PALETTE, slice_2d, window_to_uint8
 
     demo = make_demo()
     ws = win.workspaces["imaging"]

@@ -125,7 +125,7 @@ def _check_smoke(r: subprocess.CompletedProcess, outdir: Path) -> None:
         else:
             assert step["ok"], f"smoke step {name} failed: {step['error']}\n{log}"
     if "segment" not in missing:
-        assert (outdir / "segmentation" / "labels.nii.gz").stat().st_size > 0
+        assert (outdir / "segmentation" / "demo_ct_seg.nii.gz").stat().st_size > 0
         assert steps["segment"]["details"]["structures_found"]
     assert list((outdir / "meshes").glob("*.stl")), "VTK wrote no meshes"
     if "deid" not in missing:

@@ -61,7 +61,9 @@ def test_segment_and_mesh_steps_run_the_real_engines(resources: Path, tmp_path: 
     seg = smoke.step_segment(ctx)
     assert seg["model"] == "seg-smoke-test" and seg["role"] == "student"
     assert seg["structures_found"] == ["liver"]  # the card's name for label 1
-    assert (tmp_path / "out" / "segmentation" / "labels.nii.gz").stat().st_size > 0
+    # the files `medpriv segment` writes (the same use case): label map, its label table, stats, summary
+    assert (tmp_path / "out" / "segmentation" / "demo_ct_seg.nii.gz").stat().st_size > 0
+    assert (tmp_path / "out" / "segmentation" / "summary.json").is_file()
     assert "liver" in (tmp_path / "out" / "segmentation" / "stats.csv").read_text()
     mesh = smoke.step_meshes(ctx)
     assert mesh["files"] >= 1 and mesh["source"] == "segmentation"

@@ -41,7 +41,7 @@ def _notes(folder, n=2):
 
 def test_batch_deidentification_same_entry(tmp_path, capsys):
     from medpriv_desktop.core.app import Context, deid_engine_config, deid_engine_factory
-    from medpriv_desktop.gui.notes.deid_jobs import deidentify_batch
+    from medpriv_desktop.core.app.note_jobs import deidentify_batch
 
     src = _notes(tmp_path / "in")
     n = len(_entries())
@@ -56,8 +56,8 @@ def test_batch_deidentification_same_entry(tmp_path, capsys):
 
 
 def test_batch_synthesis_same_entry(tmp_path, capsys):
-    from medpriv_desktop.gui.notes.deid_jobs import default_engine
-    from medpriv_desktop.gui.notes.synth_jobs import generate_batch
+    from medpriv_desktop.core.app.note_jobs import default_engine
+    from medpriv_desktop.core.app.synth_jobs import generate_batch
 
     src = _notes(tmp_path / "in")
     n = len(_entries())
@@ -71,7 +71,7 @@ def test_batch_synthesis_same_entry(tmp_path, capsys):
 
 def test_batch_classification_same_entry(tmp_path, capsys):
     from medpriv_desktop.core.app import Context, report_model_entry
-    from medpriv_desktop.gui.reports.jobs import classify_batch
+    from medpriv_desktop.core.app.report_jobs import classify_batch
 
     src = tmp_path / "reports.csv"
     with open(src, "w", newline="") as fh:

@@ -88,7 +88,7 @@ def notes_ws(qtbot, medpriv_home):
 
 
 def test_window_deid_follows_the_saved_operator_threshold_and_threads(tmp_path, notes_ws):
-    from medpriv_desktop.gui.notes.deid_jobs import deidentify_batch, reset_default_engine
+    from medpriv_desktop.core.app.note_jobs import deidentify_batch, reset_default_engine
 
     save_settings(Settings(deid_operator="mask", deid_threshold=0.92, inference_threads=3))
     reset_default_engine()
@@ -132,7 +132,7 @@ def test_cli_classify_uses_the_default_report_model_setting(tmp_path, capsys):
 @pytest.mark.parametrize("threads", [1, 3])
 def test_classification_sessions_take_the_saved_thread_count(tmp_path, threads):
     from medpriv_desktop.core.app import Context, report_model_entry
-    from medpriv_desktop.gui.reports.jobs import load_model
+    from medpriv_desktop.core.app.report_jobs import load_model
 
     save_settings(Settings(inference_threads=threads))
     ctx = Context.build()

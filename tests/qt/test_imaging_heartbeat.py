@@ -10,7 +10,7 @@ import time
 import pytest
 
 from medpriv_desktop.gui.imaging.heartbeat import GuiHeartbeat
-from medpriv_desktop.gui.imaging.tasks import lower_worker_priority
+from medpriv_desktop.core.app.study import lower_worker_priority
 
 
 def test_heartbeat_measures_a_blocked_gui_thread(qtbot):

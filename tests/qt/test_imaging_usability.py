@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from medpriv_desktop.gui.imaging.display import COLOUR_BLIND_PALETTE
+from medpriv_desktop.core.imaging.display import COLOUR_BLIND_PALETTE
 from medpriv_desktop.gui.notify import notifications
 from medpriv_desktop.gui.workspaces.imaging import CUSTOM_WINDOW, NO_READOUT
 from tests.qt._imaging_support import make_workspace, tiny_registry, wait_idle, write_phantom
@@ -67,7 +67,7 @@ def test_body_is_an_outline_in_slices_and_hidden_in_3d(qtbot, ws):
     assert st.outline == {body}
     view = ws.view
     rgb = view.composed()
-    from medpriv_desktop.gui.imaging.display import slice_2d, window_to_uint8
+    from medpriv_desktop.core.imaging.display import slice_2d, window_to_uint8
 
     lab = slice_2d(st.labels, 2, view.index)
     grey = window_to_uint8(slice_2d(st.image, 2, view.index), st.level, st.width)
@@ -147,7 +147,8 @@ def test_qc_reason_lists_every_check_and_says_when_volume_was_not_checked(qtbot,
     bone = next(v for v, n in ws.state.names.items() if n == "bone")
     status, reason = panel.qc[bone]
     assert "uncertainty" in reason and "mean entropy" in reason and ("≤" in reason or ">" in reason)
-    assert "volume not checked: the model card gives no adult range" in reason
+    # QC itself now reports every structure's volume (issue 19): an "info" line says why no range was checked
+    assert "volume info:" in reason and "volume not checked: the card gives no published adult range" in reason
 
 
 def _torso_entry():

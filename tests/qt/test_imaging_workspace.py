@@ -141,7 +141,7 @@ def test_brush_edit_marks_table_and_exports_follow_edits(qtbot, opened, tmp_path
     st.set_cursor((24, 20, 16))
     v = ws.view
     before = int((st.labels > 0).sum())
-    from medpriv_desktop.gui.imaging.display import voxel_to_display
+    from medpriv_desktop.core.imaging.display import voxel_to_display
 
     col, row = voxel_to_display(2, (24, 20, 16), st.image.shape)
     qtbot.mouseClick(v.image_label, Qt.MouseButton.LeftButton, pos=v.pixel_to_canvas(col, row).toPoint())

@@ -17,7 +17,7 @@ from medpriv_desktop.core.settings import Settings
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.main_window import MainWindow
 from medpriv_desktop.gui.notify import notify_error, notify_written
-from medpriv_desktop.gui.output_paths import default_output, user_output_dir
+from medpriv_desktop.core.app.output_paths import default_output, user_output_dir
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
 from tests.qt.test_notes_deid import NOTE, RegexDetector
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.output_paths import user_output_dir
+from medpriv_desktop.core.app.output_paths import user_output_dir
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
 from tests.qt.test_notes_deid import NOTE, RegexDetector
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medpriv_desktop.core.notes.spans import PhiSpan
-from medpriv_desktop.gui.notes.review import MANUAL, REJECTED, NoteReview
+from medpriv_desktop.core.app.note_review import MANUAL, REJECTED, NoteReview
 
 TEXT = "Seen at Mercy Valley Hospital by Dr. Holt on 3/4."
 MERCY = TEXT.index("Mercy")

@@ -13,7 +13,7 @@ import pytest
 
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.review import ACCEPTED, MANUAL, REJECTED, NoteReview, carry_decisions, lost_decisions
+from medpriv_desktop.core.app.note_review import ACCEPTED, MANUAL, REJECTED, NoteReview, carry_decisions, lost_decisions
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
 from tests.qt.test_notes_deid import NOTE, RegexDetector
 

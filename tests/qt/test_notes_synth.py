@@ -8,7 +8,7 @@ import gc
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.chart import METHOD_COLOURS
-from medpriv_desktop.gui.notes.synth_jobs import synthesize_one
+from medpriv_desktop.core.app.synth_jobs import synthesize_one
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
 from tests.qt.test_notes_deid import NOTE, RegexDetector
 

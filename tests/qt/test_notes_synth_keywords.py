@@ -9,7 +9,7 @@ import pytest
 
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.synth_jobs import SynthResult
+from medpriv_desktop.core.app.synth_jobs import SynthResult
 from medpriv_desktop.gui.notes.synth_panel import privacy_message
 from medpriv_desktop.gui.workspaces.notes import NotesWorkspace
 from tests.qt.test_notes_deid import RegexDetector

@@ -12,9 +12,9 @@ import pytest
 from medpriv_desktop.core.models.registry import ModelRegistry
 from medpriv_desktop.core.reports.classifier import Evidence, ReportPrediction
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.output_paths import user_output_dir
-from medpriv_desktop.gui.reports.jobs import ReportResult
-from medpriv_desktop.gui.reports.model_choice import CHEST_CT, CHEST_XRAY, guess_report_modality
+from medpriv_desktop.core.app.output_paths import user_output_dir
+from medpriv_desktop.core.app.report_jobs import ReportResult
+from medpriv_desktop.core.app.report_choice import CHEST_CT, CHEST_XRAY, guess_report_modality
 from medpriv_desktop.gui.workspaces.reports import ReportsWorkspace
 from tests.qt.test_reports_workspace import LABELS, REPORT, build_tiny_report_bundle
 

@@ -225,8 +225,8 @@ def test_privacy_line_and_modality_for_other_cards(medpriv_home):
     from types import SimpleNamespace
 
     from medpriv_desktop.core.models.card import Privacy
-    from medpriv_desktop.gui.reports.jobs import modality_of
-    from medpriv_desktop.gui.reports.privacy import privacy_summary
+    from medpriv_desktop.core.app.report_jobs import modality_of
+    from medpriv_desktop.core.app.report_privacy import privacy_summary
 
     none_card = SimpleNamespace(privacy=None)
     assert privacy_summary(none_card)[0] == "No differential-privacy guarantee"

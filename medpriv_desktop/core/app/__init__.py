@@ -27,11 +27,32 @@ model_id=None, threshold=None) -> EngineConfig``, ``keep_torch_out()``
     ``reports.classify``. ``resolve_model(ctx, request)`` gives ``(model, audit fields, name)`` and
     ``report_model_entry(ctx, model_id=None)`` the registry entry, for per-partition work.
 
-Segmentation (``segment_study``, ``compare_student_teacher``) and ``import_model`` move here in a later step.
+``segment_study(ctx, study, entry=None, *, output=None, options=None, model_id=None, record=True)
+-> Job[StudyResult]``
+    ``study`` a file, DICOM folder or DICOMDIR (read once) or an open ``Volume``; the model ``entry``, else
+    ``segmentation_model(ctx, model_id, fast=False)`` (``default_segmentation_model``, else the registry's default);
+    ``SegmentOptions`` says what to compute (statistics, QC, test-time flips, overlap, explicit threads) and write
+    into ``output`` (label maps, DICOM SEG, statistics, ``qc.json``, ``summary.json``); records ``imaging.segment``
+    with QC counts.
+``compare_student_teacher(ctx, volume, student, teacher, *, options=None) -> Job[CompareRun]``
+    both models on one study, Dice per structure; records ``imaging.compare``.
+``import_model(ctx, bundle, *, overwrite=False, allow_shadow=False) -> Job[ModelEntry]``
+    records ``models.import``.
+``core.app.study``: the study jobs of the Imaging workspace and a headless caller (``load_study_job``,
+``load_segmentation_job``: a label map or DICOM SEG onto the open study, ``statistics_job``, ``export_*_job``);
+``core.app.imaging_state.ImagingState``: the evented model of an open study that the window observes.
+
+The window's own Qt-free helpers live here too, so ``gui/`` holds only Qt: ``note_jobs`` (find PHI in one note,
+the batch pane's job), ``note_operators``, ``note_review`` (a reviewed note's decisions), ``synth_jobs`` (one-note
+synthesis, the assessment), ``report_jobs``, ``report_choice`` (which model suits a report), ``report_privacy``,
+``output_paths`` (where the window proposes to write).
 """
 
 from medpriv_desktop.core.app.actions import ACTIONS, LEGACY_ACTIONS, canonical_action
 from medpriv_desktop.core.app.context import Context, SessionFactory, TextReader
+from medpriv_desktop.core.app.imaging import (CompareRun, SegmentOptions, StudyResult, compare_student_teacher,
+                                              default_model, segment_study, segmentation_model)
+from medpriv_desktop.core.app.models import import_model
 from medpriv_desktop.core.app.notes import (DeidRequest, SynthRequest, dates_option, deid_engine_config,
                                             deid_engine_factory, deidentify_notes, detector_audit_fields,
                                             detector_identity, keep_torch_out, record_reviewed_note,
@@ -39,7 +60,9 @@ from medpriv_desktop.core.app.notes import (DeidRequest, SynthRequest, dates_opt
 from medpriv_desktop.core.app.reports import (RULES, ClassifyRequest, classify_reports, load_report_model,
                                               report_model_entry, resolve_model)
 
-__all__ = ["ACTIONS", "LEGACY_ACTIONS", "RULES", "ClassifyRequest", "Context", "DeidRequest", "SessionFactory",
-           "SynthRequest", "TextReader", "canonical_action", "classify_reports", "dates_option", "deid_engine_config",
-           "deid_engine_factory", "deidentify_notes", "detector_audit_fields", "detector_identity", "keep_torch_out",
-           "load_report_model", "record_reviewed_note", "report_model_entry", "resolve_model", "synthesize_notes"]
+__all__ = ["ACTIONS", "LEGACY_ACTIONS", "RULES", "ClassifyRequest", "CompareRun", "Context", "DeidRequest",
+           "SegmentOptions", "SessionFactory", "StudyResult", "SynthRequest", "TextReader", "canonical_action",
+           "classify_reports", "compare_student_teacher", "dates_option", "default_model", "deid_engine_config",
+           "deid_engine_factory", "deidentify_notes", "detector_audit_fields", "detector_identity", "import_model",
+           "keep_torch_out", "load_report_model", "record_reviewed_note", "report_model_entry", "resolve_model",
+           "segment_study", "segmentation_model", "synthesize_notes"]

@@ -17,11 +17,13 @@ NOTES_EVAL_SYNTH = "notes.eval_synth"  #: synthetic notes assessed (privacy, qua
 REPORTS_CLASSIFY = "reports.classify"  #: reports classified into labels
 REPORTS_COMPARE = "reports.compare"    #: a model's labels compared with the rule labeler's
 IMAGING_SEGMENT = "imaging.segment"    #: a study segmented
+IMAGING_COMPARE = "imaging.compare"    #: a student and its teacher run on one study and compared
 DICOM_DEID = "dicom.deid"              #: DICOM files de-identified
 MODELS_IMPORT = "models.import"        #: a model bundle imported
 
 ACTIONS: frozenset[str] = frozenset({NOTES_DEID, NOTES_SYNTH, NOTES_EVAL, NOTES_EVAL_SYNTH, REPORTS_CLASSIFY,
-                                     REPORTS_COMPARE, IMAGING_SEGMENT, DICOM_DEID, MODELS_IMPORT})
+                                     REPORTS_COMPARE, IMAGING_SEGMENT, IMAGING_COMPARE, DICOM_DEID,
+                                     MODELS_IMPORT})
 
 #: Names older versions wrote -> today's action. The window saved a reviewed note as ``notes.deidentify`` while the
 #: CLI wrote ``notes.deid`` for a batch (until the usability pass of issue 21).

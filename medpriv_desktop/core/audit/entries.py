@@ -27,8 +27,8 @@ MAX_LINE_BYTES = 64 * 1024
 #: Fields the log itself fills in; callers may not pass them to ``record``.
 RESERVED_FIELDS = frozenset({"v", "seq", "time", "user", "action", "key_id", "prev", "hash"})
 #: Fields that may hold a short free string (an id, a version, an engine name).
-FREE_TEXT_OK = frozenset({"action", "model_id", "model_version", "status", "operator", "engine", "method", "format",
-                          "kind"})
+FREE_TEXT_OK = frozenset({"action", "model_id", "model_version", "teacher_model_id", "teacher_model_version",
+                          "status", "operator", "engine", "method", "format", "kind"})
 MODEL_ROOTS = frozenset({"bundled", "site", "user"})
 _CHAIN_LABEL = b"medpriv-audit-chain-v2"
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")

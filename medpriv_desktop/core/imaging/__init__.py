@@ -9,6 +9,8 @@ Entry points (all headless; long work is a job generator, see :mod:`medpriv_desk
 - :func:`.inference.segment_volume` (job) -> :class:`.inference.SegmentationResult` (ONNX contract in its docstring)
 - :func:`.postprocess.postprocess_labels`, :func:`.stats.structure_stats`, :func:`.qc.run_qc` (job)
 - :func:`.export.export_labelmap`, :func:`.export.export_dicom_seg`
-- :func:`.pipeline.segment_file` (job): all of the above for ``medpriv segment`` and the GUI
+- :func:`.label_files.read_segmentation_onto` (job): a saved label map or DICOM SEG onto an open study
+- the whole workflow (read once, segment, statistics, QC, exports, audit entry) is the use case
+  ``core.app.segment_study``, shared by ``medpriv segment``, the window and ``smoke.py``
 - meshes live in :mod:`medpriv_desktop.render.meshes` (VTK, no Qt)
 """

@@ -118,12 +118,16 @@ def get_segmenter(registry: ModelRegistry, entry: ModelEntry, threads: int) -> O
 
 
 def resolve_threads(threads: int | None) -> int:
-    """Threads for onnxruntime: the argument, else the settings (default cores minus one)."""
+    """Threads for onnxruntime: the argument, else cores minus one.
+
+    The engine reads no settings: the use cases (``core.app``) pass the Context's ``sessions.threads``, which
+    follows Preferences and ``MEDPRIV_ORT_THREADS``; the fallback serves direct engine callers (benchmarks, tests).
+    """
     if threads:
         return max(1, int(threads))
-    from medpriv_desktop.core.settings import load_settings
+    from medpriv_desktop.core.settings import default_threads
 
-    return load_settings().inference_threads
+    return default_threads()
 
 
 def segment_volume(

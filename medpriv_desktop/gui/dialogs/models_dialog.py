@@ -104,15 +104,15 @@ class ModelsDialog(QDialog):
         The window never replaces a bundled or site model: such an import is refused with a message naming
         ``medpriv models import --allow-shadow``, the audited way to do it on purpose.
         """
-        from medpriv_desktop.core.audit import AuditLog
+        from medpriv_desktop.core.app import Context, import_model
+        from medpriv_desktop.core.jobs import run_job
 
         try:
-            AuditLog().preflight()
-            entry = self.registry.import_bundle(folder)
+            # on the GUI thread as before; the use case checks the audit log first and records models.import
+            entry = run_job(import_model(Context.build(registry=self.registry), folder))
         except MedPrivError as exc:
             self.status.setText(f"Import refused: {exc.message}")
             return False
-        AuditLog().record("models.import", **entry.audit_fields())
         self.reload()
         self.status.setText(f"Imported {entry.card.id} {entry.card.version}.")
         self.models_changed.emit()

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from medpriv_desktop.core.models.site import resolve_site_policy
 from medpriv_desktop.core.settings import Settings, default_threads
-from medpriv_desktop.gui.output_paths import user_output_dir
+from medpriv_desktop.core.app.output_paths import user_output_dir
 
 
 class PreferencesDialog(QDialog):

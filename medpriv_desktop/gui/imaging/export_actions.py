@@ -1,10 +1,10 @@
 """Export handlers of the Imaging workspace (a mixin): label map, DICOM SEG, meshes, statistics, screenshots, and
 all of them de-identified.
 
-Each handler asks for a path only when none is given (tests pass one), then starts one job of :mod:`.tasks` (or of
-``core/dicom_deid/exports``) through the workspace's JobRunner, so large files are written off the GUI thread and
-atomically. Every dialog title says whether what it writes is identified (:data:`IDENTIFIED`); "Export
-de-identified..." writes SEG, label map, statistics and meshes with de-identified headers and pseudonymous names.
+Each handler asks for a path only when none is given (tests pass one), then starts one job of ``core/app/study.py``
+(meshes: ``render/mesh_jobs.py``; de-identified: ``core/dicom_deid/exports``) through the workspace's JobRunner, so
+large files are written off the GUI thread and atomically. Every dialog title says whether what it writes is
+identified (:data:`IDENTIFIED`); "Export de-identified..." writes SEG, label map, statistics and meshes with de-identified headers and pseudonymous names.
 Dialogs open in the user output folder with names derived from the study (``ct_seg.nii.gz``), never in the study's
 own folder; the message after an export names what was written, with "Open folder".
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from medpriv_desktop.gui.imaging import tasks
+from medpriv_desktop.core.app import study as study_jobs
+from medpriv_desktop.render.mesh_jobs import export_meshes_job
 from medpriv_desktop.gui.notify import notify_error, notify_written
-from medpriv_desktop.gui.output_paths import user_output_dir
+from medpriv_desktop.core.app.output_paths import user_output_dir
 
 
 #: What the title of each ordinary export dialog says about identity (the de-identified export says the opposite).
@@ -34,7 +35,7 @@ class ExportActionsMixin:
     """Mixed into ``ImagingWorkspace`` (needs ``state``, ``runner``, ``study_path``, ``last_run``, ``views``...)."""
 
     def _stem(self) -> str:
-        return tasks.study_stem(self.study_path) if self.study_path else "study"
+        return study_jobs.study_stem(self.study_path) if self.study_path else "study"
 
     def _ask_save(self, title: str, default: str, filt: str) -> Path | None:
         fname, _ = QFileDialog.getSaveFileName(self, title, str(user_output_dir() / default), filt)
@@ -60,7 +61,7 @@ class ExportActionsMixin:
         path = path or self._ask_save(f"Export label map ({IDENTIFIED['labelmap']})", f"{self._stem()}_seg.nii.gz",
                                       "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;MetaImage (*.mha)")
         return bool(lm is not None and path) and self._export("Exporting the label map",
-                                                              lambda: tasks.export_labelmap_job(lm, path), path)
+                                                              lambda: study_jobs.export_labelmap_job(lm, path), path)
 
     def export_dicom_seg(self, path: Path | None = None) -> bool:
         """Write a DICOM SEG referencing the open DICOM series."""
@@ -71,14 +72,14 @@ class ExportActionsMixin:
         path = path or self._ask_save(f"Export DICOM SEG ({IDENTIFIED['dicom_seg']})", f"{self._stem()}_seg.dcm",
                                       "DICOM (*.dcm)")
         return bool(path) and self._export("Exporting the DICOM SEG",
-                                           lambda: tasks.export_dicom_seg_job(lm, entry.card, path), path)
+                                           lambda: study_jobs.export_dicom_seg_job(lm, entry.card, path), path)
 
     def export_meshes(self, outdir: Path | None = None, scene_only: bool = False) -> bool:
         """Surface meshes per structure (STL) plus scene.vtp, or only the scene."""
         lm = self.state.labelmap()
         outdir = outdir or self._ask_folder(f"Export meshes to folder ({IDENTIFIED['meshes']})")
         return bool(lm is not None and outdir) and self._export(
-            "Exporting meshes", lambda: tasks.export_meshes_job(lm, outdir, scene_only), outdir)
+            "Exporting meshes", lambda: export_meshes_job(lm, outdir, scene_only), outdir)
 
     def export_stats(self, path: Path | None = None) -> bool:
         """Statistics of the current labels as CSV (JSON beside it)."""
@@ -87,7 +88,7 @@ class ExportActionsMixin:
                                       "CSV (*.csv)")
         meta = {"model_id": self.state.source.get("model_id", "")}
         return bool(lm is not None and path) and self._export(
-            "Exporting statistics", lambda: tasks.export_stats_job(lm, vol, path, meta), path)
+            "Exporting statistics", lambda: study_jobs.export_stats_job(lm, vol, path, meta), path)
 
     def export_deidentified(self, outdir: Path | None = None) -> bool:
         """DICOM SEG (DICOM studies), label map, statistics and meshes with de-identified headers and pseudonymous

@@ -10,26 +10,13 @@
 from __future__ import annotations
 
 from medpriv_desktop.core.errors import InputError
-from medpriv_desktop.gui.imaging.display import CT_PRESETS, MR_AUTO
-from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.core.imaging.display import CUSTOM_WINDOW, window_preset_name
 from medpriv_desktop.gui.notify import notify_error, notify_info
+
+__all__ = ["CUSTOM_WINDOW", "NO_READOUT", "FollowStudyMixin"]
 
 #: The readout line before the mouse has been over this study.
 NO_READOUT = "Move the mouse over a view to read the voxel under it."
-CUSTOM_WINDOW = "Custom"
-
-
-def window_preset_name(state: ImagingState, mr_auto: tuple[float, float] | None = None) -> str:
-    """The preset whose window is in effect (within half a unit), else ``Custom``; ``mr_auto`` is the study's
-    automatic MR window (computed once per study, not on every drag step)."""
-    lw = (state.level, state.width)
-    presets = dict(CT_PRESETS)
-    if mr_auto is not None:
-        presets[MR_AUTO] = mr_auto
-    for name, (level, width) in presets.items():
-        if abs(lw[0] - level) < 0.5 and abs(lw[1] - width) < 0.5:
-            return name
-    return CUSTOM_WINDOW
 
 
 class FollowStudyMixin:
@@ -37,7 +24,7 @@ class FollowStudyMixin:
 
     def _on_state_window_changed(self) -> None:
         """The Window box names the preset in effect: a CT preset, MR automatic, or Custom after a drag."""
-        name = window_preset_name(self.state, getattr(self, "_mr_auto", None))
+        name = window_preset_name(self.state.level, self.state.width, getattr(self, "_mr_auto", None))
         if self.preset_combo.findText(name) < 0:
             self.preset_combo.addItem(name)
         self.preset_combo.setCurrentText(name)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGroupBox, QH
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
-from medpriv_desktop.gui.imaging.tasks import CompareRun, default_model
+from medpriv_desktop.core.app import CompareRun, default_model
 
 
 def _role_text(entry: ModelEntry) -> str:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSlider,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.core.app.imaging_state import ImagingState
 
 QC_COLOURS = {"info": QColor(110, 110, 110), "pass": QColor(46, 125, 50), "warn": QColor(200, 130, 0), "fail": QColor(198, 40, 40)}
 _RANK = {"info": -1, "pass": 0, "warn": 1, "fail": 2}

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
                                QWidget)
 
 from medpriv_desktop.core.imaging.volume import LabelMap
-from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.core.app.imaging_state import ImagingState
 from medpriv_desktop.render.volume_view import NO_VOLUME, VOLUME_PRESETS, SceneView, capture_png, strided
 
 #: The export's smoothing (``export_meshes`` default), so the view shows the surfaces a user exports.

@@ -22,9 +22,9 @@ from medpriv_desktop.core.notes.spans import CATEGORIES
 from medpriv_desktop.core.text.reading import csv_header, guess_text_columns
 from medpriv_desktop.gui.notes.highlight import TAG_COLOURS
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.deid_jobs import BatchItem, BatchRun, EngineFactory, default_engine, deidentify_batch
-from medpriv_desktop.gui.notes.operators import BATCH_OPERATORS, OPERATOR_CHOICES
-from medpriv_desktop.gui.output_paths import default_output
+from medpriv_desktop.core.app.note_jobs import BatchItem, BatchRun, EngineFactory, default_engine, deidentify_batch
+from medpriv_desktop.core.app.note_operators import BATCH_OPERATORS, OPERATOR_CHOICES
+from medpriv_desktop.core.app.output_paths import default_output
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info, notify_written
 

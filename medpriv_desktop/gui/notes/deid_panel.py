@@ -25,11 +25,11 @@ from medpriv_desktop.core.fileio import atomic_write_text
 from medpriv_desktop.core.notes.spans import CATEGORIES
 from medpriv_desktop.gui.ask import ask_to_discard
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.notes.deid_jobs import DetectResult, EngineFactory, default_engine, detect_phi
+from medpriv_desktop.core.app.note_jobs import DetectResult, EngineFactory, default_engine, detect_phi
 from medpriv_desktop.gui.notes.highlight import LegendWidget, PhiTextEdit
-from medpriv_desktop.gui.notes.operators import KEYED_OPERATORS, OPERATOR_CHOICES, note_patient, render, shift_days
-from medpriv_desktop.gui.notes.review import (ACCEPTED, REJECTED, NoteReview, carry_decisions, lost_decisions)
-from medpriv_desktop.gui.output_paths import default_output
+from medpriv_desktop.core.app.note_operators import KEYED_OPERATORS, OPERATOR_CHOICES, note_patient, render, shift_days
+from medpriv_desktop.core.app.note_review import (ACCEPTED, REJECTED, NoteReview, carry_decisions, lost_decisions)
+from medpriv_desktop.core.app.output_paths import default_output
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info, notify_written
 

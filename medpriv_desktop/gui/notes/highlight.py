@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
 from medpriv_desktop.core.notes.spans import CATEGORIES, PhiSpan
-from medpriv_desktop.gui.notes.review import MANUAL, REJECTED, NoteReview
+from medpriv_desktop.core.app.note_review import MANUAL, REJECTED, NoteReview
 
 #: Tag -> background colour (pastel, readable under black text, distinct for common colour-vision deficiencies).
 TAG_COLOURS: dict[str, str] = {

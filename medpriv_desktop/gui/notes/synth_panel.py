@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHB
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.gui.jobs import JobRunner
 from medpriv_desktop.gui.notes.chart import OccurrenceChart
-from medpriv_desktop.gui.notes.deid_jobs import EngineFactory, default_engine
-from medpriv_desktop.gui.notes.synth_jobs import (SynthResult, assess_batch, extract_keywords_job, generate_batch,
+from medpriv_desktop.core.app.note_jobs import EngineFactory, default_engine
+from medpriv_desktop.core.app.synth_jobs import (SynthResult, assess_batch, extract_keywords_job, generate_batch,
                                                   occurrence_table, synthesize_one)
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.core.text.reading import csv_header, guess_text_columns
 from medpriv_desktop.gui.jobs import JobRunner
-from medpriv_desktop.gui.reports.jobs import classify_batch
-from medpriv_desktop.gui.output_paths import default_output
+from medpriv_desktop.core.app.report_jobs import classify_batch
+from medpriv_desktop.core.app.output_paths import default_output
 from medpriv_desktop.gui.qt_compat import weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info, notify_written
 

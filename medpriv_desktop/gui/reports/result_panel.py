@@ -1,6 +1,6 @@
 """The right side of the Reports workspace: privacy guarantee, probability bars, evidence list, second opinion.
 
-Bound to a :class:`~medpriv_desktop.gui.reports.jobs.ReportResult`; the report pane on the left is coloured through
+Bound to a :class:`~medpriv_desktop.core.app.report_jobs.ReportResult`; the report pane on the left is coloured through
 :func:`evidence_selections`, so the evidence sentences sit highlighted in the text.
 """
 
@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPlainTextE
                                QVBoxLayout, QWidget)
 
 from medpriv_desktop.gui.reports.bars import BarRow, ProbabilityBarsWidget
-from medpriv_desktop.gui.reports.jobs import ReportResult
+from medpriv_desktop.core.app.report_jobs import ReportResult
 
 #: Evidence colours, one per positive label in turn (readable under black text).
 EVIDENCE_COLOURS = ("#ffd27f", "#a7d3ff", "#b8e6b0", "#f4b6c2", "#d7c4f2", "#c9ecec")

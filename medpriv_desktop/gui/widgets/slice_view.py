@@ -1,6 +1,6 @@
 """One slice view (axial, coronal or sagittal) bound to an :class:`ImagingState`.
 
-Radiological display (see :mod:`medpriv_desktop.gui.imaging.display`), crosshair linked to the other views, wheel to
+Radiological display (see :mod:`medpriv_desktop.core.imaging.display`), crosshair linked to the other views, wheel to
 scroll slices (Ctrl+wheel zooms), middle drag pans, right drag changes window/level, double-click resets the zoom.
 The left button depends on the tool: navigate (move the crosshair), paint, erase, or ruler. Orientation letters sit
 at the edges; slice number and window in the corners; a legend lists the structures in the slice.
@@ -15,11 +15,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QSlider, QVBoxLayout, QWidget
 
-from medpriv_desktop.gui.imaging.display import (CT_PRESETS, DIFF_NAMES, EDGE_LABELS, VIEW_AXIS, compose,
-                                                 display_to_voxel, outline_only, overlay_lut, pixel_mm, slice_2d,
-                                                 voxel_to_display, window_to_uint8)
-from medpriv_desktop.gui.imaging.editing import distance_mm, paint_disc
-from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.core.app.imaging_state import ImagingState
+from medpriv_desktop.core.imaging.display import (CT_PRESETS, DIFF_NAMES, EDGE_LABELS, VIEW_AXIS, compose,
+                                                  display_to_voxel, outline_only, overlay_lut, pixel_mm, slice_2d,
+                                                  voxel_to_display, window_to_uint8)
+from medpriv_desktop.core.imaging.editing import distance_mm
 
 __all__ = ["SliceViewWidget", "SliceCanvas", "CT_PRESETS", "to_display"]
 
@@ -94,7 +94,7 @@ class SliceViewWidget(QWidget):
     def __init__(self, state: ImagingState | None = None, orientation: str = "axial", source: str = "labels",
                  title: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = state or ImagingState(self)
+        self.state = state or ImagingState()
         self.orientation = orientation
         self.axis = VIEW_AXIS[orientation]
         self.source = source
@@ -296,7 +296,7 @@ class SliceViewWidget(QWidget):
                 self._navigate(pos)
             elif self.tool in ("paint", "erase"):
                 if self.state.labels is not None:
-                    self.state.history.begin(self.state.labels, self.axis, self.index)
+                    self.state.begin_stroke(self.axis, self.index)
                     self._dab(pos)
                 else:
                     self._drag = None
@@ -332,7 +332,7 @@ class SliceViewWidget(QWidget):
         kind = self._drag[0]
         self._drag = None
         if kind in ("paint", "erase") and self.state.labels is not None:
-            if self.state.history.end(self.state.labels):
+            if self.state.end_stroke():
                 self.stroke_finished.emit()
         elif kind == "ruler" and self._ruler_start is not None and self._ruler_end is not None:
             a, b = self._ruler_start, self._ruler_end
@@ -352,13 +352,7 @@ class SliceViewWidget(QWidget):
         v = self.voxel_at(pos)
         if v is None or self.state.labels is None:
             return
-        value = self.paint_value if self.tool == "paint" else 0
-        touched: set[int] = set()
-        if paint_disc(self.state.labels, self.axis, v, self.brush_radius_mm, self.state.spacing, value,
-                      touched=touched):
-            if value and value not in self.state.names:
-                self.state.names[value] = f"label_{value}"
-            self.state.notify_edited(touched)
+        self.state.paint(self.axis, v, self.brush_radius_mm, self.paint_value if self.tool == "paint" else 0)
 
     def _report_hover(self, pos: QPointF) -> None:
         v = self.voxel_at(pos)
@@ -410,7 +404,7 @@ class SliceViewWidget(QWidget):
             pen = QPen(colour, 1)
             pen.setColor(QColor(colour.red(), colour.green(), colour.blue(), 170))
             p.setPen(pen)
-            from medpriv_desktop.gui.imaging.display import in_plane_axes
+            from medpriv_desktop.core.imaging.display import in_plane_axes
 
             ca, _ra = in_plane_axes(self.axis)
             if VIEW_AXIS[other] == ca:  # that view's plane is a vertical line here

@@ -2,7 +2,8 @@
 
 Layout: a four-up view (axial, 3D, coronal, sagittal) on the left, the Segment/Compare controls and the structures
 table on the right, a tool bar on top and a line that reports the voxel under the mouse at the bottom. Every widget
-binds to one :class:`ImagingState`; handlers here are one call into a job of :mod:`..imaging.tasks`, run by the
+binds to one :class:`ImagingState`; handlers here are one call into a job of ``core.app`` (``segment_study``,
+``compare_student_teacher``) or ``core.app.study`` (open, read a segmentation, statistics, exports), run by the
 window's JobRunner (off the GUI thread, with progress and Cancel) inside one error path (``notify_error``).
 
 What is shown follows the study in effect: a new study clears the value under the cursor; the Window box names the
@@ -23,14 +24,16 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from medpriv_desktop.core.imaging.dicom import MultipleSeriesError, SeriesInfo
 from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.core.settings import Settings, load_settings
-from medpriv_desktop.gui.imaging import tasks
+from medpriv_desktop.core.app import CompareRun, Context, SegmentOptions, StudyResult, compare_student_teacher, \
+    segment_study
+from medpriv_desktop.core.app import study as study_jobs
 from medpriv_desktop.gui.ask import ask_to_continue
-from medpriv_desktop.gui.imaging.display import CT_PRESETS, MR_AUTO, auto_window
+from medpriv_desktop.core.imaging.display import CT_PRESETS, MR_AUTO, auto_window
 from medpriv_desktop.gui.imaging.export_actions import ExportActionsMixin
 from medpriv_desktop.gui.imaging.follow_study import CUSTOM_WINDOW, NO_READOUT, FollowStudyMixin
 from medpriv_desktop.gui.imaging.segment_panel import SegmentPanel
 from medpriv_desktop.gui.imaging.series_picker import SeriesPickerDialog
-from medpriv_desktop.gui.imaging.state import ImagingState
+from medpriv_desktop.core.app.imaging_state import ImagingState
 from medpriv_desktop.gui.imaging.structures_panel import StructuresPanel
 from medpriv_desktop.gui.imaging.view3d import View3DWidget
 from medpriv_desktop.gui.notify import notify_error, notify_info
@@ -40,9 +43,6 @@ from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 #: Which cells of the four-up grid each layout shows.
 LAYOUTS = {"Four-up": ("axial", "3d", "coronal", "sagittal"), "Axial": ("axial",), "Coronal": ("coronal",),
            "Sagittal": ("sagittal",), "3D": ("3d",)}
-
-# Kept for callers of the foundation shell.
-load_study_job = tasks.load_study_job
 
 
 class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
@@ -56,10 +56,10 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.state = ImagingState(self)
+        self.state = ImagingState()
         self.study_path: Path | None = None
-        self.last_run: tasks.SegmentationRun | None = None
-        self.last_compare: tasks.CompareRun | None = None
+        self.last_run: StudyResult | None = None
+        self.last_compare: CompareRun | None = None
         #: Called with the series of a multi-series folder; returns the chosen UID or None (tests replace it).
         self.choose_series = self._ask_series
         #: Asks whether to run a model on a study that does not fit its card; True to run. Tests replace it.
@@ -224,6 +224,10 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
         if self.layout_combo.currentText() != name:
             self.layout_combo.setCurrentText(name)
 
+    def _context(self) -> Context:
+        """The Context of a job: the window's settings (Preferences: threads, test-time flips) and its registry."""
+        return Context(self._settings(), self.registry)
+
     def _settings(self) -> Settings:
         win = self.window()
         s = getattr(win, "settings", None)
@@ -256,7 +260,7 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
     def open_path(self, path: Path, series_uid: str | None = None) -> None:
         """Load a study file, DICOM folder or DICOMDIR as a job; a multi-series folder asks which series."""
         path = Path(path)
-        started = self.runner.start(f"Opening {path.name}", lambda: tasks.load_study_job(path, series_uid),
+        started = self.runner.start(f"Opening {path.name}", lambda: study_jobs.load_study_job(path, series_uid),
                                     on_success=lambda vol: self._on_study_loaded(path, vol),
                                     on_error=lambda exc: self._on_open_failed(path, exc))
         if not started:
@@ -333,7 +337,7 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
                 return
             path = Path(fname)
         path = Path(path)
-        self.runner.start(f"Opening {path.name}", lambda: tasks.load_segmentation_with_stats_job(path, volume),
+        self.runner.start(f"Opening {path.name}", lambda: study_jobs.load_segmentation_job(path, volume),
                           on_success=lambda res: self._show_labelmap(res[0], {"file": path.name}, res[1]),
                           on_error=lambda exc: notify_error(exc, "Opening the segmentation"))
 
@@ -355,15 +359,17 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
         volume = self.state.volume
         if volume is None or not self.study_fits(entry):
             return False
-        settings = self._settings()
-        threads, tta = settings.inference_threads, settings.test_time_flips
+        ctx = self._context()
         second = "auto" if self.segment_panel.second_opinion_check.isChecked() else "none"
+        # the study was checked against the card above (the user may have chosen to go on): no second check
+        opts = SegmentOptions(tta=ctx.settings.test_time_flips, stats=True, qc=True, second_opinion=second,
+                              check_fit=False)
         return self.runner.start(f"Segmenting with {entry.card.id}",
-                                 lambda: tasks.segment_job(volume, entry, self.registry, threads, second, tta),
+                                 lambda: segment_study(ctx, volume, entry, options=opts),
                                  on_success=self._on_segmented,
                                  on_error=lambda exc: notify_error(exc, "Segmentation"))
 
-    def _on_segmented(self, run: tasks.SegmentationRun) -> None:
+    def _on_segmented(self, run: StudyResult) -> None:
         import time
 
         self.result_shown_at = time.perf_counter()  # the responsiveness check tells job time from display time
@@ -371,12 +377,13 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
         self.last_compare = None
         self.segment_panel.clear_comparison()
         self.top_right.setCurrentWidget(self.view3d)
-        self._show_labelmap(run.result.labelmap, {"model_id": run.entry.card.id, "title": run.entry.card.title},
+        self._show_labelmap(run.segmentation.labelmap, {"model_id": run.entry.card.id, "title": run.entry.card.title},
                             run.stats, run.qc)
         notify_info(f"Segmented with {run.entry.card.id} in {run.seconds:.1f} s")
         # Why a requested step was not taken (test-time flips, QC's flipped opinion for a model not trained mirrored).
         shown = set(self.state.volume.meta.get("warnings") or []) if self.state.volume is not None else set()
-        for note in [w for w in run.result.warnings if w not in shown] + list(getattr(run.qc, "notes", None) or []):
+        seg_notes = [w for w in run.segmentation.warnings if w not in shown]
+        for note in seg_notes + list(getattr(run.qc, "notes", None) or []):
             notify_info(str(note))
 
     def run_comparison(self, student, teacher) -> bool:
@@ -384,18 +391,18 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
         volume = self.state.volume
         if volume is None or not self.study_fits(student, teacher):
             return False
-        threads = self._settings().inference_threads
+        ctx = self._context()
         return self.runner.start("Comparing student and teacher",
-                                 lambda: tasks.compare_job(volume, student, teacher, self.registry, threads),
+                                 lambda: compare_student_teacher(ctx, volume, student, teacher),
                                  on_success=self._on_compared,
                                  on_error=lambda exc: notify_error(exc, "Comparison"))
 
-    def _on_compared(self, run: tasks.CompareRun) -> None:
+    def _on_compared(self, run: CompareRun) -> None:
         s = run.student
-        self._show_labelmap(s.result.labelmap, {"model_id": s.entry.card.id, "title": s.entry.card.title},
+        self._show_labelmap(s.segmentation.labelmap, {"model_id": s.entry.card.id, "title": s.entry.card.title},
                             s.stats, s.qc)
         self.last_run, self.last_compare = run.student, run
-        self.state.set_comparison(run.teacher.result.labelmap)
+        self.state.set_comparison(run.teacher.segmentation.labelmap)
         self.segment_panel.show_comparison(run)
 
     def recompute_statistics(self) -> bool:
@@ -403,7 +410,7 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
         lm, vol = self.state.labelmap(), self.state.volume
         if lm is None or vol is None:
             return False
-        return self.runner.start("Recomputing statistics", lambda: tasks.statistics_job(lm, vol),
+        return self.runner.start("Recomputing statistics", lambda: study_jobs.statistics_job(lm, vol),
                                  on_success=self.structures.set_recomputed,
                                  on_error=lambda exc: notify_error(exc, "Statistics"))
 
@@ -447,12 +454,10 @@ class ImagingWorkspace(FollowStudyMixin, ExportActionsMixin, WorkspacePanel):
 
     def undo(self) -> None:
         """Revert the last brush stroke."""
-        if self.state.labels is not None and self.state.history.can_undo:
-            self.state.notify_edited(self.state.history.undo(self.state.labels))
+        self.state.undo()
         self._update_undo_actions()
 
     def redo(self) -> None:
         """Re-apply the last undone stroke."""
-        if self.state.labels is not None and self.state.history.can_redo:
-            self.state.notify_edited(self.state.history.redo(self.state.labels))
+        self.state.redo()
         self._update_undo_actions()

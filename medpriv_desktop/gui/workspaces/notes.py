@@ -15,7 +15,7 @@ from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.models.card import Task
 from medpriv_desktop.core.text.reading import read_text
 from medpriv_desktop.gui.notes.batch_panel import NotesBatchPanel
-from medpriv_desktop.gui.notes.deid_jobs import (BatchItem, EngineFactory, context_for, csv_texts, default_engine,
+from medpriv_desktop.core.app.note_jobs import (BatchItem, EngineFactory, context_for, csv_texts, default_engine,
                                                  engine_for, reset_default_engine)
 from medpriv_desktop.gui.notes.deid_panel import DeidPanel
 from medpriv_desktop.gui.qt_compat import guard_bool_refcounts

@@ -24,9 +24,9 @@ from medpriv_desktop.core.text.reading import read_text
 from medpriv_desktop.gui.qt_compat import guard_bool_refcounts, weak_callback
 from medpriv_desktop.gui.notify import notify_error, notify_info
 from medpriv_desktop.gui.reports.batch_panel import ReportsBatchPanel
-from medpriv_desktop.gui.reports.jobs import ReportResult, classify_report, modality_of
-from medpriv_desktop.gui.reports.model_choice import pick_model
-from medpriv_desktop.gui.reports.privacy import privacy_summary
+from medpriv_desktop.core.app.report_jobs import ReportResult, classify_report, modality_of
+from medpriv_desktop.core.app.report_choice import pick_model
+from medpriv_desktop.core.app.report_privacy import privacy_summary
 from medpriv_desktop.gui.reports.result_panel import ReportResultPanel, evidence_selections
 from medpriv_desktop.gui.workspaces.base import WorkspacePanel
 

@@ -13,7 +13,7 @@ from _scan import dicom_files, survivors
 from medpriv_desktop.cli import main
 from medpriv_desktop.core.dicom_deid.verify import verify_folder
 from medpriv_desktop.core.imaging.io import read_volume
-from medpriv_desktop.core.imaging.pipeline import SegmentOptions, segment_file
+from medpriv_desktop.core.app import Context, SegmentOptions, segment_study
 from medpriv_desktop.core.jobs import run_job
 
 
@@ -36,7 +36,7 @@ def test_a_deidentified_series_opens_segments_and_its_seg_references_it(phi_stud
     vol = read_volume(series_dir)
     assert vol.shape == (16, 12, 6) and vol.modality == "CT"
     entry = tiny_registry.get("seg-tiny-test")
-    res = run_job(segment_file(series_dir, entry, tiny_registry, tmp_path / "seg"))
+    res = run_job(segment_study(Context.build(registry=tiny_registry), series_dir, entry, output=tmp_path / "seg"))
     seg_path = next(p for p in res.outputs if p.suffix == ".dcm")
     series, instances = _referenced(pydicom.dcmread(seg_path))
     assert series == dss[0].SeriesInstanceUID
@@ -48,8 +48,9 @@ def test_segment_deidentify_on_the_original_matches_deid_dicom(phi_study, tmp_pa
     _, dss = _deid(inp, tmp_path / "deid")
     entry = tiny_registry.get("seg-tiny-test")
     out = tmp_path / "export"
-    res = run_job(segment_file(inp / "ct", entry, tiny_registry, out,
-                               SegmentOptions(deidentify=True, stats=True, qc=True, formats=("nii.gz", "nrrd", "mha"))))
+    res = run_job(segment_study(Context.build(registry=tiny_registry), inp / "ct", entry,
+                                output=out, options=SegmentOptions(deidentify=True, stats=True, qc=True,
+                                                                   formats=("nii.gz", "nrrd", "mha"))))
     names = sorted(p.name for p in res.outputs)
     stem = f"series-{__import__('hashlib').sha256(dss[0].SeriesInstanceUID.encode()).hexdigest()[:10]}"
     assert f"{stem}_seg.dcm" in names and f"{stem}_seg.nii.gz" in names
@@ -96,7 +97,7 @@ def test_export_deidentified_job_writes_every_export_under_pseudonyms(phi_study,
 
     inp, _, planted = phi_study
     entry = tiny_registry.get("seg-tiny-test")
-    res = run_job(segment_file(inp / "ct", entry, tiny_registry, tmp_path / "plain"))
+    res = run_job(segment_study(Context.build(registry=tiny_registry), inp / "ct", entry, output=tmp_path / "plain"))
     lm, vol = res.segmentation.labelmap, res.volume
     meshes = []
 

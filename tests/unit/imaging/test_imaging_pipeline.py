@@ -11,7 +11,7 @@ from _imaging_fixtures import expected_tiny_labels, make_bundle
 from medpriv_desktop.core.errors import JobCancelled
 from medpriv_desktop.core.imaging.inference import segment_volume
 from medpriv_desktop.core.imaging.io import read_labelmap
-from medpriv_desktop.core.imaging.pipeline import SegmentOptions, segment_file
+from medpriv_desktop.core.app import Context, SegmentOptions, segment_study
 from medpriv_desktop.core.imaging.postprocess import fill_holes, keep_largest_component
 from medpriv_desktop.core.imaging.qc import run_qc
 from medpriv_desktop.core.imaging.stats import structure_stats
@@ -47,14 +47,18 @@ def test_reoriented_and_resampled_input_still_lands_on_its_grid(tmp_path, phanto
     assert dice > 0.9
 
 
-def test_thread_count_comes_from_settings(tiny_registry, phantom):
+def test_thread_count_comes_from_settings(tiny_registry, phantom, monkeypatch):
+    """The use case takes its threads from the Context's session factory (Preferences); the engine reads no
+    settings of its own any more (issue 20)."""
     from medpriv_desktop.core.settings import load_settings, save_settings
 
+    monkeypatch.delenv("MEDPRIV_ORT_THREADS", raising=False)
     s = load_settings()
     s.inference_threads = 3
     save_settings(s)
-    res = run_job(segment_volume(phantom[0], tiny_registry.get("seg-tiny-test"), tiny_registry))
-    assert res.threads == 3
+    res = run_job(segment_study(Context.build(registry=tiny_registry), phantom[0], tiny_registry.get("seg-tiny-test"),
+                                options=SegmentOptions(check_fit=False)))
+    assert res.segmentation.threads == 3
 
 
 def test_largest_component_and_hole_filling():
@@ -118,8 +122,8 @@ def test_pipeline_writes_every_output(tiny_registry, phantom, tmp_path):
     src = tmp_path / "ct.nii.gz"
     nib.save(nib.Nifti1Image(vol.array, vol.affine), str(src))
     out = tmp_path / "out"
-    res = run_job(segment_file(src, tiny_registry.get("seg-tiny-test"), tiny_registry, out,
-                               SegmentOptions(stats=True, qc=True, threads=1)))
+    res = run_job(segment_study(Context.build(registry=tiny_registry), src, tiny_registry.get("seg-tiny-test"),
+                                output=out, options=SegmentOptions(stats=True, qc=True, threads=1)))
     names = sorted(p.name for p in out.iterdir())
     assert names == ["ct_seg.nii.gz", "ct_seg.nrrd", "ct_seg_labels.json", "qc.json", "stats.csv", "stats.json",
                      "summary.json"]
@@ -144,6 +148,7 @@ def test_cancelled_pipeline_leaves_no_half_written_files(tiny_registry, phantom,
             token.cancel()
 
     with pytest.raises(JobCancelled):
-        run_job(segment_file(src, tiny_registry.get("seg-tiny-test"), tiny_registry, tmp_path / "out"),
+        run_job(segment_study(Context.build(registry=tiny_registry), src, tiny_registry.get("seg-tiny-test"),
+                              output=tmp_path / "out"),
                 on_progress, token)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -1,9 +1,12 @@
-"""The viewer state every Imaging widget binds to: the study, the label maps, cursor, window and overlay settings.
+"""The state of one open study that every Imaging view binds to: the study, the label maps, cursor, window, overlay
+settings and the edit history. A plain evented model (no Qt): the window observes it, and a headless caller drives a
+whole imaging workflow with it (open, segment through ``core.app``, edit, statistics, export).
 
-Plain data plus change signals (the napari / glue pattern): widgets read the fields when a signal fires and change
-them only through the setters, so three slice views, the 3D view and the tables stay in step without knowing each
-other. Arrays are held in canonical RAS voxel order (see :mod:`.display`); :meth:`labelmap` converts the label array
-back to the study's own grid for export.
+Plain data plus change events (the napari / glue pattern, :class:`~medpriv_desktop.core.events.Event`): observers
+read the fields when an event fires and change them only through the setters, so three slice views, the 3D view and
+the tables stay in step without knowing each other. Arrays are held in canonical RAS voxel order (see
+:mod:`medpriv_desktop.core.imaging.display`); :meth:`labelmap` converts the label array back to the study's own grid
+for export.
 
 What the user chose to see belongs to the study, not to one result: structures hidden (in every view, or in 3D only)
 stay hidden when another result of the same study arrives (a second run, a comparison), matched by name; the body is
@@ -15,26 +18,29 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
 
+from medpriv_desktop.core.events import Event
+from medpriv_desktop.core.imaging.display import (BODY_NAMES, CT_PRESETS, DIFF_COLORS, DIFF_NAMES, auto_window,
+                                                  colour_blind_colors, difference_labels, palette_color)
+from medpriv_desktop.core.imaging.editing import EditHistory, paint_disc
 from medpriv_desktop.core.imaging.volume import LabelMap, Volume, apply_reorient, reorient_transform, undo_reorient
-from medpriv_desktop.gui.imaging.display import (BODY_NAMES, CT_PRESETS, DIFF_COLORS, DIFF_NAMES, auto_window,
-                                                 colour_blind_colors, difference_labels, palette_color)
-from medpriv_desktop.gui.imaging.editing import EditHistory
 
 
-class ImagingState(QObject):
-    """Shared state of one Imaging workspace."""
+class ImagingState:
+    """Shared state of one open study (one Imaging workspace, or one headless workflow).
 
-    study_changed = Signal()
-    labels_changed = Signal()  # a new label array (or none): redraw everything, rebuild surfaces
-    labels_edited = Signal(object)  # set of label values changed by a brush, undo or redo
-    cursor_changed = Signal()
-    window_changed = Signal()
-    overlay_changed = Signal()  # visibility, opacity or overlay mode
+    Events: ``study_changed()``; ``labels_changed()`` (a new label array, or none: redraw everything, rebuild
+    surfaces); ``labels_edited(values)`` (the set of label values a brush stroke, undo or redo changed);
+    ``cursor_changed()``; ``window_changed()``; ``overlay_changed()`` (visibility, opacity, palette or overlay mode).
+    """
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self) -> None:
+        self.study_changed = Event("study_changed")
+        self.labels_changed = Event("labels_changed")
+        self.labels_edited = Event("labels_edited")
+        self.cursor_changed = Event("cursor_changed")
+        self.window_changed = Event("window_changed")
+        self.overlay_changed = Event("overlay_changed")
         self.volume: Volume | None = None  # as read (export goes back to this grid)
         self.volume_ras: Volume | None = None
         self.labels: np.ndarray | None = None  # RAS order, uint16
@@ -197,6 +203,48 @@ class ImagingState(QObject):
         self.diff_labels = (difference_labels(self.labels, self.compare_labels)
                             if self.compare_labels is not None and self.labels is not None else None)
         self.labels_edited.emit(set(values))
+
+    # -- hand corrections -------------------------------------------------------------------------------------
+
+    def begin_stroke(self, axis: int, index: int) -> None:
+        """Start a brush stroke in slice ``index`` across ``axis`` (one undo step however many dabs it takes)."""
+        if self.labels is not None:
+            self.history.begin(self.labels, axis, index)
+
+    def paint(self, axis: int, centre: tuple[int, int, int], radius_mm: float, value: int,
+              only_value: int | None = None) -> int:
+        """One dab of the brush (RAS voxel ``centre``, in its slice across ``axis``): set voxels within
+        ``radius_mm`` to ``value`` (0 erases; ``only_value`` limits the change to one structure); returns the
+        number of voxels changed and tells the observers which structures changed."""
+        if self.labels is None:
+            return 0
+        touched: set[int] = set()
+        n = paint_disc(self.labels, axis, tuple(centre), radius_mm, self.spacing, value, only_value, touched)
+        if n:
+            if value and value not in self.names:  # a structure painted by hand gets a name
+                self.names[value] = f"label_{value}"
+            self.notify_edited(touched)
+        return n
+
+    def end_stroke(self) -> bool:
+        """Close the stroke; True when it changed something (then it can be undone)."""
+        return self.labels is not None and self.history.end(self.labels)
+
+    def undo(self) -> set[int]:
+        """Revert the last stroke; the label values it touched (empty when there was nothing to undo)."""
+        if self.labels is None or not self.history.can_undo:
+            return set()
+        values = self.history.undo(self.labels)
+        self.notify_edited(values)
+        return values
+
+    def redo(self) -> set[int]:
+        """Re-apply the last undone stroke; the label values it touched."""
+        if self.labels is None or not self.history.can_redo:
+            return set()
+        values = self.history.redo(self.labels)
+        self.notify_edited(values)
+        return values
 
     # -- cursor and window ------------------------------------------------------------------------------------
 

@@ -24,6 +24,20 @@ CT_PRESETS: dict[str, tuple[float, float]] = {
     "Brain": (40, 80),
 }
 MR_AUTO = "MR automatic"
+#: The name of a window that is no preset (after a right-drag).
+CUSTOM_WINDOW = "Custom"
+
+
+def window_preset_name(level: float, width: float, mr_auto: tuple[float, float] | None = None) -> str:
+    """The preset whose window is ``(level, width)`` (within half a unit), else :data:`CUSTOM_WINDOW`; ``mr_auto``
+    is the study's automatic MR window (computed once per study, not on every drag step)."""
+    presets = dict(CT_PRESETS)
+    if mr_auto is not None:
+        presets[MR_AUTO] = mr_auto
+    for name, (lv, wd) in presets.items():
+        if abs(level - lv) < 0.5 and abs(width - wd) < 0.5:
+            return name
+    return CUSTOM_WINDOW
 
 
 def in_plane_axes(axis: int) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.jobs import Job, Progress
 from medpriv_desktop.core.notes.spans import PhiSpan
 from medpriv_desktop.core.text.reading import read_table_text
-from medpriv_desktop.gui.notes.operators import make_surrogator
+from medpriv_desktop.core.app.note_operators import make_surrogator
 
 EngineFactory = Callable[[], Any]
 

@@ -14,7 +14,7 @@ from typing import Any
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.jobs import Job, Progress
 from medpriv_desktop.core.notes.spans import PhiSpan
-from medpriv_desktop.gui.notes.deid_jobs import EngineFactory
+from medpriv_desktop.core.app.note_jobs import EngineFactory
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from medpriv_desktop.gui.imaging.display import in_plane_axes
+from medpriv_desktop.core.imaging.display import in_plane_axes
 
 
 def paint_disc(labels: np.ndarray, axis: int, centre: tuple[int, int, int], radius_mm: float,
