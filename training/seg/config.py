@@ -35,6 +35,11 @@ class DataConfig:
     mr_fraction: float = 0.5
     patches_per_volume: int = 4
     foreground_oversample: float = 0.5
+    # Real label maps as templates (training/seg/templates.py): ids of TEMPLATE_FILES, mixed with the phantoms.
+    templates: list[str] = field(default_factory=list)
+    template_data_dir: str | None = None  # shared data folder; default MEDPRIV_DATA or ../shared/data
+    template_fraction: float = 0.5  # share of training volumes drawn from a template instead of a phantom
+    template_real_fraction: float = 0.5  # of those, the share that is the deformed real image (else synthesised)
 
 
 @dataclass

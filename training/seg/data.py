@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from medpriv_desktop.core.imaging.normalize import normalize_intensity
 from medpriv_desktop.core.jobs import Job, Progress
@@ -82,13 +81,15 @@ def prepare_volume(image: np.ndarray, modality: str) -> np.ndarray:
 
 
 def resample_case(case: Case, spacing: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Image (linear) and labels (nearest) of a real case at isotropic ``spacing``."""
-    zoom = [s / spacing for s in case.spacing]
-    if all(abs(z - 1) < 1e-3 for z in zoom):
-        return case.image, case.labels
-    img = ndimage.zoom(case.image, zoom, order=1)
-    lab = ndimage.zoom(case.labels, zoom, order=0) if case.labels is not None else None
-    return img.astype(np.float32), lab
+    """Image and labels of a real case at isotropic ``spacing``, resampled as the app does before inference (area
+    average where the grid gets coarser, linear where finer; labels nearest): what the model trains on is what it
+    will be given."""
+    from medpriv_desktop.core.imaging.preprocess import resample_to_spacing
+
+    target = (spacing, spacing, spacing)
+    img = resample_to_spacing(case.image, case.spacing, target, order=1)
+    lab = resample_to_spacing(case.labels, case.spacing, target, order=0) if case.labels is not None else None
+    return img.astype(np.float32, copy=False), lab
 
 
 def sample_patches(image: np.ndarray, labels: np.ndarray, patch: tuple[int, int, int], n: int,
@@ -167,6 +168,58 @@ class PhantomStream:
                 buf_y.extend(y)
             yield np.stack(buf_x[:bs]), np.stack(buf_y[:bs])
             del buf_x[:bs], buf_y[:bs]
+
+
+class MixedStream(PhantomStream):
+    """Phantoms mixed with real templates (``data.templates``) under random deformation.
+
+    A volume is a phantom with probability ``1 - template_fraction``; otherwise a template chosen uniformly, drawn
+    either as its deformed real image with intensity augmentation (``template_real_fraction``) or as a
+    SynthSeg-style synthesis from its deformed generation map (CT or MR-like, as for phantoms).
+    """
+
+    def __init__(self, cfg: SegConfig, rng: np.random.Generator, indices: list[int] | None = None):
+        from training.seg.templates import load_template
+
+        super().__init__(cfg, rng, indices)
+        d = cfg.data
+        data_dir = d.template_data_dir or _default_data_dir()
+        if data_dir is None:
+            from medpriv_desktop.core.errors import ConfigError
+
+            raise ConfigError("data.templates needs the shared data folder",
+                              hint="set data.template_data_dir or MEDPRIV_DATA")
+        self.templates = [load_template(data_dir, name, d.phantom_spacing_mm, cfg.model.spacing_mm,
+                                        tuple(cfg.model.patch)) for name in d.templates]
+        self.drawn: dict[str, int] = {}  # source -> count, for the run's log and tests
+
+    def volume(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """One normalised training volume with its labels and modality, from a phantom or a template."""
+        from training.seg.templates import sample_real, sample_synthetic
+
+        d = self.cfg.data
+        if not self.templates or self.rng.random() >= d.template_fraction:
+            self.drawn["phantom"] = self.drawn.get("phantom", 0) + 1
+            return super().volume()
+        t = self.templates[int(self.rng.integers(len(self.templates)))]
+        if self.rng.random() < d.template_real_fraction:
+            self.drawn[f"{t.name}:real"] = self.drawn.get(f"{t.name}:real", 0) + 1
+            img, seg = sample_real(t, self.rng, self.cfg.model.spacing_mm)
+            return img, seg, t.modality
+        self.drawn[f"{t.name}:synth"] = self.drawn.get(f"{t.name}:synth", 0) + 1
+        mods = d.modalities
+        modality = "MR" if ("MR" in mods and (len(mods) == 1 or self.rng.random() < d.mr_fraction)) else "CT"
+        img, seg = sample_synthetic(t, self.rng, d.phantom_spacing_mm, self.factor, modality)
+        return prepare_volume(img, modality), seg, modality
+
+
+def _default_data_dir() -> Path | None:
+    """``MEDPRIV_DATA`` or ``../shared/data`` beside the repository, when it exists."""
+    import os
+
+    env = os.environ.get("MEDPRIV_DATA")
+    p = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return p if p.is_dir() else None
 
 
 class CaseStream:

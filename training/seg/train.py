@@ -112,6 +112,34 @@ def model_from_checkpoint(path: str | Path) -> UNet3D:
     return net.eval()
 
 
+def checkpoint_from_onnx(onnx_path: str | Path, net_cfg: NetConfig, out: str | Path) -> Path:
+    """A warm-start checkpoint (``optim.init_checkpoint``) from a bundle's ONNX weights.
+
+    The export keeps the torch parameter names as ONNX initialisers (float16 ones are stored as ``name_fp16`` with
+    a Cast), so the state dict maps back name for name; shapes are checked by ``load_state_dict``.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    inits = {}
+    for init in onnx.load(str(onnx_path)).graph.initializer:
+        name = init.name[: -len("_fp16")] if init.name.endswith("_fp16") else init.name
+        inits[name] = torch.from_numpy(numpy_helper.to_array(init).astype(np.float32))
+    net = UNet3D(net_cfg)
+    state = {k: inits[k] if k in inits else v for k, v in net.state_dict().items()}
+    missing = [k for k, v in net.state_dict().items() if v.dtype.is_floating_point and k not in inits]
+    if missing:
+        from medpriv_desktop.core.errors import ModelError
+
+        raise ModelError(f"the ONNX file lacks {len(missing)} weights of this network", path=onnx_path)
+    net.load_state_dict(state)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _save(out, {"model": net.state_dict(), "net": net_cfg.__dict__, "step": 0, "kind": "onnx-import",
+                "meta": {"onnx": str(onnx_path)}})
+    return out
+
+
 def _loop(cfg: SegConfig, run_dir: Path, model: nn.Module, extra: nn.Module | None, step_fn, batches,
           ctx: DistributedContext, kind: str, net_cfg: NetConfig, meta: dict,
           rng: np.random.Generator | None = None) -> Job[Path]:
@@ -217,8 +245,10 @@ def _batches(cfg: SegConfig, rng: np.random.Generator):
 
         cases = list(iter_msd_cases(cfg.data.msd_dir, with_labels=not cfg.distill.pseudo_label))
         return CaseStream(cases, cfg, rng).batches()
-    from training.seg.data import PhantomStream
+    from training.seg.data import MixedStream, PhantomStream
 
+    if cfg.data.templates:
+        return MixedStream(cfg, rng).batches()
     return PhantomStream(cfg, rng).batches()
 
 

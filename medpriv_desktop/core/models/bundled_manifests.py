@@ -13,6 +13,6 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
     ("phi-minilm-l6-int8", "1.0.0"): "e49686727b5e2003f907e20c4122b5e7ce6f16a7cd7a50661e5839fa3b2408c8",
-    ("seg-torso-student-q", "1.1.0"): "95b14431c42ee6ee80dd92b003f715846572ea87ffa8e29897ce6603301849a7",
-    ("seg-torso-teacher", "1.1.0"): "0f60d93fe34d141978adae8830a92194c0a1be77bc4ffe512caa07340f78fa93",
+    ("seg-torso-student-q", "2.0.0"): "62ad86cee4ecdbef194c81b0363161453ce8b832713f31a3be0d59055a8ecdf6",
+    ("seg-torso-teacher", "2.0.0"): "8664a54d38e04ba9f4089695ed953e0057e019dfaa9e6e546a0231be849ceca9",
 }
