@@ -8,11 +8,14 @@ no spaCy model is loaded or downloaded (``spacy.blank("en")``), tldextract's suf
 before Presidio is imported, Presidio's ``log_decision_process`` stays off (it would log note tokens), and no torch is
 needed.
 
-Hospital IT's recognizers (``recognizers.yaml`` in the site folder, :mod:`.site_recognizers`) join stage 1 when the
-file exists; their context words then work through Presidio's lemma context enhancer over real NLP artifacts
-(:mod:`.nlp_engines`), and the file's sha256 is :attr:`DeidEngine.site_recognizers_hash`. Without the file the
-engine keeps its fast path: empty NLP artifacts and no enhancer. The engine keeps no per-note state: one instance
-may analyse notes from several threads at once.
+Context words work the Presidio way for every recognizer that declares them: the built-in recognizers' weak
+candidates (``find_weak``, e.g. a bare 5-6 digit number near "MRN") and hospital IT's recognizers
+(``recognizers.yaml`` in the site folder, :mod:`.site_recognizers`, joined to stage 1 when the file exists, its
+sha256 in :attr:`DeidEngine.site_recognizers_hash`). Presidio's lemma context enhancer lifts such a result to at
+least 0.4 when a context word is among the five words before it, and :meth:`DeidEngine._kept` drops those still below
+:data:`CONTEXT_FLOOR`. NLP artifacts (blank spaCy tokens, lower-cased lemmas) are made only for notes with such an
+open result (:mod:`.nlp_engines`). The engine keeps no per-note state: one instance may analyse notes from several
+threads at once.
 """
 
 from __future__ import annotations
@@ -22,12 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medpriv_desktop.core.notes.nlp_engines import (blank_nlp_engine, context_enhancer, empty_artifacts, no_context,
-                                                    offline_environment)
+from medpriv_desktop.core.notes.nlp_engines import (CONTEXT_MIN_SCORE, blank_nlp_engine, context_enhancer,
+                                                    empty_artifacts, offline_environment)
 from medpriv_desktop.core.notes.spans import PhiSpan, merge_spans
 
 log = logging.getLogger(__name__)
-__all__ = ["DeidEngine", "EngineConfig", "blank_nlp_engine"]
+__all__ = ["CONTEXT_FLOOR", "DeidEngine", "EngineConfig", "blank_nlp_engine"]
+
+#: A result of a recognizer with context words is kept only at this score or above (or the threshold if higher):
+#: Presidio's enhancer lifts a result with a context word before it to at least this much.
+CONTEXT_FLOOR = CONTEXT_MIN_SCORE
 
 
 @dataclass
@@ -36,9 +43,8 @@ class EngineConfig:
 
     threshold: float = 0.0
     use_model: bool = True
-    #: Give Presidio real NLP artifacts and its lemma context enhancer for every note. The project's recognizers read
-    #: the plain text and carry their own context rules, so without site recognizers Presidio gets empty artifacts
-    #: (half the time per note saved); site recognizers switch this on by themselves (their context words need it).
+    #: Tokenise every note for Presidio, not only notes with a result that a context word may decide (same spans,
+    #: more time; for comparisons and recognizers that read tokens themselves).
     spacy_tokens: bool = False
     #: Load hospital IT's ``recognizers.yaml`` from the site folder when there is one (:mod:`.site_recognizers`).
     site_recognizers: bool = True
@@ -76,29 +82,29 @@ class DeidEngine:
 
             self.model_recognizer = load_default_model_recognizer(self.config.model_id, registry=models,
                                                                   threads=self.config.threads)
-        # Context words need tokens and lemmas; without site recognizers nothing reads them, so skip the tokenizer.
-        self.uses_context = self.site is not None or self.config.spacy_tokens
-        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(lemmas=self.uses_context),
+        # Context words need tokens and lemmas: the enhancer makes them for the notes that have an open result.
+        nlp_engine = blank_nlp_engine(lemmas=True)
+        self._gated_ids = frozenset(r.id for r in registry.recognizers if r.context)
+        self.uses_context = bool(self._gated_ids)
+        self._floor = max(CONTEXT_FLOOR, self.config.threshold)
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
                                        supported_languages=["en"], log_decision_process=False,
                                        default_score_threshold=self.config.threshold,
-                                       context_aware_enhancer=context_enhancer() if self.uses_context else no_context())
+                                       context_aware_enhancer=context_enhancer(nlp_engine))
         self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
         self.registry = registry
 
     def _add_site_recognizers(self, registry: Any) -> Any:
         """Load the site's recognizers file into ``registry`` (None when there is none or it is switched off)."""
-        self._site_ids: frozenset[str] = frozenset()
         if not self.config.site_recognizers:
             return None
-        from medpriv_desktop.core.notes.site_recognizers import SITE_MIN_SCORE, find_site_recognizers
+        from medpriv_desktop.core.notes.site_recognizers import find_site_recognizers
 
         site = find_site_recognizers(self.config.site_models_dir, frozenset(r.name for r in registry.recognizers))
         if site is None:
             return None
         for r in site.recognizers:
             registry.add_recognizer(r)
-        self._site_ids = frozenset(r.id for r in site.recognizers)
-        self._site_floor = max(SITE_MIN_SCORE, self.config.threshold)
         return site
 
     @property
@@ -113,13 +119,14 @@ class DeidEngine:
         return self.site.path if self.site is not None else None
 
     def _kept(self, result: Any) -> bool:
-        """Site matches must reach :data:`SITE_MIN_SCORE` (or the threshold): below it only context lifts them."""
-        if not self._site_ids:
+        """Results of recognizers with context words (site ones, built-in weak candidates) must reach
+        :data:`CONTEXT_FLOOR` (or the threshold): below it only a context word lifts them."""
+        if not self._gated_ids:
             return True
         from presidio_analyzer import RecognizerResult
 
         rid = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY)
-        return rid not in self._site_ids or result.score >= self._site_floor
+        return rid not in self._gated_ids or result.score >= self._floor
 
     @property
     def model_id(self) -> str | None:
@@ -173,8 +180,9 @@ class DeidEngine:
     def _analyze_piece(self, text: str, model_spans: list[PhiSpan] | None = None) -> list[PhiSpan]:
         if not text.strip():
             return []
-        # None: Presidio runs the NLP engine itself (tokens and lemmas for context words)
-        artifacts = None if self.uses_context else empty_artifacts(self.analyzer.nlp_engine)
+        # Empty artifacts: the context enhancer tokenises the note itself when a result needs it (nlp_engines.py);
+        # None makes Presidio tokenise every note.
+        artifacts = None if self.config.spacy_tokens else empty_artifacts(self.analyzer.nlp_engine)
         results = self.analyzer.analyze(text=text, language="en", entities=self.config.categories or self.entities,
                                         score_threshold=self.config.threshold, nlp_artifacts=artifacts)
         spans = [PhiSpan(r.start, r.end, r.entity_type, float(r.score),

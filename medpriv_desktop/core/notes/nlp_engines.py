@@ -1,12 +1,13 @@
-"""The Presidio NLP engines and context enhancers the de-identification engine runs with. Offline by construction.
+"""The Presidio NLP engine and context enhancer the de-identification engine runs with. Offline by construction.
 
-Two set-ups (chosen by :class:`~medpriv_desktop.core.notes.engine.DeidEngine`):
+Context words work through Presidio's :class:`LemmaContextAwareEnhancer` (whole-word matching, the five words before a
+match) over NLP artifacts from a blank spaCy pipeline. A blank pipeline has no lemmatizer (its lemmas are empty, which
+would make every context word inert), so :class:`LowerLemmaNlpEngine` gives the lower-cased token text as lemmas.
 
-* built-in rules only (the fast path): the project's recognizers read the plain text and apply their own context
-  rules, so Presidio gets empty NLP artifacts and an enhancer that changes nothing (about half the time per note);
-* with site recognizers: Presidio's :class:`LemmaContextAwareEnhancer` over real artifacts from a blank spaCy
-  pipeline. A blank pipeline has no lemmatizer (its lemmas are empty, which would make every context word inert), so
-  :class:`LowerLemmaNlpEngine` gives the lower-cased token text as lemmas.
+The artifacts cost about as much as the rule recognizers themselves, and most results need none: the built-in
+recognizers' own cue rules have decided them (they carry Presidio's "already enhanced" flag). So the analyzer is given
+empty artifacts, and :func:`context_enhancer` tokenises a note only when a result is still open, that is its
+recognizer declares context words (a built-in weak candidate, a site recognizer) and no rule decided it.
 """
 
 from __future__ import annotations
@@ -65,36 +66,37 @@ def blank_nlp_engine(lemmas: bool = False) -> Any:
 
 
 def empty_artifacts(nlp_engine: Any) -> Any:
-    """NLP artifacts with no tokens (the fast path: nothing is tokenised for Presidio)."""
+    """NLP artifacts with no tokens: what the analyzer is given, so that :func:`context_enhancer` tokenises a note
+    only when a result needs its context words."""
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
     return NlpArtifacts(entities=[], tokens=[], tokens_indices=[], lemmas=[], nlp_engine=nlp_engine, language="en")
 
 
-def context_enhancer() -> Any:
+def context_enhancer(nlp_engine: Any = None) -> Any:
     """Presidio's lemma context enhancer, matching context words as whole words (Presidio's default, substring
-    matching, would let a context word "id" support a match after "did" or "side")."""
+    matching, would let a context word "id" support a match after "did" or "side"). With ``nlp_engine`` (a
+    :func:`blank_nlp_engine` with lemmas), a note given empty artifacts is tokenised by it only when a result is
+    open (see the module docstring); otherwise the results pass unchanged and nothing is tokenised."""
+    from presidio_analyzer import RecognizerResult
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
-    return LemmaContextAwareEnhancer(context_similarity_factor=CONTEXT_FACTOR,
-                                     min_score_with_context_similarity=CONTEXT_MIN_SCORE,
-                                     context_prefix_count=CONTEXT_PREFIX_WORDS,
-                                     context_suffix_count=CONTEXT_SUFFIX_WORDS, context_matching_mode="whole_word")
+    decided_key = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+    id_key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 
-
-def no_context() -> Any:
-    """A Presidio context enhancer that leaves scores as they are: the project's recognizers apply their own context
-    rules, and with empty NLP artifacts Presidio's lemma enhancer has nothing to read (it only costs time)."""
-    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-
-    class OwnContext(ContextAwareEnhancer):
-        """No-op enhancer (see the function docstring)."""
-
-        def __init__(self) -> None:
-            super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
-                             context_prefix_count=0, context_suffix_count=0)
+    class LazyLemmaContextEnhancer(LemmaContextAwareEnhancer):
+        """Lemma enhancer that makes the NLP artifacts itself, and only for notes with open results."""
 
         def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: D102
-            return raw_results
+            if nlp_engine is not None and (nlp_artifacts is None or not nlp_artifacts.tokens):
+                with_context = {r.id for r in recognizers if r.context}
+                if not any((r.recognition_metadata or {}).get(id_key) in with_context
+                           and not (r.recognition_metadata or {}).get(decided_key) for r in raw_results):
+                    return raw_results
+                nlp_artifacts = nlp_engine.process_text(text, "en")
+            return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
 
-    return OwnContext()
+    return LazyLemmaContextEnhancer(context_similarity_factor=CONTEXT_FACTOR,
+                                    min_score_with_context_similarity=CONTEXT_MIN_SCORE,
+                                    context_prefix_count=CONTEXT_PREFIX_WORDS,
+                                    context_suffix_count=CONTEXT_SUFFIX_WORDS, context_matching_mode="whole_word")

@@ -16,10 +16,24 @@ from medpriv_desktop.core.notes import lexicons
 
 
 class SitePatternRecognizer(PatternRecognizer):
-    """A site pattern recognizer (built by Presidio's ``from_dict``) whose word-like deny entries are case-exact."""
+    """A site pattern recognizer whose word-like deny entries are case-exact; :meth:`adopt` takes one that Presidio's
+    registry loader built."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._exact_entries()
+
+    @classmethod
+    def adopt(cls, recognizer: PatternRecognizer) -> SitePatternRecognizer:
+        """``recognizer`` (as Presidio's ``RecognizerRegistryProvider`` built it: patterns, deny-list pattern,
+        context, flags) with the case rule added. Its state is taken over as it is, so nothing is rebuilt twice."""
+        site = cls.__new__(cls)
+        site.__dict__.update(recognizer.__dict__)
+        site._id = f"{site.name}_{id(site)}"  # Presidio's form, for this new object
+        site._exact_entries()
+        return site
+
+    def _exact_entries(self) -> None:
         exact = [e for e in self.deny_list if lexicons.exact_case_entry(e)]
         self.exact_entries = frozenset(exact)
         self.exact_folded = frozenset(e.casefold() for e in exact)

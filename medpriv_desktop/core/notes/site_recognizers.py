@@ -2,13 +2,15 @@
 
 Where: the site folder that the machine-wide rule decides (the site config's ``site_models_dir``; on an unmanaged
 machine the user's setting or ``MEDPRIV_SITE_MODELS``; see :func:`.models.site.resolve_site_policy`), file name
-:data:`SITE_RECOGNIZERS_FILE`. No file there: the engine runs its built-in rules only (and its fast path).
+:data:`SITE_RECOGNIZERS_FILE`. No file there: the engine runs its built-in rules only.
 
 How it is read: at most :data:`MAX_BYTES` of a regular file, strict UTF-8, YAML without anchors or aliases, checked
-by :mod:`.site_schema`, then each entry goes to Presidio's own ``PatternRecognizer.from_dict`` (what Presidio's
-``add_recognizers_from_yaml`` calls for each entry after opening the file). Presidio's file reader itself is not used:
-it opens the file in the platform's encoding (staff names with accents would be garbled on Windows), reads it a
-second time after our hash was taken, and ``print()``\\s errors. The sha256 of the exact bytes read identifies the
+by :mod:`.site_schema`, then the whole configuration goes to Presidio's own registry loader,
+``RecognizerRegistryProvider(registry_configuration=...)`` (presidio-analyzer 2.2: its pydantic validation, then
+``PatternRecognizer.from_dict`` for each entry, as ``add_recognizers_from_yaml`` does). Only Presidio's file opening
+is not used: it opens the file in the platform's encoding (staff names with accents would be garbled on Windows),
+reads it a second time after our hash was taken, and ``print()``\\s errors; so the loader is given the mapping parsed
+from the very bytes that were hashed. The sha256 of the exact bytes read identifies the
 file in the engine, the audit log and batch resume manifests. Any problem is one :class:`ConfigError` naming the
 file: a site that configured recognizers never runs silently without them.
 
@@ -29,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from medpriv_desktop.core.errors import ConfigError, MedPrivError
+from medpriv_desktop.core.notes.nlp_engines import CONTEXT_MIN_SCORE
 
 log = logging.getLogger(__name__)
 
 SITE_RECOGNIZERS_FILE = "recognizers.yaml"
 MAX_BYTES = 1024 * 1024
 #: A site match below this score (after context) is dropped; Presidio's context boost lifts a match to at least 0.4.
-SITE_MIN_SCORE = 0.4
+SITE_MIN_SCORE = CONTEXT_MIN_SCORE
 _HINT = "IT must repair or remove the site recognizers file"
 
 
@@ -89,6 +92,27 @@ def _parse_yaml(raw: bytes, path: Path) -> Any:
         raise ConfigError("site recognizers file is nested too deeply", path=path, hint=_HINT) from None
 
 
+def presidio_load(checked: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """The recognizers of ``checked`` (:func:`.site_schema.check_file` output) as Presidio's registry loader builds
+    them, each adopted as a :class:`~.site_pattern.SitePatternRecognizer` (case rule for word-like deny entries)."""
+    from presidio_analyzer.recognizer_registry import RecognizerRegistryProvider
+
+    from medpriv_desktop.core.notes.site_pattern import SitePatternRecognizer
+    from medpriv_desktop.core.notes.site_schema import REGEX_FLAGS
+
+    provider = RecognizerRegistryProvider(registry_configuration={
+        "supported_languages": ["en"], "global_regex_flags": REGEX_FLAGS, "recognizers": checked})
+    built = provider.create_recognizer_registry().recognizers
+    if [r.name for r in built] != [c["name"] for c in checked]:  # the loader drops what it cannot place
+        raise ValueError("it did not build every recognizer of the file")
+    return tuple(SitePatternRecognizer.adopt(r) for r in built)
+
+
+def _first_line(exc: BaseException) -> str:
+    # pydantic's messages run to many lines and may quote the offending value: keep Presidio's own sentence
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
 def load_site_recognizers(path: Path, built_in_names: frozenset[str] = frozenset()) -> SiteRecognizers:
     """Read, check and build the recognizers of ``path``; one :class:`ConfigError` naming the file on any problem."""
     from medpriv_desktop.core.models.jsonfile import read_bytes_bounded
@@ -103,12 +127,11 @@ def load_site_recognizers(path: Path, built_in_names: frozenset[str] = frozenset
         checked = check_file(data, built_in_names)
     except SchemaError as exc:
         raise ConfigError(f"site recognizers file: {exc}", path=path, hint=_HINT) from None
-    from medpriv_desktop.core.notes.site_pattern import SitePatternRecognizer
-
     try:
-        recognizers = tuple(SitePatternRecognizer.from_dict(conf) for conf in checked)
+        recognizers = presidio_load(checked)
     except (ValueError, TypeError) as exc:  # what Presidio itself refuses, in its words
-        raise ConfigError(f"site recognizers file: Presidio refused it ({exc})", path=path, hint=_HINT) from None
+        raise ConfigError(f"site recognizers file: Presidio refused it ({_first_line(exc)})", path=path,
+                          hint=_HINT) from None
     sha = hashlib.sha256(raw).hexdigest()
     from medpriv_desktop.core.logging import path_ref
 

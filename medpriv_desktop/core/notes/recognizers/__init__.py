@@ -11,7 +11,8 @@ def default_recognizers() -> list:
     from medpriv_desktop.core.notes.recognizers.ids import IdRecognizer
     from medpriv_desktop.core.notes.recognizers.locations import LocationRecognizer
     from medpriv_desktop.core.notes.recognizers.names import NameRecognizer
+    from medpriv_desktop.core.notes.recognizers.pager import PagerRecognizer
     from medpriv_desktop.core.notes.recognizers.phone import PhoneRecognizer
 
     return [DateRecognizer(), PhoneRecognizer(), ContactRecognizer(), IdRecognizer(), AgeRecognizer(),
-            NameRecognizer(), LocationRecognizer()]
+            NameRecognizer(), LocationRecognizer(), PagerRecognizer()]

@@ -1,11 +1,13 @@
 """Identifying numbers: SSN, medical record, account, licence, device/serial and other ID numbers after a cue, and
-long digit runs that are not measurements."""
+long digit runs that are not measurements. Shorter numbers (5-6 digits) and codes of letters and digits ("KP-30917")
+are weak candidates: PHI only with a record word among the five words before them (Presidio's context enhancer, see
+``base.py``)."""
 
 from __future__ import annotations
 
 import re
 
-from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer
+from medpriv_desktop.core.notes.recognizers.base import WEAK_SCORE, MedPrivRecognizer
 from medpriv_desktop.core.notes.spans import PhiSpan
 
 _CUES = [
@@ -23,12 +25,21 @@ class IdRecognizer(MedPrivRecognizer):
 
     NAME = "ids"
     CATEGORIES = ("SSN", "MRN", "ACCOUNT", "LICENSE", "DEVICE", "ID")
+    #: Words that make a weak candidate an identifier ("no" and "call" are stop words, which Presidio skips).
+    CONTEXT = ("mrn", "mr", "record", "records", "unit", "chart", "acct", "account", "id", "ssn", "insurance",
+               "policy", "medicaid", "medicare", "mbi", "member", "accession", "study", "serial", "sn", "lot",
+               "license", "licence", "npi", "dea", "badge", "kit", "claim", "auth", "authorization", "referral",
+               "plate", "number")
 
     # the look-ahead on the cue words' first letters lets the engine skip most positions at once
     CUE = re.compile(r"\b(?=[ABCDHILMNOPRSU])(?:" + "|".join(rf"(?P<{c}>{rx})" for c, rx in _CUES) + ")", re.I)
     VALUE = re.compile(r"\s*(?:IS|NUMBER|NO\.?|#|:|=|-)?\s*(?:IS|#|:)?\s*([A-Z]{0,3}[\-]?\d[\dA-Z\-]{3,19})\b", re.I)
     SSN = re.compile(r"(?<![\w\-])\d{3}-\d{2}-\d{4}(?![\w\-])")
     LONG = re.compile(r"(?<![\w.,/\-])\d{7,}(?![\w.,/]|-\d)")
+    #: A code of letters and digits with up to three hyphens ("AB-12345", "RNB217446H", "KCH-CT-448211"); a weak
+    #: candidate when it holds 4+ digits and a letter, or is a plain 5-6 digit number (see :meth:`find_weak`)
+    WEAK = re.compile(r"(?<![\w.,/\-:])(?=[A-Z\-]*\d)[A-Z0-9]+(?:-[A-Z0-9]+){0,3}(?![\w,/:%]|-\w|\.\d)", re.I)
+    WEAK_MAX_CHARS = 24
 
     def find(self, text: str) -> list[PhiSpan]:
         out: list[PhiSpan] = []
@@ -44,4 +55,16 @@ class IdRecognizer(MedPrivRecognizer):
         for m in self.LONG.finditer(text):
             if not any(m.start() < o.end and o.start < m.end() for o in out):
                 out.append(self.span(m.start(), m.end(), "ID", 0.5))
+        return out
+
+    def find_weak(self, text: str) -> list[PhiSpan]:
+        """Codes and short numbers; kept only with a :attr:`CONTEXT` word before them. Digit-only codes with hyphens
+        are left out (dates, ranges and phone numbers have their own rules)."""
+        out = []
+        for m in self.WEAK.finditer(text):
+            code = m.group()
+            digits = sum(c.isdigit() for c in code)
+            coded = digits >= 4 and any(c.isalpha() for c in code)
+            if len(code) <= self.WEAK_MAX_CHARS and (coded or (code.isdigit() and 5 <= digits <= 6)):
+                out.append(self.span(m.start(), m.end(), "ID", WEAK_SCORE))
         return out

@@ -1,10 +1,12 @@
-"""Telephone, fax and pager numbers: US formats with or without area code, and short pager numbers after a cue."""
+"""Telephone, fax and pager numbers: US formats with or without area code, and short pager numbers after a cue.
+Numbers with spaces inside their groups ("617- 555- 0199", "617 5550199") and extensions ("x2231") are weak
+candidates: PHI only with a phone word among the five words before them (Presidio's context enhancer, ``base.py``)."""
 
 from __future__ import annotations
 
 import re
 
-from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer
+from medpriv_desktop.core.notes.recognizers.base import WEAK_SCORE, MedPrivRecognizer
 from medpriv_desktop.core.notes.spans import PhiSpan
 
 
@@ -13,10 +15,15 @@ class PhoneRecognizer(MedPrivRecognizer):
 
     NAME = "phone"
     CATEGORIES = ("PHONE", "FAX")
+    #: Words that make a weak candidate a phone number ("call" is a stop word, which Presidio skips).
+    CONTEXT = ("phone", "tel", "telephone", "cell", "mobile", "pager", "page", "paged", "beeper", "fax", "contact",
+               "reached", "called", "ext", "extension", "number", "home", "work")
 
     FULL = re.compile(r"(?<![\w/.])(?:\+?1[\s\-.])?(?:\(\d{3}\)\s*|\d{3}[\s\-./]{0,2})\d{3}[\s\-./]\d{4}(?![\w/]|\.\d)")
     SEVEN = re.compile(r"(?<![\w/.\-])\d{3}-\d{4}(?![\w/\-]|\.\d)")
     EXT = re.compile(r"\b(?:EXT|X)\.?\s*\d{3,5}\b", re.I)
+    SPACED = re.compile(r"(?<![\w/.])(?:(?:\(\d{3}\)|\d{3})[\s\-.]{1,3}(?:\d{3}[\s\-.]{1,3}\d{4}|\d{7})"
+                        r"|\d{3}(?:\s+[\-.]\s*|[\-.]\s+)\d{4})(?![\w/]|\.\d)")
     CUE = re.compile(
         r"\b(?:PAGER|PAGE|PG|BEEPER|BEEP|BPR|CELL(?:ULAR)?|PHONE|TEL|TELEPHONE|CALL|FAX|CONTACT|HOME|WORK|MOBILE|"
         r"NUMBER|NUM)\b\.?\s*(?:NUMBER|NO|NUM|IS|AT|#|:)?\s*[:#\-]?\s*#?\s*(\d[\d\-. ]{3,13}\d)", re.I)
@@ -50,4 +57,11 @@ class PhoneRecognizer(MedPrivRecognizer):
             seen.append((s, e))
             fax = m.group().upper().startswith("FAX")
             out.append(self.span(s, e, "FAX" if fax else "PHONE", 0.8))
+        return out
+
+    def find_weak(self, text: str) -> list[PhiSpan]:
+        """Spaced-out numbers and extensions; kept only with a :attr:`CONTEXT` word before them."""
+        out = [self.span(m.start(), m.end(), "PHONE", WEAK_SCORE) for m in self.SPACED.finditer(text)]
+        out += [self.span(m.start(), m.end(), "PHONE", WEAK_SCORE) for m in self.EXT.finditer(text)
+                if not any(m.start() < s.end and s.start < m.end() for s in out)]
         return out
