@@ -58,7 +58,8 @@ class SegmentPanel(QWidget):
         row.addWidget(self.run_button)
         row.addWidget(self.compare_button)
         sl.addLayout(row)
-        self.second_opinion_check = QCheckBox("QC second opinion (the teacher if installed, else the flipped image if the model allows; slower)")
+        self.second_opinion_check = QCheckBox(
+            "QC second opinion (the teacher if installed, else the flipped image if the model allows; slower)")
         self.second_opinion_check.setToolTip("Segment again with the teacher (or the flipped image) and grade "
                                              "each structure by their agreement")
         sl.addWidget(self.second_opinion_check)
