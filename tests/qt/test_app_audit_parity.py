@@ -8,28 +8,15 @@ synthesis wrote no entry and GUI batch classification dropped ``n_windows``.
 from __future__ import annotations
 
 import csv
-import json
 
 import pytest
 
 from medpriv_desktop.cli import main
-from medpriv_desktop.core import paths
 from medpriv_desktop.core.jobs import run_job
+from tests.qt._audit_support import entries as _entries
+from tests.qt._audit_support import new_entry as _new_entry
 
-VOLATILE = {"v", "seq", "time", "user", "key_id", "prev", "hash"}
 NOTE = "Pt seen by Dr. Quimbleford on 8/18/2019 for chest pain; call 410-555-1234. Lungs clear.\n"
-
-
-def _entries() -> list[dict]:
-    f = paths.audit_dir() / "audit.jsonl"
-    return [json.loads(line) for line in f.read_text().splitlines()] if f.exists() else []
-
-
-def _new_entry(before: int) -> dict:
-    """The one entry written since ``before`` entries, without its chain and time fields."""
-    entries = _entries()
-    assert len(entries) == before + 1, [e.get("action") for e in entries[before:]]
-    return {k: v for k, v in entries[-1].items() if k not in VOLATILE}
 
 
 def _notes(folder, n=2):

@@ -14,24 +14,13 @@ import pytest
 
 from medpriv_desktop.cli import main
 from medpriv_desktop.core import paths
+from tests.qt._audit_support import entries as _entries
+from tests.qt._audit_support import new_entry as _new_entry
 from tests.qt._imaging_support import make_workspace, wait_idle, write_phantom
 from tests.unit.imaging._imaging_fixtures import make_bundle
 
 pytest.importorskip("onnx")
 
-VOLATILE = {"v", "seq", "time", "user", "key_id", "prev", "hash"}
-
-
-def _entries() -> list[dict]:
-    f = paths.audit_dir() / "audit.jsonl"
-    return [json.loads(line) for line in f.read_text().splitlines()] if f.exists() else []
-
-
-def _new_entry(before: int) -> dict:
-    """The one entry written since ``before`` entries, without its chain and time fields."""
-    entries = _entries()
-    assert len(entries) == before + 1, [e.get("action") for e in entries[before:]]
-    return {k: v for k, v in entries[-1].items() if k not in VOLATILE}
 
 
 def test_segmentation_same_entry(qtbot, tmp_path, capsys):
