@@ -12,7 +12,7 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("ctrate-chestct-dp", "2.0.0"): "c6dcb56d262047e5b181ef3f4aed69b30a0ad89593716044ec3812a3cb2d1dad",
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
-    ("phi-minilm-l6-int8", "1.0.0"): "6168c6d9de027c46cbe027fbc45c4e6e92ee6c01404fa32d4e9ef46ca233153b",
+    ("phi-minilm-l6-int8", "1.1.0"): "ba7d8ba3c074330f0fbc3a70b7d06a0acf5464c19e4d943abcb0573592a64490",
     ("seg-torso-student-q", "2.0.0"): "62ad86cee4ecdbef194c81b0363161453ce8b832713f31a3be0d59055a8ecdf6",
     ("seg-torso-teacher", "2.0.0"): "8664a54d38e04ba9f4089695ed953e0057e019dfaa9e6e546a0231be849ceca9",
 }

@@ -7,7 +7,8 @@ The engine takes the union of these spans and the rule recognizers' (:mod:`medpr
 tagger is not gated by the rules, so a name no rule has a cue for is still found.
 
 The work is split in two so that a threshold can be tried without running the model again: :meth:`word_scores`
-(one model pass) and :meth:`spans_from_words` (pure).
+(one model pass) and :meth:`spans_from_words` (pure). Shapes the tagger's word alone may not mask (ordinary words,
+states, eponyms, numbers that cannot be dates, ...) are vetoed there by :mod:`medpriv_desktop.core.notes.tagger_veto`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from medpriv_desktop.core.notes import tagger_veto
 from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer
 from medpriv_desktop.core.notes.spans import PhiSpan
 from medpriv_desktop.core.text.encoder import TextEncoder, merge_token_scores
@@ -59,7 +61,6 @@ class PhiModelRecognizer(MedPrivRecognizer):
         self.type_names = sorted({t for t in self.types if t})
         self._type_index = [[i for i, t in enumerate(self.types) if t == name] for name in self.type_names]
         self._o = self.types.index(None)
-        self._clinical: frozenset[str] | None = None  # built on first use (lexicon files)
 
     def _type_probs(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = logits - logits.max(-1, keepdims=True)
@@ -115,19 +116,7 @@ class PhiModelRecognizer(MedPrivRecognizer):
                 continue
             else:
                 out.append(self.span(w.start, w.end, cat, w.p_phi))
-        return [s for s in out if not self._clinical_word(text[s.start:s.end])]
-
-    def _clinical_word(self, word: str) -> bool:
-        """A lone lower-case word from the clinical lexicon ("foley in place", "picc", "lytes"), not also a first
-        name: the tagger alone does not mask it (a name written in lower case next to another name word, or after a
-        cue such as "dr", is still found, by the tagger's multi-word span or by the rules)."""
-        if not word.isalpha() or not word.islower():
-            return False
-        if self._clinical is None:
-            from medpriv_desktop.core.notes import lexicons
-
-            self._clinical = frozenset(lexicons.clinical_words() - lexicons.first_names())
-        return word.upper() in self._clinical
+        return tagger_veto.keep(text, out)
 
     def find(self, text: str) -> list[PhiSpan]:
         """PHI spans of ``text`` at the card's threshold."""

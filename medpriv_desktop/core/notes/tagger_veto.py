@@ -1,0 +1,326 @@
+"""Shapes the PHI tagger's word alone may not mask: small rule functions, each with its own table test.
+
+The tagger (:mod:`medpriv_desktop.core.notes.model_recognizer`) reads every token and its findings are joined to the
+rule recognizers' by union. On notes it was not trained on, most of what it over-masks has a recognisable shape:
+ordinary English or chart words ("lives near campus", "ELEVATOR IN BLDG"), US states (not PHI under Safe Harbor),
+misspelt relation words ("dauther", "pt'sdaughter"), the sex letter after an age ("52 yo M"), eponyms ("Snellen",
+"Cockcroft-Gault"), numbers that cannot be dates ("20/25", "24/7", "week 12", "the 2nd", "in the 90's",
+"heparin 2000 u"), clock times and vital-sign ranges read as phone numbers ("at 0330", "@515PM", "sats 88-91") and
+GCS components read as IDs ("E4V4M6"). These shapes were read on the tuning-val notes and the shared invented-dev
+notes, never on the locked part.
+
+A veto applies to one tagger span only. It never removes what a rule recognizer found: the union keeps that.
+:func:`reason` returns the name of the first rule that vetoes a span, or ``None``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+
+from medpriv_desktop.core.notes import lexicons
+from medpriv_desktop.core.notes.recognizers.base import cased_note
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_EDGE = ".,;:()[]{}\"'!?@<>*"
+
+
+def token_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whitespace-delimited token holding ``text[start:end]``, without leading/trailing punctuation."""
+    s, e = start, end
+    while s > 0 and not text[s - 1].isspace():
+        s -= 1
+    while e < len(text) and not text[e].isspace():
+        e += 1
+    while s < start and text[s] in _EDGE:
+        s += 1
+    while e > end and text[e - 1] in _EDGE:
+        e -= 1
+    return s, e
+
+
+def _word_before(text: str, start: int) -> str:
+    """The word (letters, digits, '#', '/') just before ``start``, upper case."""
+    m = re.search(r"([A-Za-z#/.]+)[\s(:]*$", text[max(0, start - 30):start])
+    return m.group(1).upper().strip(".") if m else ""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent transpositions counted as one edit."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@functools.lru_cache(maxsize=1)
+def _eponyms() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(single-word eponyms, multi-word or hyphenated eponym phrases), upper case."""
+    entries = lexicons.load("eponyms")
+    return (frozenset(e for e in entries if " " not in e and "-" not in e),
+            tuple(sorted((e for e in entries if " " in e or "-" in e), key=len, reverse=True)))
+
+
+def _person_or_place(word: str) -> bool:
+    up = word.upper()
+    return up in lexicons.first_names() or up in lexicons.surnames() or up in lexicons.cities()
+
+
+#: How many of the most frequent words of the common-word list count as ordinary (further down, the BERT vocabulary
+#: holds many given names: "Ronnie" is near 8,300, "Bubba" near 14,600).
+ORDINARY_TOP = 6000
+
+
+def _ordinary(word: str) -> bool:
+    """A word of three letters or more among the most frequent ordinary words, or a chart word; never a state or a
+    city ("maryland" in lower case is still a place)."""
+    up = word.upper()
+    if len(up) < 3 or up in lexicons.states() or up in lexicons.cities():
+        return False
+    return up in lexicons.ranked("common_words", ORDINARY_TOP) or up in lexicons.clinical_words()
+
+
+# -- the rules (each: text, start, end, category -> True when the tagger's span is vetoed) --------------------------
+
+def state(text: str, start: int, end: int, category: str) -> bool:
+    """A US state name or postal code ("moving from Florida", "N.C."): not PHI under Safe Harbor. A state that is
+    also a city ("Washington") stays masked, and so does one inside an institution's name ("University of
+    Maryland", "MD Medical Center")."""
+    if category != "LOCATION":
+        return False
+    s, e = token_around(text, start, end)
+    if re.search(r"\bof\s*$", text[max(0, s - 5):s], re.IGNORECASE):
+        return False
+    after = re.match(r"[\s.,]*([A-Za-z]+)", text[e:e + 20])
+    if after and after.group(1).upper() in lexicons.FACILITY_KEYWORDS:
+        return False
+    if re.fullmatch(r"[A-Za-z]\.[A-Za-z]\.?", text[s:e]):  # "N.C." (the token loses its last dot)
+        return text[s:e].replace(".", "").upper() in lexicons.states()
+    words = _LETTERS.findall(text[start:end])
+    if not words:
+        return False
+    phrase = " ".join(words).upper()
+    return phrase in lexicons.states() and phrase not in lexicons.cities()
+
+
+def ordinary_words(text: str, start: int, end: int, category: str) -> bool:
+    """Every word of a NAME/LOCATION span is a frequent ordinary English word or a chart word. In a note whose
+    capitals carry information, only words written in lower case ("near campus", "the woods"): a capitalised word
+    there may be part of a name ("Coastal Housing Partners"). In a note typed all in capitals or all in lower case,
+    only when no word is also a first name, surname or city ("ELEVATOR", "shared")."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    words = _LETTERS.findall(text[start:end])
+    if not words or not all(_ordinary(w) for w in words):
+        return False
+    if cased_note(text):
+        return all(w.islower() for w in words)
+    return not any(_person_or_place(w) for w in words)
+
+
+_KIN = tuple(w for w in lexicons.RELATIONS if len(w) >= 5 and w.isalpha())
+_TITLES = frozenset(lexicons.CREDENTIALS | lexicons.CLINICIAN_TITLES | lexicons.HONORIFICS
+                    | {"BR", "SR", "FR", "PGY", "SN"})
+
+
+def role_word(text: str, start: int, end: int, category: str) -> bool:
+    """A title, credential or relation word, also misspelt or run together ("m.d.", "dauther", "DUAGHTER",
+    "pt'sdaughter"), that is not itself a first name or surname."""
+    if category != "NAME":
+        return False
+    raw = text[start:end]
+    letters = "".join(_LETTERS.findall(raw)).upper()
+    if not letters or len(_LETTERS.findall(raw)) > 2:
+        return False
+    if letters in _TITLES or letters in lexicons.RELATIONS:
+        return True
+    if _person_or_place(letters):
+        return False
+    for kin in _KIN:
+        if letters.endswith(kin) and len(letters) - len(kin) <= 2:
+            return True
+        if abs(len(letters) - len(kin)) <= 2 and _edit_distance(letters, kin) <= (2 if len(kin) >= 7 else 1):
+            return True
+    return False
+
+
+#: Chart abbreviations written in capitals or lower case that the tagger takes for names or places ("GI (Dr. X)
+#: recommends", "sent back from SNF", "BCX FROM OSH", "gen surg", "the housestaff"), besides the clinical lexicon.
+CHART_ABBREVIATIONS = frozenset("GI ID SNF OSH BLDG SURG HOUSESTAFF SN LOS PGY MAC".split())
+
+
+def chart_abbreviation(text: str, start: int, end: int, category: str) -> bool:
+    """One word, written all in capitals or all in lower case, that is a chart abbreviation or a word of the
+    clinical lexicon and not a first name ("SNF", "OSH", "surg"); written capitalised ("Foley", "Mac") it may be a
+    name and stays."""
+    word = text[start:end]
+    if category not in ("NAME", "LOCATION") or not word.isalpha() or not (word.isupper() or word.islower()):
+        return False
+    up = word.upper()
+    if up in CHART_ABBREVIATIONS:
+        return True
+    return up in lexicons.clinical_words() and up not in lexicons.first_names() and word.isupper() \
+        and not cased_note(text)
+
+
+def sex_letter(text: str, start: int, end: int, category: str) -> bool:
+    """The sex letter after an age ("52 yo M", "67 y/o F", "45M")."""
+    if category != "NAME" or text[start:end].rstrip(".").upper() not in ("M", "F"):
+        return False
+    if text[start:end].lower().startswith("m") and re.search(r"\b[ap]\.\s?$", text[max(0, start - 3):start], re.I):
+        return True  # "a.m.", "p.m."
+    return re.search(r"(?:\d\s*|\b(?:yo|y/o|y\.o\.?|yr|yrs|year[- ]old|years?[- ]old)\s+)$",
+                     text[max(0, start - 20):start], re.IGNORECASE) is not None
+
+
+_EPONYM_NOUNS = frozenset(
+    """SIGN SIGNS TEST TESTS SCORE SCALE GRADE CRITERIA FORMULA EQUATION CLASSIFICATION MANEUVER MANOEUVRE REFLEX
+    CHART CATHETER TUBE DRAIN SYNDROME DISEASE STAGE POSITION APPLANATION TONOMETRY TONOMETER ACUITY NODES NODE
+    LESIONS SPOTS TRIAD PROCEDURE OPERATION FUNDOPLICATION POUCH BLOCK PHENOMENON RESPIRATION BREATHING""".split())
+
+
+def eponym(text: str, start: int, end: int, category: str) -> bool:
+    """A medical eponym ("Snellen", "Cockcroft-Gault", "Kellgren-Lawrence grade 4", "Goldmann applanation"). An
+    eponym that is also a common name counts only inside an eponym phrase or before a noun such as "sign",
+    "score" or "applanation"."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    singles, phrases = _eponyms()
+    up = text.upper()
+    for ph in phrases:
+        for m in re.finditer(r"(?<![A-Z])" + re.escape(ph).replace(r"\-", r"\s*-\s*") + r"(?![A-Z])", up):
+            if m.start() <= start and end <= m.end():
+                return True
+    words = _LETTERS.findall(text[start:end])
+    if not words or not all(w.upper() in singles for w in words):
+        return False
+    if not any(_person_or_place(w) for w in words):
+        return True
+    after = re.match(r"['’]?s?\s*([A-Za-z]+)", text[end:end + 30])
+    return bool(after and after.group(1).upper() in _EPONYM_NOUNS)
+
+
+_MONTH_NEAR = re.compile(r"\b(" + "|".join(sorted(lexicons.MONTHS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_COUNTERS = frozenset(
+    """WEEK WEEKS WK WKS DAY DAYS VISIT CYCLE POD HD GRADE STAGE LEVEL STEP PHASE ROOM RM BED # X GCS SCORE ED
+    EDITION VERSION V NUMBER NO TYPE CLASS SIZE FR GAUGE G ZONE BAY SLOT LINE LEAD""".split())
+#: Nouns an ordinal counts ("8th ed.", "2nd floor", "3rd MCP", "4th ICS"): no date follows them.
+_ORDINAL_NOUNS = frozenset(
+    """ED EDITION FLOOR FL SHIFT GRADE DEGREE RIB RIBS TOE TOES FINGER FINGERS DIGIT DIGITS MCP PIP DIP MTP ICS
+    INTERCOSTAL CRANIAL NERVE TRIMESTER PERCENTILE GENERATION LINE TIME TIMES DOSE DOSES CYCLE ROUND ATTEMPT STAGE
+    VENTRICLE METATARSAL METACARPAL LUMBAR CERVICAL THORACIC VERTEBRA PLACE YEAR GRADER GRADE""".split())
+_UNITS = re.compile(r"\s*(u|units?|iu|mg|mcg|g|kg|ml|cc|l|meq|mmol|kcal|cal|mosm|ng|mm|cm)\b", re.IGNORECASE)
+
+
+def _valid_day_month(a: int, b: int) -> bool:
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+
+
+def not_a_date(text: str, start: int, end: int, category: str) -> bool:
+    """Numbers that cannot be a date: an ordinal with no month beside it ("the 2nd", "AJCC 8th ed."), a decade
+    ("in the 90's"), a fraction that is a date neither as M/D nor D/M ("20/25", "18/17") or is "24/7", a fraction in
+    a fluid name ("D5 1/2 NS"), a count after a counting word ("week 12"), a quantity before a unit
+    ("2000 u")."""
+    if category != "DATE":
+        return False
+    s, e = token_around(text, start, end)
+    tok = text[s:e]
+    if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", tok, re.IGNORECASE):
+        if _MONTH_NEAR.search(text[max(0, s - 15):e + 15]):
+            return False
+        after = re.match(r"[\s.,]*([A-Za-z]+)(?:[\s.,]+(\d{1,2}(?:st|nd|rd|th)))?", text[e:e + 30])
+        return bool(after and (after.group(1).upper() in _ORDINAL_NOUNS
+                               or (after.group(1).upper() in ("AND", "OR", "TO", "THROUGH") and after.group(2))))
+    if re.fullmatch(r"\d0['’]?s", tok, re.IGNORECASE):
+        return True
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})", tok)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        if tok == "24/7" or not (_valid_day_month(a, b) or 1 <= a <= 12):  # "12/93" is a month and a year
+            return True
+        return bool(re.search(r"\bD5W?\s*$", text[max(0, s - 8):s], re.IGNORECASE)
+                    or re.match(r"\s*NS\b", text[e:e + 5], re.IGNORECASE))
+    if re.fullmatch(r"\d{1,2}", tok):
+        return _word_before(text, s) in _COUNTERS
+    if re.fullmatch(r"\d{3,5}", tok):
+        return _UNITS.match(text, e) is not None
+    return False
+
+
+def not_a_phone(text: str, start: int, end: int, category: str) -> bool:
+    """A clock time ("at 0330", "@515PM", "0915h") or a range of two small numbers ("sats 88-91") read as a phone
+    number."""
+    if category != "PHONE":
+        return False
+    s, e = token_around(text, start, end)
+    tok = text[s:e].lstrip("@~")
+    m = re.fullmatch(r"(\d{1,2}):?(\d{2})\s*(am|pm|a|p|h|hr|hrs)?", tok, re.IGNORECASE)
+    if m and int(m.group(1)) <= 24 and int(m.group(2)) < 60:
+        if m.group(3) or ":" in tok:
+            return True
+        return bool(re.search(r"\b(at|@|since|until|till|by|from|to|around|approx|@)\s*$", text[max(0, s - 10):s],
+                              re.IGNORECASE) or text[max(0, s - 1):s] == "@" or text[s:s + 1] == "@")
+    m = re.fullmatch(r"(\d{2,3})-(\d{2,3})", tok)
+    return bool(m and int(m.group(1)) <= 300 and int(m.group(2)) <= 300)
+
+
+def gcs_components(text: str, start: int, end: int, category: str) -> bool:
+    """A Glasgow Coma Scale breakdown ("E4V4M6", "E3VTM5") read as an ID."""
+    if category != "ID":
+        return False
+    s, e = token_around(text, start, end)
+    return re.fullmatch(r"E[1-4]\s*V(?:[1-5]|T)\s*M[1-6]", text[s:e], re.IGNORECASE) is not None
+
+
+def clinical_word(text: str, start: int, end: int, category: str) -> bool:
+    """A lone lower-case word from the clinical lexicon ("foley in place", "picc", "lytes") that is not a first
+    name (a name written in lower case next to another name word, or after a cue such as "dr", is still found, by
+    the tagger's multi-word span or by the rules)."""
+    word = text[start:end]
+    if not word.isalpha() or not word.islower():
+        return False
+    up = word.upper()
+    return up in lexicons.clinical_words() and up not in lexicons.first_names()
+
+
+#: The rules, in the order they are tried.
+RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
+    clinical_word, chart_abbreviation, state, ordinary_words, role_word, sex_letter, eponym, not_a_date, not_a_phone, gcs_components,
+)
+
+
+def reason(text: str, start: int, end: int, category: str) -> str | None:
+    """The name of the first rule that vetoes the tagger's span ``text[start:end]`` of ``category``, or None."""
+    for rule in RULES:
+        if rule(text, start, end, category):
+            return rule.__name__
+    return None
+
+
+#: What may stand between two spans of one group: up to three spaces or punctuation marks, or a linking word.
+_JOINING_GAP = re.compile(r"[^\w]{0,3}|[^\w]{1,2}(?:of|de|del|la|le|the|and|&)[^\w]{1,2}", re.IGNORECASE)
+
+
+def keep(text: str, spans: list) -> list:
+    """The tagger's spans (sorted, PhiSpan-like) that survive the veto. Spans that touch across at most three
+    characters of spaces or punctuation, or a linking word ("St. Brigid's", "O'Connell", "N.C.", "University of
+    Maryland") form one group, and a group goes only
+    when every span in it is vetoed: a vetoed word inside a name or an address ("ME 04190", "Lakeview Primary Care")
+    stays masked with its neighbours."""
+    groups: list[list] = []
+    for sp in spans:
+        gap = text[groups[-1][-1].end: sp.start] if groups else None
+        if gap is not None and _JOINING_GAP.fullmatch(gap):
+            groups[-1].append(sp)
+        else:
+            groups.append([sp])
+    return [sp for g in groups if not all(reason(text, sp.start, sp.end, sp.category) for sp in g) for sp in g]

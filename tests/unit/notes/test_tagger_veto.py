@@ -1,0 +1,189 @@
+"""Table tests of the shapes the PHI tagger's word alone may not mask (core/notes/tagger_veto.py).
+
+Each row: a note (invented), the word the tagger marked (first occurrence, or the one after ``[[``), the category
+it gave, and whether that rule vetoes it. Rows of both kinds: a veto that is too wide loses PHI."""
+
+from __future__ import annotations
+
+import pytest
+
+from medpriv_desktop.core.notes import tagger_veto
+from medpriv_desktop.core.notes.spans import PhiSpan
+
+
+def _where(text: str, word: str) -> tuple[str, int, int]:
+    if "[[" in text:
+        start = text.index("[[")
+        text = text.replace("[[", "").replace("]]", "")
+        return text, start, start + len(word)
+    start = text.index(word)
+    return text, start, start + len(word)
+
+
+def _check(rule, text, word, category, vetoed):
+    text, s, e = _where(text, word)
+    assert text[s:e] == word
+    assert bool(rule(text, s, e, category)) is vetoed
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("Family are moving from Florida. Staying with his brother.", "Florida", "LOCATION", True),
+    ("WHEN CHILDREN COME BACK FROM [[N]].C. TO DECIDE", "N", "LOCATION", True),
+    ("WHEN CHILDREN COME BACK FROM N.[[C]]. TO DECIDE", "C", "LOCATION", True),
+    ("Transferred from Washington yesterday.", "Washington", "LOCATION", False),  # also a city
+    ("Pt received from university of maryland hospital.", "maryland", "LOCATION", False),
+    ("ADMITTED FROM [[MD]] MEDICAL CENTER", "MD", "LOCATION", False),
+    ("Daughter Florida visited.", "Florida", "NAME", False),  # a person: not the state rule's business
+    ("Lives in Pellham, Georgia.", "Pellham", "LOCATION", False),
+])
+def test_state(text, word, cat, vetoed):
+    _check(tagger_veto.state, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("Lives with Jonah in a shared apartment near campus.", "campus", "LOCATION", True),
+    ("Lives with Jonah in a shared apartment near campus.", "shared", "LOCATION", True),
+    ("PT LIVES ON 2ND FLOOR, ELEVATOR IN BUILDING.", "ELEVATOR", "LOCATION", True),
+    ("Referred to Coastal Housing Partners for a bed.", "Coastal", "LOCATION", False),  # capitalised, cased note
+    ("PT'S SON WOODS CALLED", "WOODS", "NAME", False),  # a surname in an all-caps note
+    ("Home backs onto the woods near the creek.", "woods", "LOCATION", True),
+    ("home backs onto the woods near the creek.", "woods", "LOCATION", False),  # no capitals: may be a name
+    ("my son bubba is coming to take me home", "bubba", "NAME", False),  # rare word: a nickname
+    ("spoke with jane ruiz about discharge", "jane", "NAME", False),
+    ("Seen by Dr Ng at [[grace]] today.", "grace", "NAME", True),  # lower case in a cased note
+    ("Pt from [[boston]] today. Family At bedside.", "boston", "LOCATION", False),  # a city
+])
+def test_ordinary_words(text, word, cat, vetoed):
+    _check(tagger_veto.ordinary_words, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("significant air leak. m.d. aware.", "m.d.", "NAME", True),
+    ("SOCIAL-son & dauther visited.", "dauther", "NAME", True),
+    ("PT'S DUAGHTER IS HEALTH CARE PROXY.", "DUAGHTER", "NAME", True),
+    ("gave senna. pt'sdaughter called", "sdaughter", "NAME", True),
+    ("chaplain Br. Anselm visited", "Br", "NAME", True),
+    ("spoke with Dautherty about meds", "Dautherty", "NAME", False),  # not close enough to "daughter"
+    ("husband Brother visited", "Brother", "NAME", True),
+    ("seen by Mothershed today", "Mothershed", "NAME", False),
+    ("spoke with Sonia at bedside", "Sonia", "NAME", False),
+])
+def test_role_word(text, word, cat, vetoed):
+    _check(tagger_veto.role_word, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("Lamar P. 52 yo M. PMH: OSA", "M", "NAME", True),
+    ("67 y/o F with CHF", "F", "NAME", True),
+    ("45M presents with chest pain", "M", "NAME", True),
+    ("seen by M. Okafor today", "M", "NAME", False),  # an initial
+])
+def test_sex_letter(text, word, cat, vetoed):
+    _check(tagger_veto.sex_letter, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("VA (Snellen, sc): OD 20/60", "Snellen", "NAME", True),
+    ("CrCl ~28 mL/min (Cockcroft-Gault).", "Gault", "NAME", True),
+    ("right hip OA, Kellgren-Lawrence grade 4", "Lawrence", "LOCATION", True),
+    ("IOP (Goldmann applanation): 18/17", "Goldmann", "NAME", True),
+    ("positive Babinski on the left", "Babinski", "NAME", True),
+    ("spoke with Lawrence about discharge", "Lawrence", "NAME", False),
+    ("Dr. Wells aware of labs", "Wells", "NAME", False),  # a common surname alone: a name
+    ("Wells score 5, CTA ordered", "Wells", "NAME", True),
+])
+def test_eponym(text, word, cat, vetoed):
+    _check(tagger_veto.eponym, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("synovitis of the 2nd and 3rd MCP joints", "2nd", "DATE", True),
+    ("pathologic stage (AJCC 8th ed.)", "8th", "DATE", True),
+    ("last seen in clinic on the 6th. Requests refill", "6th", "DATE", False),
+    ("cant make my appt on the 15th because of school", "15th", "DATE", False),
+    ("seen on March 2nd and 3rd", "2nd", "DATE", False),
+    ("HR has been in the 90's nsr", "90", "DATE", True),
+    ("OS 20/25; pinhole OD 20/40", "25", "DATE", True),
+    ("IOP: 18/17 at 0915", "18/17", "DATE", True),
+    ("Nurse line 1-800-555-0199 (24/7)", "24/7", "DATE", True),
+    ("IV D5 1/2 NS ran at 100/hr", "1/2", "DATE", True),
+    ("OVARIAN CA (12/93) S/P DEBULKING", "12/93", "DATE", False),
+    ("seen 3/14 for follow-up", "3/14", "DATE", False),
+    ("seen 14/3 in clinic", "14/3", "DATE", False),  # D/M
+    ("visit 3 (week 12) of the study", "12", "DATE", True),
+    ("MI in 92, CABG 81", "81", "DATE", False),  # a two-digit year after a procedure
+    ("heparin 2000 u bolus", "2000", "DATE", True),
+    ("moved here in 2000 after retiring", "2000", "DATE", False),
+    ("synovitis of the 2nd and 3rd MCP joints", "2nd", "NAME", False),  # only DATE spans
+])
+def test_not_a_date(text, word, cat, vetoed):
+    _check(tagger_veto.not_a_date, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("Daughter notified by phone at 0330 (617-555-0151)", "0330", "PHONE", True),
+    ("ARRIVED IN MICU @515PM NEURO: AGITATED", "515PM", "PHONE", True),
+    ("sats (88-91) did not improve", "88-91", "PHONE", True),
+    ("call 555-0199 with questions", "555-0199", "PHONE", False),
+    ("ext 4021 for the unit", "4021", "PHONE", False),
+    ("pager 0330 if needed", "0330", "PHONE", False),
+])
+def test_not_a_phone(text, word, cat, vetoed):
+    _check(tagger_veto.not_a_phone, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("GCS 14 (E4V4M6), confused", "E4V4M6", "ID", True),
+    ("GCS 8T (E2VTM5)", "E2VTM5", "ID", True),
+    ("MRN E4V4M6X2 on file", "E4V4M6X2", "ID", False),
+])
+def test_gcs_components(text, word, cat, vetoed):
+    _check(tagger_veto.gcs_components, text, word, cat, vetoed)
+
+
+def _span(text, word, cat, nth=0):
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(word, start + 1)
+    return PhiSpan(start, start + len(word), cat, 0.99, "phi-model")
+
+
+def test_a_group_goes_only_when_every_span_in_it_is_vetoed():
+    text = "Referred from university of maryland hospital; moving from N.C. soon."
+    spans = [_span(text, "university", "LOCATION"), _span(text, "maryland", "LOCATION"),
+             _span(text, "N", "LOCATION"), _span(text, "C.", "LOCATION")]
+    spans[-1] = PhiSpan(spans[-1].start, spans[-1].start + 1, "LOCATION", 0.99, "phi-model")
+    kept = [text[s.start:s.end] for s in tagger_veto.keep(text, spans)]
+    assert kept == ["university", "maryland"]  # "university" alone would be an ordinary word
+
+
+def test_an_address_keeps_its_state_with_its_neighbours():
+    text = "1400 Harbor Street, Port Aldous, ME 04190."
+    spans = [_span(text, "Aldous", "LOCATION"), _span(text, "ME", "LOCATION")]
+    assert tagger_veto.keep(text, spans) == spans
+    alone = [_span(text, "ME", "LOCATION")]
+    assert tagger_veto.keep(text, alone) == []
+
+
+def test_reason_names_the_rule():
+    text = "GCS 14 (E4V4M6)"
+    assert tagger_veto.reason(text, 8, 14, "ID") == "gcs_components"
+    assert tagger_veto.reason("seen by Zorblewick", 8, 18, "NAME") is None
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("Pt sent back from brookhaven (SNF) with a wound", "SNF", "LOCATION", True),
+    ("BCX FROM OSH GROWING GNR", "OSH", "LOCATION", True),
+    ("Gen surg consulted; not a candidate", "surg", "NAME", True),
+    ("GI (Dr. Rao) recommends a scope", "GI", "NAME", True),
+    ("FOLEY IN PLACE, DRAINING WELL", "FOLEY", "NAME", True),  # all capitals, clinical lexicon
+    ("Seen by Foley today", "Foley", "NAME", False),  # capitalised in a cased note: a name
+    ("Spoke with Mac about discharge", "Mac", "NAME", False),
+])
+def test_chart_abbreviation(text, word, cat, vetoed):
+    _check(tagger_veto.chart_abbreviation, text, word, cat, vetoed)
+
+
+def test_the_m_of_am_is_not_a_name():
+    _check(tagger_veto.sex_letter, "Will discuss with team in the a.[[m.]] round", "m.", "NAME", True)
+    _check(tagger_veto.sex_letter, "52 yo [[M.]] PMH: OSA", "M.", "NAME", True)
