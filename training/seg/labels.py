@@ -56,14 +56,39 @@ _ADRENAL_SOURCE = ("Wang X et al., Evaluation of normal adrenal gland volume by 
 _ADRENAL_LEFT_REF = (2.8, 5.9, _ADRENAL_SOURCE.format("2.85-5.83", "2.59-6.56"))
 _ADRENAL_RIGHT_REF = (2.5, 6.6, _ADRENAL_SOURCE.format("2.85-5.83", "2.59-6.56"))
 
+# Heart and lungs: no study publishes a whole-organ CT volume interval, so these two ranges are DERIVED from published
+# norms, wide on purpose (they catch a 34 mL "heart" or a 55 mL "lung", not a borderline organ).
+# Heart (chambers and muscle together, as a whole-heart segmentation holds them). Upper: the 97.5th percentiles of
+# Fuchs et al. (320-detector CT, 569 healthy adults), men, per m2 of body surface: LV 97, RV 120, LA 60, RA 85 mL and
+# LV mass 80 g (76 mL at 1.05 g/mL): 438 mL/m2, times 2.3 m2 (a large adult) = 1,008 mL. Lower: twice the left
+# ventricle's lower CT limits (mean - 2 SD of Kang et al. 2017 as tabulated in Cardiovasc Diagn Ther 2020;10:1918-1945,
+# Table 3, women: end-diastolic volume 98.2 - 2 x 21.0 = 56 mL, LV mass 107.9 - 2 x 20.0 = 68 g = 65 mL), the right
+# heart being at least as large: 242 mL.
+_HEART_REF = (
+    240.0, 1000.0,
+    "Fuchs A et al. 2016 and Kang et al. 2017 (derived range), chamber volumes and muscle mass on CT: Fuchs A et al., "
+    "Normal values of left ventricular mass and cardiac chamber volumes assessed by 320-detector computed tomography "
+    "angiography in the Copenhagen General Population Study, Eur Heart J Cardiovasc Imaging 2016;17:1009-1017 "
+    "(upper: sum of the men's 97.5th percentiles per m2 times 2.3 m2); Kang et al. 2017 in Cardiovasc Diagn Ther "
+    "2020;10:1918-1945, Table 3 (lower: twice the left ventricle's end-diastolic volume and muscle at mean - 2 SD)",
+)
+# Lungs (air and tissue as CT shows them; one lung taken as 40-60% of both). Lower: the adult residual volume, about
+# 1 L for both lungs (StatPearls, Physiology, Residual Volume: 1-1.2 L), times 0.4. Upper: total lung capacity of a
+# 1.95 m man by the ECSC equation (Quanjer et al. 1993: 7.99 H - 7.08 L, residual SD 0.70 L) at its upper limit
+# (+1.645 SD): 9.6 L, times 0.6.
+_LUNG_REF = (
+    400.0, 5800.0,
+    "Quanjer PH et al. 1993 and StatPearls (derived range), adult lung volumes: Quanjer PH et al., Lung volumes and "
+    "forced ventilatory flows, Eur Respir J 1993;6 Suppl 16:5-40 (upper: total lung capacity 7.99 H - 7.08 L of a "
+    "1.95 m man plus 1.645 residual SD, 9.6 L, times 0.6 for one lung); StatPearls, Physiology, Residual Volume "
+    "(lower: residual volume about 1 L, times 0.4). Depth of inspiration moves a lung within this range",
+)
+
 # Why the other structures carry no range. A range is only worth checking for an organ that a torso scan usually
 # holds whole and whose normal size is published as a population range; for the rest QC states the volume and this
 # reason instead of a verdict.
 _REGION = "how much of it a scan holds depends on the scanned region"
 _NOTE_BODY = f"soft tissue not given another label: {_REGION}"
-_NOTE_LUNG = f"{_REGION} and on the depth of inspiration"
-_NOTE_HEART = ("no published whole-heart CT volume range on the card (published norms give chamber volumes and "
-               "muscle mass, not the whole heart)")
 _NOTE_AORTA = f"the visible length of the aorta: {_REGION}"
 _NOTE_GALLBLADDER = "its volume changes with fasting and meals, and it may have been removed"
 _NOTE_SPINE = f"the number of vertebrae in view: {_REGION}"
@@ -75,12 +100,11 @@ SEG_LABELS: tuple[SegLabel, ...] = (
     SegLabel(0, "background", "Background", (0, 0, 0)),
     SegLabel(1, "body", "Body (other soft tissue)", (222, 184, 135), volume_note=_NOTE_BODY),
     SegLabel(2, "lung_left", "Left lung", (102, 178, 255), ("lung_upper_lobe_left", "lung_lower_lobe_left", "lung_left"),
-             keep_largest=True, components=1, volume_note=_NOTE_LUNG),
+             _LUNG_REF, keep_largest=True, components=1),
     SegLabel(3, "lung_right", "Right lung", (51, 102, 255),
              ("lung_upper_lobe_right", "lung_middle_lobe_right", "lung_lower_lobe_right", "lung_right"),
-             keep_largest=True, components=1, volume_note=_NOTE_LUNG),
-    SegLabel(4, "heart", "Heart", (220, 20, 60), ("heart",), keep_largest=True, components=1,
-             volume_note=_NOTE_HEART),
+             _LUNG_REF, keep_largest=True, components=1),
+    SegLabel(4, "heart", "Heart", (220, 20, 60), ("heart",), _HEART_REF, keep_largest=True, components=1),
     SegLabel(5, "aorta", "Aorta", (255, 0, 0), ("aorta",), keep_largest=True, components=1,
              volume_note=_NOTE_AORTA),
     SegLabel(6, "liver", "Liver", (165, 42, 42), ("liver",), _LIVER_REF, keep_largest=True, components=1),

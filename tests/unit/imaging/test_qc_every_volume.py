@@ -59,3 +59,26 @@ def test_info_lines_change_neither_the_worst_status_nor_the_counts():
                              QCItem(5, "aorta", "volume", "info", "z")])
     assert report.by_structure() == {"heart": "warn", "aorta": "pass"}
     assert report.counts() == {"pass": 1, "warn": 1, "fail": 0}
+
+
+@pytest.mark.parametrize("model_id", ["seg-torso-teacher", "seg-torso-student-q"])
+def test_a_34_ml_heart_and_a_55_ml_lung_fail_with_their_derived_ranges(model_id):
+    """The issue's cases: a 34 mL heart and a 55 mL lung are flagged (they were only stated before), with the range
+    and its source in the reason; the same lung cut by the edge of the field of view is partial, a warning."""
+    card = read_card(REPO / "resources" / "models" / model_id)
+    by_name = {lb.name: lb for lb in card.outputs.labels}
+    heart, lung = by_name["heart"], by_name["lung_left"]
+    items = plausibility([_stats(heart.value, "heart", 34.0), _stats(lung.value, "lung_left", 55.0)], card, {})
+    vol = {i.name: i for i in items if i.check == "volume"}
+    assert vol["heart"].status == "fail"
+    assert "34.0 mL below the adult range 240-1000 mL [Fuchs A et al. 2016 and Kang et al. 2017 (derived range)]" \
+        in vol["heart"].reason
+    assert vol["lung_left"].status == "fail"
+    assert "adult range 400-5800 mL [Quanjer PH et al. 1993 and StatPearls (derived range)]" in vol["lung_left"].reason
+    # a normal heart passes
+    (ok,) = [i for i in plausibility([_stats(heart.value, "heart", 650.0)], card, {}) if i.check == "volume"]
+    assert ok.status == "pass"
+    cut = StructureStats(lung.value, "lung_left", 100, 55.0, 40.0, 5.0, 0.0, 80.0, (0.0, 0.0, 0.0), (0, 0, 0),
+                         (9, 9, 9), True)
+    (partial,) = [i for i in plausibility([cut], card, {}) if i.check == "volume"]
+    assert partial.status == "warn" and "partial: cut by the edge of the field of view" in partial.reason
