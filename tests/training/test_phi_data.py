@@ -36,3 +36,23 @@ def test_physionet_round_trip_and_patient_folds(tmp_path):
     assert sum(len(f) for f in folds) == 10  # disjoint
     sizes = [sum(1 for n in back if n.patient in f) for f in folds]
     assert max(sizes) - min(sizes) <= 3
+
+
+def test_per_type_thresholds_rise_only_while_no_validation_phi_token_is_lost():
+    from types import SimpleNamespace
+
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore
+    from training.phi.data import LabelledText
+    from training.phi.select import raise_per_type
+
+    text = "seen by zorblewick on 3/14, perrla 2/2 today"
+    # gold: the name and the date; the tagger also scores "2/2" as a date (0.95) and the name only at 0.92
+    item = LabelledText(text, [(8, 18, "NAME"), (22, 26, "DATE")], "v1")
+    words = {text: [WordScore(8, 18, 0.92, "NAME"), WordScore(22, 26, 0.995, "DATE"),
+                    WordScore(35, 38, 0.95, "DATE")]}
+    rec = PhiModelRecognizer(None, ["O", "B-NAME", "I-NAME", "B-DATE", "I-DATE"], threshold=0.8)
+    rec.word_scores = lambda t: words[t]
+    rules = SimpleNamespace(analyze=lambda t: [])
+    chosen = raise_per_type([item], rec, rules, 0.8, candidates=(0.9, 0.95, 0.99, 0.999), order=("DATE", "NAME"))
+    # DATE can rise to 0.99 (drops "2/2", keeps "3/14"); NAME cannot rise past 0.9 without losing the name
+    assert chosen == {"DATE": 0.99, "NAME": 0.9}

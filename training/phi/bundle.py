@@ -82,11 +82,12 @@ def export_phi_bundle(model: Any, tokenizer: Any, out_dir: Path, cfg: TrainConfi
     }
 
 
-def set_threshold(card: dict[str, Any], threshold: float) -> None:
-    """Write ``threshold`` on every PHI label of ``card`` (plain data)."""
+def set_threshold(card: dict[str, Any], threshold: float, per_type: dict[str, float] | None = None) -> None:
+    """Write ``threshold`` on every PHI label of ``card`` (plain data), or the type's own from ``per_type``
+    ("NAME" -> B-NAME and I-NAME)."""
     for lb in card["outputs"]["labels"]:
         if lb["name"] != "O":
-            lb["threshold"] = threshold
+            lb["threshold"] = (per_type or {}).get(lb["name"].split("-", 1)[-1], threshold)
 
 
 def write_card(out_dir: Path, card: dict[str, Any]) -> ModelCard:

@@ -24,10 +24,11 @@ def _command(args: argparse.Namespace) -> str:
     return "medpriv-train phi train " + " ".join(parts) + (" --no-physionet" if args.no_physionet else "")
 
 
-def load_recognizer(bundle: Path, threshold: float = 0.5):
-    """The exported bundle as the app runs it (ONNX Runtime, tokenizer, windows), without the registry."""
+def load_recognizer(bundle: Path, threshold: float | None = 0.5):
+    """The exported bundle as the app runs it (ONNX Runtime, tokenizer, windows), without the registry; with
+    ``threshold=None`` the card's thresholds (per type), else ``threshold`` for every type."""
     from medpriv_desktop.core.models.card import ModelCard
-    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, card_thresholds
     from medpriv_desktop.core.text.encoder import TextEncoder
 
     card = ModelCard.model_validate_json((bundle / "model_card.json").read_text(encoding="utf-8"))
@@ -35,6 +36,9 @@ def load_recognizer(bundle: Path, threshold: float = 0.5):
     enc = TextEncoder.from_files(bundle / card.model_file, bundle / ti.tokenizer_file, ti.max_tokens, ti.stride,
                                  threads=2, exact_int8=card.needs_exact_int8_kernels)
     labels = [lb.name for lb in sorted(card.outputs.labels, key=lambda lb: lb.value)]
+    if threshold is None:
+        default, per_type = card_thresholds(card.outputs.labels)
+        return PhiModelRecognizer(enc, labels, card.id, default, thresholds=per_type)
     return PhiModelRecognizer(enc, labels, card.id, threshold)
 
 
@@ -72,7 +76,8 @@ def choose_and_write(bundle: Path, card: dict, val: list, invented_dev: Path | N
     from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
     from training.phi.bundle import set_threshold, write_card
     from training.phi.data import from_physionet
-    from training.phi.select import select_threshold
+    from training.phi.select import (PER_TYPE_CANDIDATES, TYPE_ORDER, raise_per_type, score_per_type,
+                                     select_threshold)
 
     bundle = Path(bundle)
     val_sets = {}
@@ -94,21 +99,27 @@ def choose_and_write(bundle: Path, card: dict, val: list, invented_dev: Path | N
         print(f"  {name:13s} recall {s['recall']:.4f} precision {s['precision']:.4f} span recall {s['span_recall']:.4f}"
               f"  (rules only: recall {choice.rules_only[name]['recall']:.4f} "
               f"precision {choice.rules_only[name]['precision']:.4f})")
-    set_threshold(card, choice.threshold)
+    per_type = raise_per_type(val_sets["all"], recognizer, rules, choice.threshold)
+    print(f"per-type thresholds above {choice.threshold}: {per_type or 'none'} (no validation PHI token lost)")
+    set_threshold(card, choice.threshold, per_type)
     card["training"]["config"]["threshold_rule"] = choice.rule + " on tuning-val + invented-dev (rules in union)"
+    card["training"]["config"]["per_type_threshold_rule"] = (
+        "then, per type in the order " + ", ".join(TYPE_ORDER) + ": the highest of "
+        + ", ".join(f"{c:g}" for c in PER_TYPE_CANDIDATES) + " at which tuning-val + invented-dev lose no PHI token")
     metrics = [m for m in card["metrics"]["values"] if "(validation" not in m["split"]]
     card["metrics"]["values"] = metrics
-    for name, scores in choice.scores.items():
+    for name in choice.scores:
         if name == "all":
             continue
-        s, n = scores[choice.threshold], len(val_sets[name])
+        s, n = score_per_type(val_sets[name], recognizer, rules, choice.threshold, per_type), len(val_sets[name])
+        print(f"  {name:13s} with per-type thresholds: recall {s['recall']:.4f} precision {s['precision']:.4f}")
         split = f"{name} (validation: chose the threshold), rules + tagger, word tokens"
         metrics += [{"name": "token_recall", "value": s["recall"], "split": split, "n": n},
                     {"name": "token_precision", "value": s["precision"], "split": split, "n": n},
                     {"name": "span_recall", "value": s["span_recall"], "split": split, "n": n}]
     write_card(bundle, card)
     (bundle.parent / f"{bundle.name}.validation.json").write_text(json.dumps(
-        {"threshold": choice.threshold, "rule": choice.rule,
+        {"threshold": choice.threshold, "per_type": per_type, "rule": choice.rule,
          "scores": {k: {str(t): v for t, v in d.items()} for k, d in choice.scores.items()},
          "rules_only": choice.rules_only}, indent=2), encoding="utf-8")
 

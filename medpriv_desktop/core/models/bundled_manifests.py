@@ -12,7 +12,7 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("ctrate-chestct-dp", "2.0.0"): "c6dcb56d262047e5b181ef3f4aed69b30a0ad89593716044ec3812a3cb2d1dad",
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
-    ("phi-minilm-l6-int8", "1.1.0"): "ba7d8ba3c074330f0fbc3a70b7d06a0acf5464c19e4d943abcb0573592a64490",
+    ("phi-minilm-l6-int8", "1.2.0"): "193358eb25fab531f367f7d4e3b41ff4ba45fdf978c80fce81572ac3f453676e",
     ("seg-torso-student-q", "2.0.0"): "81aa48d998df52c7ec1cc9bc96b74288e97023c31d8823d18676fd21233c5e52",
     ("seg-torso-teacher", "2.0.0"): "75bf6191130aab199a06a1ebf795b21f952ad83be3ae9180314d19c6bcef51bd",
 }

@@ -48,12 +48,14 @@ class PhiModelRecognizer(MedPrivRecognizer):
     CATEGORIES = tuple(sorted(set(LABEL_TO_CATEGORY.values())))
 
     def __init__(self, encoder: TextEncoder, labels: list[str], model_id: str = "phi-model", threshold: float = 0.5,
-                 audit_fields: dict[str, Any] | None = None) -> None:
+                 audit_fields: dict[str, Any] | None = None, thresholds: dict[str, float] | None = None) -> None:
         super().__init__()
         self.encoder = encoder
         self.labels = labels
         self.model_id = model_id
         self.threshold = threshold
+        #: Per model type ("NAME", "DATE", ...) where the card gives one; others use ``threshold``.
+        self.thresholds = dict(thresholds or {})
         #: The bundle's identity for audit entries and resume manifests (id, version, manifest hash, root).
         self.audit_fields = dict(audit_fields or {"model_id": model_id})
         # label index -> coarse type (B-/I- folded)
@@ -102,10 +104,10 @@ class PhiModelRecognizer(MedPrivRecognizer):
         return [WordScore(s, e, p, k) for (s, e), (p, k) in sorted(words.items())]
 
     def spans_from_words(self, text: str, words: list[WordScore], threshold: float | None = None) -> list[PhiSpan]:
-        """Words at or above ``threshold`` (default: the card's), neighbours of one category joined."""
-        th = self.threshold if threshold is None else threshold
+        """Words at or above ``threshold`` (default: the card's, per type), neighbours of one category joined."""
         out: list[PhiSpan] = []
         for w in words:
+            th = threshold if threshold is not None else self.thresholds.get(w.kind, self.threshold)
             if w.p_phi < th:
                 continue
             cat = LABEL_TO_CATEGORY.get(w.kind, "NAME")
@@ -149,7 +151,23 @@ def load_default_model_recognizer(model_id: str | None = None, threshold: float 
         threads = int(env) if env.isdigit() and int(env) > 0 else 2
     encoder = TextEncoder.from_entry(entry, reg, threads=threads)
     labels = [lb.name for lb in sorted(entry.card.outputs.labels, key=lambda lb: lb.value)]
-    th = threshold
-    if th is None:
-        th = next((lb.threshold for lb in entry.card.outputs.labels if lb.threshold is not None), None) or 0.5
-    return PhiModelRecognizer(encoder, labels, entry.card.id, th, audit_fields=entry.audit_fields())
+    default, per_type = card_thresholds(entry.card.outputs.labels)
+    if threshold is not None:  # one threshold asked for: it holds for every type
+        default, per_type = threshold, {}
+    return PhiModelRecognizer(encoder, labels, entry.card.id, default, audit_fields=entry.audit_fields(),
+                              thresholds=per_type)
+
+
+def card_thresholds(labels: list[Any]) -> tuple[float, dict[str, float]]:
+    """``(default, {type: threshold})`` from a phi-ner card's labels (objects or dicts with ``name`` and
+    ``threshold``): a type's threshold is the lower of its B- and I- labels'; the default is the lowest of all
+    (0.5 when the card gives none)."""
+    per_type: dict[str, float] = {}
+    for lb in labels:
+        name = lb["name"] if isinstance(lb, dict) else lb.name
+        th = lb.get("threshold") if isinstance(lb, dict) else lb.threshold
+        if th is None or "-" not in name:
+            continue
+        kind = name.split("-", 1)[1]
+        per_type[kind] = min(th, per_type.get(kind, th))
+    return (min(per_type.values()) if per_type else 0.5), per_type

@@ -105,3 +105,18 @@ def test_lone_lower_case_clinical_words_are_not_tagger_spans(text, words, expect
     rec = PhiModelRecognizer(None, BIO, threshold=0.5)
     spans = rec.spans_from_words(text, [WordScore(s, e, 0.99, "NAME") for s, e in words])
     assert [text[s.start:s.end] for s in spans] == expected
+
+
+def test_each_type_uses_its_own_threshold_from_the_card():
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore, card_thresholds
+
+    labels = [{"name": "O"}, {"name": "B-NAME", "threshold": 0.8}, {"name": "I-NAME", "threshold": 0.8},
+              {"name": "B-DATE", "threshold": 0.99}, {"name": "I-DATE", "threshold": 0.97}]
+    default, per_type = card_thresholds(labels)
+    assert default == 0.8 and per_type == {"NAME": 0.8, "DATE": 0.97}  # a type takes the lower of B- and I-
+    rec = PhiModelRecognizer(None, BIO, threshold=default, thresholds=per_type)
+    text = "seen by zorblewick on 3/14 and 4/15"
+    words = [WordScore(8, 18, 0.85, "NAME"), WordScore(22, 26, 0.95, "DATE"), WordScore(31, 35, 0.98, "DATE")]
+    assert [text[s.start:s.end] for s in rec.spans_from_words(text, words)] == ["zorblewick", "4/15"]
+    # one threshold asked for holds for every type (the threshold search uses this)
+    assert [text[s.start:s.end] for s in rec.spans_from_words(text, words, 0.9)] == ["3/14", "4/15"]
