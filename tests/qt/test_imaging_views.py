@@ -137,3 +137,31 @@ def test_mr_window_is_automatic_and_keys_scroll(qtbot):
     assert v.index == k + 1 and st.cursor[2] == k + 1
     qtbot.keyClick(v.image_label, Qt.Key.Key_PageDown)
     assert v.index == k - 4
+
+
+def test_the_legend_never_covers_the_top_orientation_letter(qtbot):
+    """Issue 21 follow-up (seen in the e2e screenshot): in a narrow view the legend's swatches and names sat over
+    the "A" at the top centre. Every legend entry now starts right of that letter."""
+    st = ImagingState()
+    v = SliceViewWidget(st, "axial")
+    qtbot.addWidget(v)
+    v.resize(300, 300)
+    v.show()
+    st.set_study(_study())
+    vol = st.volume
+    arr = np.zeros(vol.shape, np.uint8)
+    for i in range(1, 9):  # eight structures in the slice: a full legend
+        arr[i + 4, 4:12, 3:9] = i
+    names = {i: f"structure_with_a_long_name_{i}" for i in range(1, 9)}
+    colours = {i: (0, 255, 0) for i in range(1, 9)}  # pure green: not in the image, the letters or the text
+    st.set_labels(LabelMap.like(vol, arr, names, colours))
+    st.set_cursor((10, 8, 5))
+    img = v.image_label.grab().toImage()
+    w = img.width()
+    # the top letter's band: 12 px either side of the centre, the first 40 rows
+    green_near_letter = [(x, y) for x in range(w // 2 - 12, w // 2 + 12) for y in range(0, 40)
+                         if img.pixelColor(x, y) == QColor(0, 255, 0)]
+    assert not green_near_letter
+    swatches = [(x, y) for x in range(w) for y in range(0, 140) if img.pixelColor(x, y) == QColor(0, 255, 0)]
+    assert swatches, "the legend was not drawn"
+    assert min(x for x, _ in swatches) >= w // 2 + 12

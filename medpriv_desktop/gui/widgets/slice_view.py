@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from medpriv_desktop.core.app.imaging_state import ImagingState
@@ -456,7 +456,12 @@ class SliceViewWidget(QWidget):
         shown = self._legend[:8]
         if len(self._legend) > 8:
             shown = self._legend[:7] + [(f"+{len(self._legend) - 7} more", (90, 90, 90))]
+        # Right of the top orientation letter in a narrow view, so the legend never covers it; names are elided to
+        # the room left before the right edge.
+        x0 = max(w - 170, w // 2 + 12)
+        metrics = QFontMetrics(font)
         for name, rgb in shown:
-            p.fillRect(w - 170, y - 10, 10, 10, QColor(*rgb))
-            _shadow_text(p, w - 154, y, name[:22], QColor(230, 230, 230))
+            p.fillRect(x0, y - 10, 10, 10, QColor(*rgb))
+            text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, max(w - x0 - 22, 20))
+            _shadow_text(p, x0 + 16, y, text, QColor(230, 230, 230))
             y += 14
