@@ -165,3 +165,15 @@ def test_the_legend_never_covers_the_top_orientation_letter(qtbot):
     swatches = [(x, y) for x in range(w) for y in range(0, 140) if img.pixelColor(x, y) == QColor(0, 255, 0)]
     assert swatches, "the legend was not drawn"
     assert min(x for x, _ in swatches) >= w // 2 + 12
+
+
+def test_the_segment_panel_leaves_the_slice_views_their_room(qtbot):
+    """A check box does not wrap: its long label once widened the side panel past 590 px and squeezed the slice
+    views of a 1280 px window. The panel's minimum width stays moderate; the full explanation is the tooltip."""
+    from medpriv_desktop.core.models.registry import ModelRegistry
+    from medpriv_desktop.gui.imaging.segment_panel import SegmentPanel
+
+    panel = SegmentPanel(ModelRegistry())
+    qtbot.addWidget(panel)
+    assert panel.minimumSizeHint().width() <= 480
+    assert "flipped image" in panel.second_opinion_check.toolTip()

@@ -39,6 +39,9 @@ class SegmentPanel(QWidget):
         self.modality: str | None = None
         self.preferred_id: str | None = None
         self.model_combo = QComboBox()
+        # Model titles are long: the box shrinks with the panel (the open list and the tooltip show them whole).
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(28)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
@@ -58,10 +61,11 @@ class SegmentPanel(QWidget):
         row.addWidget(self.run_button)
         row.addWidget(self.compare_button)
         sl.addLayout(row)
-        self.second_opinion_check = QCheckBox(
-            "QC second opinion (the teacher if installed, else the flipped image if the model allows; slower)")
-        self.second_opinion_check.setToolTip("Segment again with the teacher (or the flipped image) and grade "
-                                             "each structure by their agreement")
+        # Short: a check box does not wrap, and a long one widens the panel at the slice views' expense.
+        self.second_opinion_check = QCheckBox("QC second opinion (slower)")
+        self.second_opinion_check.setToolTip("Segment again with the teacher if one is installed, else with the "
+                                             "flipped image where the model allows it, and grade each structure by "
+                                             "the agreement of the two")
         sl.addWidget(self.second_opinion_check)
         self.compare_box = QGroupBox("Student vs teacher: agreement between two models (not accuracy)")
         cl = QVBoxLayout(self.compare_box)
@@ -110,8 +114,9 @@ class SegmentPanel(QWidget):
         entries = self.entries()
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
-        for e in entries:
+        for i, e in enumerate(entries):
             self.model_combo.addItem(_role_text(e), e)
+            self.model_combo.setItemData(i, _role_text(e), Qt.ItemDataRole.ToolTipRole)
         pick = next((e for e in entries if e.card.id == keep), None) or default_model(entries, self.preferred_id,
                                                                                       self.modality)
         if pick is not None:
