@@ -79,3 +79,24 @@ def test_tiny_training_exports_a_bundle_the_engine_loads(medpriv_home):
     assert engine.model_id == "phi-test"
     spans = engine.analyze("DR. ZORBLEWICK AWARE ON 8/18.")  # rules find these whatever the tiny model says
     assert {s.tag for s in spans} >= {"NAME", "DATE"}
+
+
+def test_training_can_continue_from_a_saved_tagger(tmp_path):
+    """``--init``: the run starts from the saved tagger's weights (not the bare backbone) and trains them on."""
+    import torch
+
+    cfg = TrainConfig(layers=1, epochs=1, synthetic=4, physionet_repeat=1, max_len=64, batch_size=8, lr=1e-4,
+                      threads=1)
+    notes = [AnnotatedNote("1", "1", "DR. ZORBLEWICK AWARE ON 8/18.", [(4, 14, "HCPName"), (25, 29, "Date")])]
+    first, tok = train_phi_model(notes, cfg, log=lambda *_: None)
+    first.save_pretrained(str(tmp_path / "t"))
+    tok.save_pretrained(str(tmp_path / "t"))
+    head = first.classifier.weight.detach().clone()
+    cont = TrainConfig(layers=1, epochs=1, synthetic=0, physionet_repeat=1, max_len=64, batch_size=8, lr=0.0,
+                       threads=1, init=str(tmp_path / "t"), entity_weight=1.0)
+    again, _ = train_phi_model(notes, cont, log=lambda *_: None)
+    assert torch.equal(again.classifier.weight, head)  # lr 0: exactly the saved head, not a fresh one
+    fresh, _ = train_phi_model(notes, TrainConfig(layers=1, epochs=1, synthetic=0, physionet_repeat=1, max_len=64,
+                                                  batch_size=8, lr=0.0, threads=1), log=lambda *_: None)
+    assert not torch.equal(fresh.classifier.weight, head)
+    assert cont.as_dict()["init"] == str(tmp_path / "t") and cont.as_dict()["entity_weight"] == 1.0

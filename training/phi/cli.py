@@ -43,6 +43,10 @@ def register(sub: Any) -> None:
     tr.add_argument("--teacher", type=Path, default=None,
                     help="distil from this trained tagger (a --save-torch folder of an earlier run)")
     tr.add_argument("--kd-weight", type=float, default=0.5)
+    tr.add_argument("--entity-weight", type=float, default=3.0,
+                    help="loss weight of PHI word pieces against O ones (higher: recall over precision)")
+    tr.add_argument("--init", type=Path, default=None,
+                    help="continue from a trained tagger (a --save-torch folder) instead of the bare backbone")
     tr.add_argument("--save-torch", type=Path, default=None, help="also save the torch model here (for --teacher)")
     tr.add_argument("--target-recall", type=float, default=0.97,
                     help="threshold rule: the highest threshold reaching this validation token recall")

@@ -19,7 +19,7 @@ from training.phi.data import default_invented_dev_dir, read_invented, tuning_no
 
 def _command(args: argparse.Namespace) -> str:
     keys = ("out", "layers", "epochs", "synthetic", "physionet_repeat", "max_len", "batch_size", "lr", "seed",
-            "teacher", "kd_weight", "target_recall", "model_id", "version")
+            "teacher", "init", "kd_weight", "entity_weight", "target_recall", "model_id", "version")
     parts = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys if getattr(args, k, None) is not None]
     return "medpriv-train phi train " + " ".join(parts) + (" --no-physionet" if args.no_physionet else "")
 
@@ -50,7 +50,9 @@ def run_training(args: argparse.Namespace) -> int:
     cfg = TrainConfig(layers=args.layers, epochs=args.epochs, synthetic=args.synthetic,
                       physionet_repeat=args.physionet_repeat, max_len=args.max_len, batch_size=args.batch_size,
                       lr=args.lr, seed=args.seed, threads=args.threads,
-                      teacher=str(args.teacher) if args.teacher else None, kd_weight=args.kd_weight)
+                      teacher=str(args.teacher) if args.teacher else None, kd_weight=args.kd_weight,
+                      entity_weight=getattr(args, "entity_weight", 3.0),
+                      init=str(args.init) if getattr(args, "init", None) else None)
     train, val = ([], [])
     if not args.no_physionet:
         train, val = tuning_train_val(tuning_notes(args.data))

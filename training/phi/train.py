@@ -57,6 +57,8 @@ class TrainConfig:
     #: Entity word pieces are rarer than O ones: weight them up so recall is not traded away.
     entity_weight: float = 3.0
     teacher: str | None = None
+    #: Continue from a trained tagger (a ``--save-torch`` folder) instead of the bare backbone.
+    init: str | None = None
     kd_weight: float = 0.5
     temperature: float = 2.0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -127,7 +129,12 @@ def train_phi_model(physionet: list[AnnotatedNote], cfg: TrainConfig, log: Calla
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    model, tok = load_backbone(cfg.layers)
+    if cfg.init:
+        from transformers import AutoTokenizer
+
+        model, tok = load_teacher(cfg.init).train(), AutoTokenizer.from_pretrained(str(cfg.init))
+    else:
+        model, tok = load_backbone(cfg.layers)
     teacher = load_teacher(cfg.teacher) if cfg.teacher else None
     items = from_physionet(physionet) * max(1, cfg.physionet_repeat) + list(extra or [])
     if cfg.synthetic:
@@ -143,7 +150,8 @@ def train_phi_model(physionet: list[AnnotatedNote], cfg: TrainConfig, log: Calla
     warm = max(1, min(200, steps // 20))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / max(steps, 1)))
     log(f"phi training: {len(items)} texts, {len(examples)} windows, {steps} steps, {cfg.layers} layers"
-        + (f", distilling from {cfg.teacher}" if teacher is not None else ""))
+        + (f", distilling from {cfg.teacher}" if teacher is not None else "")
+        + (f", continuing from {cfg.init}" if cfg.init else ""))
     model.train()
     step, t0 = 0, time.time()
     for epoch in range(cfg.epochs):
