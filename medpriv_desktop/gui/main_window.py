@@ -33,6 +33,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None, registry: ModelRegistry | None = None) -> None:
         super().__init__()
+        from medpriv_desktop.core.app.context import mark_interactive
+
+        mark_interactive()  # automatic thread counts leave a core to this window's GUI thread
         self.settings = settings or load_settings()
         self.registry = registry or ModelRegistry.from_settings(self.settings)
         self.setWindowTitle("MedPriv Desktop")

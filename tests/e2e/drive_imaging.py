@@ -134,7 +134,9 @@ def main(out_dir: str, study_arg: str = "") -> int:
         ws.segment_panel.model_combo.setCurrentIndex(entries.index(tiny))
     timing_entry = load or ws.segment_panel.current_entry()
     res["timed_model"] = timing_entry.card.id
-    res["inference_threads"] = win.settings.inference_threads
+    from medpriv_desktop.core.app.context import SessionFactory
+
+    res["inference_threads"] = SessionFactory.from_settings(win.settings).threads
     beat.start()
     t0 = time.perf_counter()
     ws.run_segmentation(timing_entry)

@@ -66,10 +66,10 @@ def test_version_1_settings_do_not_raise_the_threshold(tmp_path):
     settings_path().write_text(json.dumps({"version": 1, "deid_threshold": 0.5, "deid_operator": "mask",
                                            "theme": "dark"}))
     s = load_settings()
-    assert s.deid_threshold == 0.0 and s.deid_operator == "mask" and s.version == 2
+    assert s.deid_threshold == 0.0 and s.deid_operator == "mask" and s.version == 3
     assert "theme" not in Settings.model_fields
     save_settings(Settings(deid_threshold=0.5))
-    assert load_settings().deid_threshold == 0.5  # a version 2 value is the user's
+    assert load_settings().deid_threshold == 0.5  # a value saved since version 2 is the user's
 
 
 @pytest.fixture

@@ -14,11 +14,26 @@ from pathlib import Path
 from typing import Any
 
 from medpriv_desktop.core.models.registry import ModelRegistry
-from medpriv_desktop.core.settings import Settings, load_settings
+from medpriv_desktop.core.settings import Settings, load_settings, resolve_threads
 from medpriv_desktop.core.text import reading
 
 #: Overrides the thread count of every ONNX session (benchmarks and tests; the Preferences value otherwise).
 THREADS_ENV = "MEDPRIV_ORT_THREADS"
+
+#: Whether this process is the window (set once by the GUI at start-up): automatic thread counts leave a core to the
+#: GUI thread there and take every core in a command (``settings.resolve_threads``).
+_INTERACTIVE = False
+
+
+def mark_interactive(value: bool = True) -> None:
+    """Say that this process is the window (``gui/app.py`` calls it before any Context is built)."""
+    global _INTERACTIVE
+    _INTERACTIVE = value
+
+
+def interactive() -> bool:
+    """True in the window's process."""
+    return _INTERACTIVE
 
 
 @dataclass(frozen=True)
@@ -29,10 +44,14 @@ class SessionFactory:
     threads: int
 
     @classmethod
-    def from_settings(cls, settings: Settings, environ: dict[str, str] | None = None) -> SessionFactory:
-        """Threads from ``MEDPRIV_ORT_THREADS`` when set to a positive integer, else the Preferences value."""
+    def from_settings(cls, settings: Settings, environ: dict[str, str] | None = None,
+                      is_interactive: bool | None = None) -> SessionFactory:
+        """Threads from ``MEDPRIV_ORT_THREADS`` when set to a positive integer, else the Preferences value, else
+        automatic (every core in a command, cores minus one in the window)."""
         env = (os.environ if environ is None else environ).get(THREADS_ENV, "")
-        return cls(int(env) if env.isdigit() and int(env) > 0 else settings.inference_threads)
+        if env.isdigit() and int(env) > 0:
+            return cls(int(env))
+        return cls(resolve_threads(settings, _INTERACTIVE if is_interactive is None else is_interactive))
 
     def create(self, model_path: str | Path, *, exact_int8: bool = True, optimize: bool = True) -> Any:
         """An ``onnxruntime.InferenceSession`` for ``model_path`` with :attr:`threads` intra-op threads."""

@@ -18,9 +18,11 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self._settings = settings.model_copy(deep=True)
         self.threads_spin = QSpinBox()
-        self.threads_spin.setRange(1, 256)
-        self.threads_spin.setValue(settings.inference_threads)
-        self.threads_spin.setToolTip(f"Default: cores minus one ({default_threads()})")
+        self.threads_spin.setRange(0, 256)
+        self.threads_spin.setSpecialValueText("Automatic")  # 0: automatic
+        self.threads_spin.setValue(settings.inference_threads or 0)
+        self.threads_spin.setToolTip(f"Automatic: cores minus one in this window ({default_threads()}), every core "
+                                     "for the medpriv commands")
         self.site_edit = QLineEdit(settings.site_models_dir or "")
         self.site_edit.setPlaceholderText("platform default (set by IT)")
         policy = resolve_site_policy()
@@ -67,7 +69,7 @@ class PreferencesDialog(QDialog):
     def result_settings(self) -> Settings:
         """The settings as edited in the form."""
         s = self._settings
-        s.inference_threads = self.threads_spin.value()
+        s.inference_threads = self.threads_spin.value() or None
         if self.site_edit.isEnabled():
             s.site_models_dir = self.site_edit.text().strip() or None
         s.deid_operator = self.operator_combo.currentText()
