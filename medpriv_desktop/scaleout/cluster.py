@@ -109,6 +109,11 @@ def _plugin() -> Any:
         name = "medpriv-worker-setup"
 
         def setup(self, worker: Any) -> None:
+            import os
+
+            # A worker is one core's share (threads_per_worker=1): its ONNX sessions take one thread unless the
+            # operator says otherwise, not the every-core default of a command (core/app/context.py).
+            os.environ.setdefault("MEDPRIV_ORT_THREADS", "1")
             prepare_process()
 
     return MedPrivWorkerSetup()

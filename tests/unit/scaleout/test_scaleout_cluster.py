@@ -162,6 +162,11 @@ def test_local_cluster_workers_are_offline_filtered_and_loopback_only():
         assert set(filtered.values()) == {True}
         telemetry = client.run(lambda: __import__("os").environ.get("ORT_DISABLE_TELEMETRY"))
         assert set(telemetry.values()) == {"1"}
+        # a worker is one core's share: its sessions take one thread, not a command's every-core default
+        threads = client.run(lambda: __import__("medpriv_desktop.core.app.context", fromlist=["x"]).SessionFactory
+                             .from_settings(__import__("medpriv_desktop.core.settings", fromlist=["x"]).Settings())
+                             .threads)
+        assert set(threads.values()) == {1}
         states = client.run(prepare_process)
         assert len(states) == 2
         assert {s["ORT_DISABLE_TELEMETRY"] for s in states.values()} == {"1"}
