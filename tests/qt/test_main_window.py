@@ -120,6 +120,16 @@ def test_preferences_dialog_edits_settings(qtbot):
     assert s.inference_threads == 1  # the original is untouched until OK
 
 
+def test_preferences_threads_default_to_automatic(qtbot):
+    dlg = PreferencesDialog(Settings())
+    qtbot.addWidget(dlg)
+    assert dlg.threads_spin.text() == "Automatic" and dlg.result_settings().inference_threads is None
+    dlg.threads_spin.setValue(3)
+    assert dlg.result_settings().inference_threads == 3
+    dlg.threads_spin.setValue(0)  # back to the special value
+    assert dlg.result_settings().inference_threads is None
+
+
 def test_slice_view_radiological_orientation():
     from medpriv_desktop.gui.widgets.slice_view import to_display
 
