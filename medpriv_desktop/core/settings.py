@@ -32,8 +32,9 @@ def default_threads() -> int:
 
 def resolve_threads(settings: Settings, interactive: bool) -> int:
     """The thread count a session gets: the Preferences value when one is set, else automatic: cores minus one in
-    the window (the GUI thread keeps a core) and every core for a command or a batch worker, which have no GUI to
-    keep responsive (on a 2-core machine that is twice the speed of ``medpriv deid``)."""
+    the window (the GUI thread keeps a core) and every core for a command, which has no GUI to keep responsive (on a
+    2-core machine that is twice the speed of ``medpriv deid``). Dask workers take one each (``scaleout/cluster.py``
+    sets ``MEDPRIV_ORT_THREADS``)."""
     if settings.inference_threads:
         return settings.inference_threads
     return default_threads() if interactive else max(1, os.cpu_count() or 2)

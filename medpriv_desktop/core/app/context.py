@@ -26,14 +26,9 @@ _INTERACTIVE = False
 
 
 def mark_interactive(value: bool = True) -> None:
-    """Say that this process is the window (``gui/app.py`` calls it before any Context is built)."""
+    """Say that this process is the window (``MainWindow.__init__`` calls it before it builds any Context)."""
     global _INTERACTIVE
     _INTERACTIVE = value
-
-
-def interactive() -> bool:
-    """True in the window's process."""
-    return _INTERACTIVE
 
 
 @dataclass(frozen=True)
