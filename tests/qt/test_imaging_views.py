@@ -20,13 +20,18 @@ def _study(shape=(20, 16, 12), spacing=(1.0, 1.5, 2.0)) -> Volume:
     return vol.reoriented("LPS")
 
 
+def _shown_view(qtbot, st: ImagingState, orientation: str = "axial", size: int = 300) -> SliceViewWidget:
+    """A slice view of ``st``, shown at ``size`` x ``size`` pixels."""
+    v = SliceViewWidget(st, orientation)
+    qtbot.addWidget(v)
+    v.resize(size, size)
+    v.show()
+    return v
+
+
 def test_slice_view_binds_both_ways(qtbot):
     st = ImagingState()
-    views = {o: SliceViewWidget(st, o) for o in ("axial", "coronal", "sagittal")}
-    for v in views.values():
-        qtbot.addWidget(v)
-        v.resize(300, 300)
-        v.show()
+    views = {o: _shown_view(qtbot, st, o) for o in ("axial", "coronal", "sagittal")}
     st.set_study(_study())
     ax = views["axial"]
     assert ax.array is st.image
@@ -48,10 +53,7 @@ def test_slice_view_binds_both_ways(qtbot):
 
 def test_window_level_drag_and_overlay_visibility(qtbot):
     st = ImagingState()
-    v = SliceViewWidget(st, "axial")
-    qtbot.addWidget(v)
-    v.resize(300, 300)
-    v.show()
+    v = _shown_view(qtbot, st, size=300)
     st.set_study(_study())
     st.set_cursor((10, 8, 5))
     level0, width0 = st.level, st.width
@@ -82,10 +84,7 @@ def test_window_level_drag_and_overlay_visibility(qtbot):
 
 def test_brush_undo_redo_and_ruler(qtbot):
     st = ImagingState()
-    v = SliceViewWidget(st, "axial")
-    qtbot.addWidget(v)
-    v.resize(400, 400)
-    v.show()
+    v = _shown_view(qtbot, st, size=400)
     vol = _study()
     st.set_study(vol)
     st.set_labels(LabelMap.like(vol, np.zeros(vol.shape, np.uint8), {1: "box"}))
@@ -125,10 +124,7 @@ def test_mr_window_is_automatic_and_keys_scroll(qtbot):
     rng = np.random.default_rng(0)
     arr = rng.gamma(2.0, 150.0, (24, 24, 10)).astype(np.float32)
     st = ImagingState()
-    v = SliceViewWidget(st, "axial")
-    qtbot.addWidget(v)
-    v.resize(200, 200)
-    v.show()
+    v = _shown_view(qtbot, st, size=200)
     st.set_study(Volume(arr, (1, 1, 1), modality="MR"))
     lo, hi = np.percentile(arr, [1, 99])
     assert abs(st.level - (lo + hi) / 2) < 0.05 * hi and abs(st.width - (hi - lo)) < 0.05 * hi
@@ -143,10 +139,7 @@ def test_the_legend_never_covers_the_top_orientation_letter(qtbot):
     """Issue 21 follow-up (seen in the e2e screenshot): in a narrow view the legend's swatches and names sat over
     the "A" at the top centre. Every legend entry now starts right of that letter."""
     st = ImagingState()
-    v = SliceViewWidget(st, "axial")
-    qtbot.addWidget(v)
-    v.resize(300, 300)
-    v.show()
+    v = _shown_view(qtbot, st, size=300)
     st.set_study(_study())
     vol = st.volume
     arr = np.zeros(vol.shape, np.uint8)

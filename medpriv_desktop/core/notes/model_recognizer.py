@@ -159,15 +159,13 @@ def load_default_model_recognizer(model_id: str | None = None, threshold: float 
 
 
 def card_thresholds(labels: list[Any]) -> tuple[float, dict[str, float]]:
-    """``(default, {type: threshold})`` from a phi-ner card's labels (objects or dicts with ``name`` and
-    ``threshold``): a type's threshold is the lower of its B- and I- labels'; the default is the lowest of all
-    (0.5 when the card gives none)."""
+    """``(default, {type: threshold})`` from a phi-ner card's labels (``name`` and ``threshold`` each): a type's
+    threshold is the lower of its B- and I- labels'; the default is the lowest of all (0.5 when the card gives
+    none)."""
     per_type: dict[str, float] = {}
     for lb in labels:
-        name = lb["name"] if isinstance(lb, dict) else lb.name
-        th = lb.get("threshold") if isinstance(lb, dict) else lb.threshold
-        if th is None or "-" not in name:
+        if lb.threshold is None or "-" not in lb.name:
             continue
-        kind = name.split("-", 1)[1]
-        per_type[kind] = min(th, per_type.get(kind, th))
+        kind = lb.name.split("-", 1)[1]
+        per_type[kind] = min(lb.threshold, per_type.get(kind, lb.threshold))
     return (min(per_type.values()) if per_type else 0.5), per_type

@@ -70,6 +70,14 @@ def _eponyms() -> tuple[frozenset[str], tuple[str, ...]]:
             tuple(sorted((e for e in entries if " " in e or "-" in e), key=len, reverse=True)))
 
 
+@functools.lru_cache(maxsize=1)
+def _eponym_phrases() -> re.Pattern[str]:
+    """One pattern for every eponym phrase, longest first, hyphens with optional spaces, whole words only."""
+    _, phrases = _eponyms()
+    alts = "|".join(re.escape(ph).replace(r"\-", r"\s*-\s*") for ph in phrases) or "(?!)"
+    return re.compile(r"(?<![A-Za-z])(?:" + alts + r")(?![A-Za-z])", re.IGNORECASE)
+
+
 def _person_or_place(word: str) -> bool:
     up = word.upper()
     return up in lexicons.first_names() or up in lexicons.surnames() or up in lexicons.cities()
@@ -194,12 +202,11 @@ def eponym(text: str, start: int, end: int, category: str) -> bool:
     "score" or "applanation"."""
     if category not in ("NAME", "LOCATION"):
         return False
-    singles, phrases = _eponyms()
-    up = text.upper()
-    for ph in phrases:
-        for m in re.finditer(r"(?<![A-Z])" + re.escape(ph).replace(r"\-", r"\s*-\s*") + r"(?![A-Z])", up):
-            if m.start() <= start and end <= m.end():
-                return True
+    singles, _ = _eponyms()
+    # Only near the span: a phrase holding it starts at most its own length before it (the lexicon's are short).
+    for m in _eponym_phrases().finditer(text, max(0, start - 40), min(len(text), end + 60)):
+        if m.start() <= start and end <= m.end():
+            return True
     words = _LETTERS.findall(text[start:end])
     if not words or not all(w.upper() in singles for w in words):
         return False

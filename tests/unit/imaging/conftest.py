@@ -23,6 +23,17 @@ def tiny_registry(tmp_path):
 
 
 @pytest.fixture
+def ct_file(tmp_path):
+    """The phantom written as a NIfTI file (what a user hands ``medpriv segment``)."""
+    import nibabel as nib
+
+    vol, _ = phantom_volume()
+    p = tmp_path / "ct.nii.gz"
+    nib.save(nib.Nifti1Image(vol.array, vol.affine), str(p))
+    return p
+
+
+@pytest.fixture
 def phantom():
     """(Volume, ground-truth labels) of the foundation's torso phantom at 3x3x4 mm."""
     return phantom_volume()

@@ -27,14 +27,6 @@ def _entries() -> list[dict]:
 
 
 @pytest.fixture
-def ct_file(tmp_path):
-    vol, _ = phantom_volume()
-    p = tmp_path / "ct.nii.gz"
-    nib.save(nib.Nifti1Image(vol.array, vol.affine), str(p))
-    return p
-
-
-@pytest.fixture
 def family(tmp_path):
     """A registry with a student and a (slightly different) teacher of one family."""
     root = tmp_path / "bundled"

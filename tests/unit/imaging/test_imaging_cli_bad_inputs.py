@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from _imaging_fixtures import make_bundle, phantom_volume, write_dicom_series
+from _imaging_fixtures import make_bundle, write_dicom_series
 from medpriv_desktop.cli import main
 
 
@@ -24,14 +24,6 @@ def installed(medpriv_home):
     make_bundle(root, "seg-tiny-mr", modalities=("MR",), spacing=(3.0, 3.0, 4.0))
     make_bundle(root, "seg-tiny-badlabels", builder_kwargs={"n_out": 4})  # 4 output channels, 3 labels
     return root
-
-
-@pytest.fixture
-def ct_file(tmp_path):
-    vol, _ = phantom_volume()
-    p = tmp_path / "ct.nii.gz"
-    nib.save(nib.Nifti1Image(vol.array, vol.affine), str(p))
-    return p
 
 
 def _run(capsys, *argv):

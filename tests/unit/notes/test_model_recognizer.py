@@ -110,8 +110,10 @@ def test_lone_lower_case_clinical_words_are_not_tagger_spans(text, words, expect
 def test_each_type_uses_its_own_threshold_from_the_card():
     from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore, card_thresholds
 
-    labels = [{"name": "O"}, {"name": "B-NAME", "threshold": 0.8}, {"name": "I-NAME", "threshold": 0.8},
-              {"name": "B-DATE", "threshold": 0.99}, {"name": "I-DATE", "threshold": 0.97}]
+    from types import SimpleNamespace as L
+
+    labels = [L(name="O", threshold=None), L(name="B-NAME", threshold=0.8), L(name="I-NAME", threshold=0.8),
+              L(name="B-DATE", threshold=0.99), L(name="I-DATE", threshold=0.97)]
     default, per_type = card_thresholds(labels)
     assert default == 0.8 and per_type == {"NAME": 0.8, "DATE": 0.97}  # a type takes the lower of B- and I-
     rec = PhiModelRecognizer(None, BIO, threshold=default, thresholds=per_type)
