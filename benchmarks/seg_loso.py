@@ -119,7 +119,7 @@ def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_onl
     return result
 
 
-VERSION = "2.0.0"
+VERSION = "2.1.0"  # of the bundles --amend-card writes (2.0.0: the same recipe cut at 680 steps)
 TEMPLATE_DATASET = dict(
     name="TotalSegmentator test-suite examples as deformed templates: label maps + images of example_ct_sm (CT), "
          "example_ct_dicom (CT) and example_mr_sm (MR)",
@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--title", help="title for --amend-card")
     ap.add_argument("--description", help="description for --amend-card")
     ap.add_argument("--command", help="training command(s) for --amend-card")
+    ap.add_argument("--loso-results", default=str(RESULTS),
+                    help="folder of the loso_*.json folds --amend-card quotes (default: %(default)s; the 2.1.0 cards "
+                         "quote runs/seg_real/loso_full4000, the folds run to the full 4000-step schedule)")
     ap.add_argument("--data", help="shared data folder (default MEDPRIV_DATA or ../shared/data)")
     args = ap.parse_args(argv)
     data_dir = Path(args.data) if args.data else default_data_dir()
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             print(name, json.dumps({k: round(v, 3) for k, v in res["target_dice"].items()}),
                   res["mean_target_dice"])
     if args.amend_card:
-        amend_card(Path(args.amend_card), args.title, args.description, args.command)
+        amend_card(Path(args.amend_card), args.title, args.description, args.command, Path(args.loso_results))
     if args.table:
         print(table())
     return 0

@@ -13,6 +13,6 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
     ("phi-minilm-l6-int8", "1.2.0"): "193358eb25fab531f367f7d4e3b41ff4ba45fdf978c80fce81572ac3f453676e",
-    ("seg-torso-student-q", "2.0.0"): "81aa48d998df52c7ec1cc9bc96b74288e97023c31d8823d18676fd21233c5e52",
-    ("seg-torso-teacher", "2.0.0"): "75bf6191130aab199a06a1ebf795b21f952ad83be3ae9180314d19c6bcef51bd",
+    ("seg-torso-student-q", "2.1.0"): "f255a216c2cd5553df4e70e086f9b24f2325b1251ccb58c840523de29406cc32",
+    ("seg-torso-teacher", "2.1.0"): "b1bc460a35d7b1ce97a5d54fdb020b7082b16e4651e41b1e37bae73ec15e337f",
 }
