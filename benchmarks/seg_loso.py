@@ -8,12 +8,16 @@ scores it on the left-out scan through the app's path: reader, ``to_model_space`
 (structures we do not predict are ignored; predicted 'body' counts as background).
 
     python -m benchmarks.seg_loso --init --init-from V1/resources/models   # warm starts from the 1.x bundles
-    python -m benchmarks.seg_loso --fold ct_sm                # train + score one fold (about 12 min, 1 thread)
+    python -m benchmarks.seg_loso --fold ct_sm --minutes 40 --results runs/seg_real/loso_full4000   # one fold,
+                                                              # 4000 steps (about 25 min, 1 thread), then scored
+    python -m benchmarks.seg_loso --fold ct_sm --minutes 40 --seed 2919 --results runs/seg_real/loso_8k \
+        --warm-from runs/seg_real/loso_full4000               # the 2.1.0 recipe's second cycle of that fold
     python -m benchmarks.seg_loso --score-bundle resources/models/seg-torso-teacher   # a bundle on all 3 scans
-    python -m benchmarks.seg_loso --table                     # Markdown table of every fold scored so far
-    python -m benchmarks.seg_loso --amend-card resources/models/seg-torso-teacher --title ... --description ...
+    python -m benchmarks.seg_loso --table [--results DIR]     # Markdown table of every fold scored so far
+    python -m benchmarks.seg_loso --amend-card resources/models/seg-torso-teacher --title ... --description ... \
+        --command ... --loso-results runs/seg_real/loso_8k
 
-Results go to ``runs/seg_real/loso/<fold>.json``.
+Results go to ``<--results>/loso_<fold>.json`` (default ``runs/seg_real/loso``, where 2.0.0's folds are).
 """
 
 from __future__ import annotations
@@ -95,9 +99,15 @@ def make_init(models: Path = ROOT / "resources" / "models", out: Path = INIT) ->
     return out
 
 
-def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_only: bool = False) -> dict:
+def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_only: bool = False,
+             results: Path = RESULTS, warm_from: Path | None = None) -> dict:
     """Fine-tune on phantoms + the other scans, export to a temporary ONNX, score the left-out scan
-    (``score_only``: score the fold's finished checkpoint again, e.g. after a change of the app's preprocessing)."""
+    (``score_only``: score the fold's finished checkpoint again, e.g. after a change of the app's preprocessing).
+
+    ``warm_from``: a results folder of an earlier run (e.g. ``runs/seg_real/loso_full4000``) whose
+    ``run_<fold>/checkpoint.pt`` starts this fold instead of the 1.x weights: a second cycle of the schedule (warm
+    restart), trained on the same fold's scans only. Runs other than the default folder keep their training runs
+    under ``results/run_<fold>``."""
     from medpriv_desktop.core.jobs import run_job
     from training.seg.config import load_config
     from training.seg.export import export_onnx
@@ -105,9 +115,15 @@ def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_onl
     from training.seg.train import model_from_checkpoint, train_teacher
 
     others = [n for n in TEMPLATE_FILES if n != left_out]
-    run_dir = ROOT / "runs" / "seg_real" / f"loso_{left_out}"
-    cfg = load_config(CONFIG, {"run_dir": str(run_dir), "data.templates": others, "optim.max_minutes": minutes,
-                               "data.seed": seed, "data.template_data_dir": str(data_dir)})
+    run_dir = ROOT / "runs" / "seg_real" / f"loso_{left_out}" if results == RESULTS else results / f"run_{left_out}"
+    overrides = {"run_dir": str(run_dir), "data.templates": others, "optim.max_minutes": minutes,
+                 "data.seed": seed, "data.template_data_dir": str(data_dir)}
+    if warm_from is not None:
+        start = Path(warm_from) / f"run_{left_out}" / "checkpoint.pt"
+        if not start.exists():
+            raise FileNotFoundError(f"no checkpoint of fold {left_out} under {warm_from}")
+        overrides["optim.init_checkpoint"] = str(start)
+    cfg = load_config(CONFIG, overrides)
     ck = run_dir / "checkpoint.pt"
     if not (run_dir / "done.json").exists() or not score_only:
         ck = run_job(train_teacher(cfg))
@@ -119,7 +135,7 @@ def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_onl
     return result
 
 
-VERSION = "2.1.0"  # of the bundles --amend-card writes (2.0.0: the same recipe cut at 680 steps)
+VERSION = "2.1.0"  # of the bundles --amend-card writes (2.0.0: one cycle, cut at 680 steps)
 TEMPLATE_DATASET = dict(
     name="TotalSegmentator test-suite examples as deformed templates: label maps + images of example_ct_sm (CT), "
          "example_ct_dicom (CT) and example_mr_sm (MR)",
@@ -218,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--score-only", action="store_true", help="with --fold: score the finished fold again")
     ap.add_argument("--minutes", type=float, default=12.0, help="training minutes per fold (1 thread)")
     ap.add_argument("--seed", type=int, default=1919)
+    ap.add_argument("--results", default=str(RESULTS), help="folder for --fold results (default: %(default)s)")
+    ap.add_argument("--warm-from", help="with --fold: start from run_<fold>/checkpoint.pt of this results folder "
+                                        "(a second cycle of the schedule)")
     ap.add_argument("--score-bundle", help="score a bundle folder (or .onnx) on every scan (no training)")
     ap.add_argument("--label", help="name of the result file for --score-bundle")
     ap.add_argument("--table", action="store_true", help="print the table of every result so far")
@@ -227,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--command", help="training command(s) for --amend-card")
     ap.add_argument("--loso-results", default=str(RESULTS),
                     help="folder of the loso_*.json folds --amend-card quotes (default: %(default)s; the 2.1.0 cards "
-                         "quote runs/seg_real/loso_full4000, the folds run to the full 4000-step schedule)")
+                         "quote runs/seg_real/loso_8k, the folds of the two-cycle recipe)")
     ap.add_argument("--data", help="shared data folder (default MEDPRIV_DATA or ../shared/data)")
     args = ap.parse_args(argv)
     data_dir = Path(args.data) if args.data else default_data_dir()
@@ -240,8 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.fold:
         if not INIT.exists():
             make_init()
-        res = run_fold(args.fold, data_dir, args.minutes, args.seed, args.score_only)
-        (RESULTS / f"loso_{args.fold}.json").write_text(json.dumps(res, indent=1))
+        results = Path(args.results)
+        results.mkdir(parents=True, exist_ok=True)
+        res = run_fold(args.fold, data_dir, args.minutes, args.seed, args.score_only, results,
+                       Path(args.warm_from) if args.warm_from else None)
+        res["warm_from"] = args.warm_from
+        (results / f"loso_{args.fold}.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res["target_dice"]), res["mean_target_dice"])
     if args.score_bundle:
         from training.seg.templates import TEMPLATE_FILES
@@ -258,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.amend_card:
         amend_card(Path(args.amend_card), args.title, args.description, args.command, Path(args.loso_results))
     if args.table:
-        print(table())
+        print(table(Path(args.results)))
     return 0
 
 

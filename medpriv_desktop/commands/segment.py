@@ -48,13 +48,16 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from medpriv_desktop.core.app import Context, SegmentOptions, segment_study, segmentation_model
+    from medpriv_desktop.core.app import (Context, SegmentOptions, passed_over_students, segment_study,
+                                          segmentation_model)
     from medpriv_desktop.core.errors import InputError
     from medpriv_desktop.core.imaging.dicom import MultipleSeriesError
 
     prepare_outputs([args.input], folders=[("-o", args.output)])  # before any model loads or input is read
     ctx = Context.build()
     entry = segmentation_model(ctx, args.model, fast=args.fast)
+    # why the default is a teacher: its student fell below the card rule (said once, before the work starts)
+    args.passed_over = [] if args.model or ctx.settings.default_segmentation_model else passed_over_students(ctx, entry)
     if args.threads is not None and args.threads < 1:
         raise InputError("--threads must be at least 1")
     if args.overlap is not None and not 0 <= args.overlap < 0.95:
@@ -97,6 +100,12 @@ def _print_summary(res, entry, args: argparse.Namespace) -> None:
     vol = res.volume
     out = sys.stdout
     print(f"model      {entry.card.id} {entry.card.version} ({entry.card.role})", file=out)
+    for st in getattr(args, "passed_over", []):
+        from medpriv_desktop.core.models.card import MIN_STUDENT_DICE_RATIO
+
+        ratio = st.card.metrics.get("dice_ratio_to_teacher")
+        print(f"           chosen over student {st.card.id} {st.card.version}: its card shows {ratio:.3f} of this "
+              f"model's Dice, below {MIN_STUDENT_DICE_RATIO}; --fast or --model {st.card.id} runs it", file=out)
     guessed = " (modality guessed from intensities; --modality overrides)" if vol.meta.get("modality_guessed") else ""
     print(f"input      {vol.modality} {'x'.join(map(str, vol.shape))} voxels, "
           f"{' x '.join(f'{s:.2f}' for s in vol.spacing)} mm, {vol.orientation_codes()}{guessed}", file=out)

@@ -73,6 +73,15 @@ class StudyResult:
                 "kind": self.volume.modality}
 
 
+def passed_over_students(ctx: Context, entry: ModelEntry) -> list[ModelEntry]:
+    """Students of ``entry``'s family that the default passed over because their card shows them losing more than
+    10% of the teacher's Dice (:attr:`ModelCard.preferred_student`): a command says why it chose the teacher."""
+    if entry.card.role != "teacher" or not entry.card.family:
+        return []
+    return [e for e in ctx.registry.entries("segmentation")
+            if e.card.family == entry.card.family and e.card.role == "student" and not e.card.preferred_student]
+
+
 def segmentation_model(ctx: Context, model_id: str | None = None, *, fast: bool = False) -> ModelEntry:
     """The registry entry to segment with: ``model_id``, else the ``default_segmentation_model`` setting, else the
     registry's default (a student first); ``fast`` swaps a teacher for its family's student when one is installed.

@@ -13,6 +13,6 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
     ("phi-minilm-l6-int8", "1.2.0"): "193358eb25fab531f367f7d4e3b41ff4ba45fdf978c80fce81572ac3f453676e",
-    ("seg-torso-student-q", "2.1.0"): "f255a216c2cd5553df4e70e086f9b24f2325b1251ccb58c840523de29406cc32",
-    ("seg-torso-teacher", "2.1.0"): "b1bc460a35d7b1ce97a5d54fdb020b7082b16e4651e41b1e37bae73ec15e337f",
+    ("seg-torso-student-q", "2.1.0"): "26b59ae3ae4c689ee9c90b519cd7c73116363eac8cbaada93248b515e2e3735e",
+    ("seg-torso-teacher", "2.1.0"): "55d2f7bab9f39e69c1fada94f4ed83a8c9f898ad8549139ed3904b2732675126",
 }

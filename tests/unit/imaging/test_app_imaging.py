@@ -156,3 +156,39 @@ def test_refused_import_records_nothing(tmp_path):
     with pytest.raises(ModelError, match="already provided"):
         run_job(import_model(Context.build(registry=reg), mine))
     assert len(_entries()) == n and not any((tmp_path / "u").glob("seg-shipped*"))
+
+
+def _family_with_weak_student(tmp_path, ratio: float) -> ModelRegistry:
+    root = tmp_path / "bundled"
+    metrics = {"metrics": {"values": [{"name": "dice_ratio_to_teacher", "value": ratio, "split": "held-out"}]}}
+    make_bundle(root, "seg-tiny-student", spacing=(3.0, 3.0, 4.0), role="student", card_extra=metrics)
+    make_bundle(root, "seg-tiny-teacher", spacing=(3.0, 3.0, 4.0), role="teacher")
+    return ModelRegistry(bundled_dir=root, user_dir=tmp_path / "user", site_dir=None)
+
+
+@pytest.mark.parametrize(("ratio", "default", "passed_over"), [
+    (0.85, "seg-tiny-teacher", ["seg-tiny-student"]),  # lost more than 10% of its teacher's Dice: the teacher
+    (0.95, "seg-tiny-student", []),
+])
+def test_a_student_below_the_card_rule_is_passed_over_and_named(tmp_path, ratio, default, passed_over):
+    from medpriv_desktop.core.app import passed_over_students
+
+    ctx = Context(Settings(), _family_with_weak_student(tmp_path, ratio))
+    entry = segmentation_model(ctx)
+    assert entry.card.id == default
+    assert [e.card.id for e in passed_over_students(ctx, entry)] == passed_over
+
+
+def test_the_command_says_why_the_teacher_is_the_default(medpriv_home, ct_file, tmp_path, monkeypatch, capsys):
+    from medpriv_desktop.core.app import context
+
+    reg = _family_with_weak_student(tmp_path, 0.85)
+    build = context.Context.build
+    monkeypatch.setattr(context.Context, "build", classmethod(lambda cls, **kw: build(registry=reg, **kw)))
+    assert main(["segment", str(ct_file), "-o", str(tmp_path / "o"), "-q", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "model      seg-tiny-teacher" in out
+    assert "chosen over student seg-tiny-student 0.0.1: its card shows 0.850 of this model's Dice, below 0.9" in out
+    assert main(["segment", str(ct_file), "-o", str(tmp_path / "o2"), "-q", "--force", "--fast"]) == 0
+    out = capsys.readouterr().out
+    assert "model      seg-tiny-student" in out and "chosen over" not in out
