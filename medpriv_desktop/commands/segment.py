@@ -57,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     ctx = Context.build()
     entry = segmentation_model(ctx, args.model, fast=args.fast)
     # why the default is a teacher: its student fell below the card rule (said once, before the work starts)
-    args.passed_over = [] if args.model or ctx.settings.default_segmentation_model else passed_over_students(ctx, entry)
+    args.passed_over = [] if args.model or ctx.settings.default_segmentation_model else passed_over_students(ctx.registry, entry)
     if args.threads is not None and args.threads < 1:
         raise InputError("--threads must be at least 1")
     if args.overlap is not None and not 0 <= args.overlap < 0.95:

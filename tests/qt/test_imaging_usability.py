@@ -182,3 +182,24 @@ def test_export_message_names_the_written_file(qtbot, ws, tmp_path):
     msgs = notifications().history[before:]
     written = [m for m in msgs if m.path is not None]
     assert written and written[-1].path == target and str(target) in written[-1].text and target.is_file()
+
+
+def test_a_teacher_offered_first_says_which_student_it_was_chosen_over(qtbot, tmp_path):
+    """A student whose card shows it below 0.9 of its teacher's Dice is not the default; the panel says why, and the
+    comparison button of a teacher says how to compare instead of claiming no teacher is installed."""
+    from medpriv_desktop.core.models.registry import ModelRegistry
+    from medpriv_desktop.gui.imaging.segment_panel import SegmentPanel
+    from tests.qt._imaging_support import make_bundle
+
+    root = tmp_path / "bundled"
+    weak = {"metrics": {"values": [{"name": "dice_ratio_to_teacher", "value": 0.85, "split": "held-out"}]}}
+    make_bundle(root, "seg-tiny-student", spacing=(3.0, 3.0, 4.0), role="student", family="tiny", card_extra=weak)
+    make_bundle(root, "seg-tiny-teacher", spacing=(3.0, 3.0, 4.0), role="teacher", family="tiny")
+    panel = SegmentPanel(ModelRegistry(bundled_dir=root, user_dir=tmp_path / "user", site_dir=None))
+    qtbot.addWidget(panel)
+    panel.set_study("CT")
+    assert panel.current_entry().card.id == "seg-tiny-teacher"
+    assert "chosen over student seg-tiny-student: 0.850 of this model's Dice, below 0.9" in panel.model_info.text()
+    assert not panel.compare_button.isEnabled()
+    assert "choose one of its students" in panel.compare_button.toolTip()
+    assert panel.minimumSizeHint().width() <= 480  # the longer line wraps

@@ -24,7 +24,7 @@ from medpriv_desktop.core.app.study import lower_worker_priority, study_stem
 from medpriv_desktop.core.errors import InputError, ModelError
 from medpriv_desktop.core.imaging.volume import Volume
 from medpriv_desktop.core.jobs import Job, Progress, scaled
-from medpriv_desktop.core.models.registry import ModelEntry
+from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,13 @@ class StudyResult:
                 "kind": self.volume.modality}
 
 
-def passed_over_students(ctx: Context, entry: ModelEntry) -> list[ModelEntry]:
+def passed_over_students(registry: ModelRegistry, entry: ModelEntry | None) -> list[ModelEntry]:
     """Students of ``entry``'s family that the default passed over because their card shows them losing more than
-    10% of the teacher's Dice (:attr:`ModelCard.preferred_student`): a command says why it chose the teacher."""
-    if entry.card.role != "teacher" or not entry.card.family:
+    10% of the teacher's Dice (:attr:`ModelCard.preferred_student`): the command and the window say why they
+    chose the teacher."""
+    if entry is None or entry.card.role != "teacher" or not entry.card.family:
         return []
-    return [e for e in ctx.registry.entries("segmentation")
+    return [e for e in registry.entries("segmentation")
             if e.card.family == entry.card.family and e.card.role == "student" and not e.card.preferred_student]
 
 

@@ -13,8 +13,9 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from medpriv_desktop.core.models.card import MIN_STUDENT_DICE_RATIO
 from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
-from medpriv_desktop.core.app import CompareRun, default_model
+from medpriv_desktop.core.app import CompareRun, default_model, passed_over_students
 
 
 def _role_text(entry: ModelEntry) -> str:
@@ -162,10 +163,19 @@ class SegmentPanel(QWidget):
         else:
             labels = [lb.name for lb in e.card.outputs.labels if lb.value != 0]
             teacher = self.teacher_for(e)
+            # a teacher offered first because its student lost more than 10% of its Dice says so
+            weak = [f" · chosen over student {s.card.id}: {s.card.metrics.get('dice_ratio_to_teacher'):.3f} of this "
+                    f"model's Dice, below {MIN_STUDENT_DICE_RATIO}" for s in passed_over_students(self.registry, e)]
             self.model_info.setText(
                 f"{e.card.id} v{e.card.version} · {len(labels)} structures · {', '.join(e.card.modalities)}"
-                + (f" · teacher installed: {teacher.card.id}" if teacher else ""))
-        self.compare_button.setToolTip("" if self.teacher_for(e) else "No teacher of this model's family is installed")
+                + (f" · teacher installed: {teacher.card.id}" if teacher else "") + "".join(weak))
+        if self.teacher_for(e):
+            tip = ""
+        elif e is not None and e.card.role == "teacher":
+            tip = "This is a teacher model: choose one of its students to compare the two"
+        else:
+            tip = "No teacher of this model's family is installed"
+        self.compare_button.setToolTip(tip)
         self.set_busy(False)
 
     def show_comparison(self, run: CompareRun) -> None:

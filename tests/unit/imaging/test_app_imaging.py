@@ -176,7 +176,7 @@ def test_a_student_below_the_card_rule_is_passed_over_and_named(tmp_path, ratio,
     ctx = Context(Settings(), _family_with_weak_student(tmp_path, ratio))
     entry = segmentation_model(ctx)
     assert entry.card.id == default
-    assert [e.card.id for e in passed_over_students(ctx, entry)] == passed_over
+    assert [e.card.id for e in passed_over_students(ctx.registry, entry)] == passed_over
 
 
 def test_the_command_says_why_the_teacher_is_the_default(medpriv_home, ct_file, tmp_path, monkeypatch, capsys):
