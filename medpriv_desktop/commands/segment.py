@@ -56,8 +56,9 @@ def _run(args: argparse.Namespace) -> int:
     prepare_outputs([args.input], folders=[("-o", args.output)])  # before any model loads or input is read
     ctx = Context.build()
     entry = segmentation_model(ctx, args.model, fast=args.fast)
-    # why the default is a teacher: its student fell below the card rule (said once, before the work starts)
-    args.passed_over = [] if args.model or ctx.settings.default_segmentation_model else passed_over_students(ctx.registry, entry)
+    # a default that is a teacher because its student fell below the card rule says so in the summary
+    chosen = args.model or ctx.settings.default_segmentation_model
+    passed_over = [] if chosen else passed_over_students(ctx.registry, entry)
     if args.threads is not None and args.threads < 1:
         raise InputError("--threads must be at least 1")
     if args.overlap is not None and not 0 <= args.overlap < 0.95:
@@ -91,16 +92,16 @@ def _run(args: argparse.Namespace) -> int:
         t = time.perf_counter()
         res.outputs += export_meshes(res.segmentation.labelmap, args.output / "meshes")
         res.timings["meshes"] = time.perf_counter() - t
-    _print_summary(res, entry, args)
+    _print_summary(res, entry, args, passed_over)
     return 0
 
 
-def _print_summary(res, entry, args: argparse.Namespace) -> None:
+def _print_summary(res, entry, args: argparse.Namespace, passed_over: list) -> None:
     seg = res.segmentation
     vol = res.volume
     out = sys.stdout
     print(f"model      {entry.card.id} {entry.card.version} ({entry.card.role})", file=out)
-    for st in getattr(args, "passed_over", []):
+    for st in passed_over:
         from medpriv_desktop.core.models.card import MIN_STUDENT_DICE_RATIO
 
         ratio = st.card.metrics.get("dice_ratio_to_teacher")
