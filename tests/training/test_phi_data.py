@@ -56,3 +56,39 @@ def test_per_type_thresholds_rise_only_while_no_validation_phi_token_is_lost():
     chosen = raise_per_type([item], rec, rules, 0.8, candidates=(0.9, 0.95, 0.99, 0.999), order=("DATE", "NAME"))
     # DATE can rise to 0.99 (drops "2/2", keeps "3/14"); NAME cannot rise past 0.9 without losing the name
     assert chosen == {"DATE": 0.99, "NAME": 0.9}
+
+
+def test_cross_fit_halves_split_every_tuning_note_by_patient_into_two_halves():
+    from training.phi.data import cross_fit_halves
+
+    notes = [AnnotatedNote(str(p), str(n), "x") for p in range(26) for n in range(p % 5 + 1)]
+    first, second = cross_fit_halves(notes)
+    assert len(first) + len(second) == len(notes)
+    assert not {n.patient for n in first} & {n.patient for n in second}
+    assert 0.4 <= len(first) / len(notes) <= 0.6
+    assert cross_fit_halves(list(reversed(notes)))[0] == [n for n in reversed(notes) if n in first]
+
+
+def test_cross_fit_choice_raises_a_type_only_while_out_of_fold_recall_holds():
+    from medpriv_desktop.core.notes.evaluation import GoldDoc
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore
+    from training.phi.crossfit import TYPES, Scored, choose
+
+    labels = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]
+    rec = PhiModelRecognizer(None, labels, threshold=0.4)
+    text = "seen by zorblewick at harborview, perrla 2/2 on 3/14 by pt"
+    gold = GoldDoc("n1", text, [(8, 18, "NAME"), (22, 32, "LOCATION"), (47, 51, "DATE")])
+    # the tagger over-reaches on "perrla" (LOCATION 0.7), "2/2" (DATE 0.85) and "pt" (NAME 0.45); the name sits at
+    # 0.93, the place at 0.995, the date at 0.9999 (the rules find nothing here)
+    words = [WordScore(8, 18, 0.93, "NAME"), WordScore(22, 32, 0.995, "LOCATION"), WordScore(34, 40, 0.7, "LOCATION"),
+             WordScore(41, 44, 0.85, "DATE"), WordScore(47, 51, 0.99995, "DATE"),
+             WordScore(55, 57, 0.45, "NAME")]
+    oof = [Scored(gold, [], words, rec)]
+    inv = [[Scored(GoldDoc("i1", "dr quist", [(3, 8, "NAME")]), [], [WordScore(3, 8, 0.5, "NAME")], rec)]]
+    start = {k: 0.4 for k in TYPES}
+    chosen, path = choose(oof, inv, start, min_recall=0.97, min_tokens=1, inv_slack=0.0, log=lambda *a: None)
+    assert chosen["LOCATION"] > 0.7 and chosen["LOCATION"] <= 0.995  # drops "perrla", keeps the place
+    assert 0.85 < chosen["DATE"] <= 0.9999  # drops "2/2", keeps the date
+    # raising NAME past 0.45 would drop "pt" out of fold but lose the invented-dev name (its recall may not fall)
+    assert chosen["NAME"] == 0.4
+    assert path[-1]["oof"]["fp"] == 1 and path[-1]["oof"]["fn"] == 0

@@ -31,6 +31,10 @@ def register(sub: Any) -> None:
     tr.add_argument("--invented-dev", type=Path, default=None,
                     help="invented-notes folder for validation (default ../shared/data/notes/invented-dev)")
     tr.add_argument("--no-physionet", action="store_true", help="generated notes only")
+    tr.add_argument("--cross-fit", type=int, choices=(1, 2), default=None,
+                    help="train on the other half of the tuning patients and hold out half H "
+                         "(training/phi/data.py: cross_fit_halves) to read the recipe's over-reach out of fold; "
+                         "such a bundle is for measurement, not for shipping")
     tr.add_argument("--layers", type=int, default=3, help="MiniLM layers kept (6 = full depth)")
     tr.add_argument("--epochs", type=int, default=2)
     tr.add_argument("--synthetic", type=int, default=6000, help="generated notes (scale up on real hardware)")
@@ -68,6 +72,18 @@ def register(sub: Any) -> None:
     ex.add_argument("--data", type=Path, default=None)
     ex.add_argument("--invented-dev", type=Path, default=None)
     ex.add_argument("--target-recall", type=float, default=0.97)
+    cf = ps.add_parser("cross-fit-thresholds",
+                       help="choose per-type thresholds on all tuning notes out of fold (two --cross-fit bundles) "
+                            "and write them into a bundle's card (training/phi/crossfit.py)")
+    cf.add_argument("--fold1", type=Path, required=True, help="bundle trained with --cross-fit 1")
+    cf.add_argument("--fold2", type=Path, required=True, help="bundle trained with --cross-fit 2")
+    cf.add_argument("--apply-to", type=Path, default=None, help="bundle whose card gets the thresholds")
+    cf.add_argument("--version", default=None, help="new version for that card")
+    cf.add_argument("--min-recall", type=float, default=0.97)
+    cf.add_argument("--inv-slack", type=float, default=0.01)
+    cf.add_argument("--data", type=Path, default=None)
+    cf.add_argument("--invented-dev", type=Path, default=None)
+    cf.add_argument("--out", type=Path, default=None, help="write the path taken and the scores here (JSON)")
     lk = ps.add_parser("report-locked", help="score a bundle on the locked part (totals only) and write the figures "
                                              "into its card")
     lk.add_argument("bundle", type=Path)
@@ -106,6 +122,10 @@ def _run(args: argparse.Namespace) -> int:
         from training.phi.run import rechoose
 
         return rechoose(args)
+    if args.phi_command == "cross-fit-thresholds":
+        from training.phi.crossfit import run
+
+        return run(args)
     if args.phi_command == "report-locked":
         from training.phi.locked import report_locked
 

@@ -33,6 +33,8 @@ BIO = ["O"] + [f"{p}-{lab}" for lab in LABELS for p in ("B", "I")]
 #: Seed of the tuning-train / tuning-val split of the tuning patients (fixed before any training).
 VAL_SEED = "medpriv-phi-tuning-val-2026-12-04"
 VAL_SHARE = 0.25
+#: Seed of the cross-fitting halves of the tuning patients (``medpriv-train phi train --cross-fit H``).
+CROSS_FIT_SEED = "medpriv-phi-cross-fit-2026-12-05"
 #: Facility words that are not PHI by themselves (labelled O inside generated LOCATION spans).
 FACILITY_WORDS = frozenset(lx.FACILITY_KEYWORDS | {"HOME", "CARE", "CENTRE", "CTR", "OF", "THE", "AND", "&"})
 _WORD = re.compile(r"[A-Za-z0-9&]+")
@@ -84,6 +86,23 @@ def tuning_train_val(notes: list[AnnotatedNote]) -> tuple[list[AnnotatedNote], l
         val.add(p)
         held += counts[p]
     return [n for n in notes if n.patient not in val], [n for n in notes if n.patient in val]
+
+
+def cross_fit_halves(notes: list[AnnotatedNote]) -> tuple[list[AnnotatedNote], list[AnnotatedNote]]:
+    """The tuning notes in two halves by patient (seeded order, the first patients up to half of the notes go to
+    half 1). A tagger trained on one half and scored on the other reads its over-reach on patients it never saw;
+    the two together score every tuning note out of fold."""
+    counts: dict[str, int] = {}
+    for n in notes:
+        counts[n.patient] = counts.get(n.patient, 0) + 1
+    first: set[str] = set()
+    held = 0
+    for p in sorted(counts, key=lambda p: hashlib.sha256(f"{CROSS_FIT_SEED}:{p}".encode()).hexdigest()):
+        if held >= len(notes) / 2:
+            break
+        first.add(p)
+        held += counts[p]
+    return [n for n in notes if n.patient in first], [n for n in notes if n.patient not in first]
 
 
 def from_physionet(notes: Iterable[AnnotatedNote]) -> list[LabelledText]:

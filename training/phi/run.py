@@ -14,12 +14,13 @@ import json
 import time
 from pathlib import Path
 
-from training.phi.data import default_invented_dev_dir, read_invented, tuning_notes, tuning_train_val
+from training.phi.data import (cross_fit_halves, default_invented_dev_dir, read_invented, tuning_notes,
+                              tuning_train_val)
 
 
 def _command(args: argparse.Namespace) -> str:
     keys = ("out", "layers", "epochs", "synthetic", "physionet_repeat", "max_len", "batch_size", "lr", "seed",
-            "teacher", "init", "kd_weight", "entity_weight", "target_recall", "model_id", "version")
+            "teacher", "init", "kd_weight", "entity_weight", "target_recall", "cross_fit", "model_id", "version")
     parts = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys if getattr(args, k, None) is not None]
     return "medpriv-train phi train " + " ".join(parts) + (" --no-physionet" if args.no_physionet else "")
 
@@ -55,8 +56,15 @@ def run_training(args: argparse.Namespace) -> int:
                       init=str(args.init) if getattr(args, "init", None) else None)
     train, val = ([], [])
     if not args.no_physionet:
-        train, val = tuning_train_val(tuning_notes(args.data))
-        print(f"tuning part: {len(train)} notes train, {len(val)} notes validation (by patient); locked part unread")
+        if getattr(args, "cross_fit", None):
+            halves = cross_fit_halves(tuning_notes(args.data))
+            val, train = halves[args.cross_fit - 1], halves[2 - args.cross_fit]
+            print(f"cross-fit {args.cross_fit}: trained on {len(train)} tuning notes, tuning half "
+                  f"{args.cross_fit} ({len(val)} notes) held out for out-of-fold scoring; locked part unread")
+        else:
+            train, val = tuning_train_val(tuning_notes(args.data))
+            print(f"tuning part: {len(train)} notes train, {len(val)} notes validation (by patient); locked part "
+                  "unread")
     t0 = time.time()
     model, tok = train_phi_model(train, cfg)
     minutes = (time.time() - t0) / 60
