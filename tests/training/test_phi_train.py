@@ -100,3 +100,20 @@ def test_training_can_continue_from_a_saved_tagger(tmp_path):
                                                   batch_size=8, lr=0.0, threads=1), log=lambda *_: None)
     assert not torch.equal(fresh.classifier.weight, head)
     assert cont.as_dict()["init"] == str(tmp_path / "t") and cont.as_dict()["entity_weight"] == 1.0
+
+
+def test_the_training_notes_of_each_mode():
+    """Default: tuning-train vs tuning-val; --all-tuning: every tuning note, no validation; --cross-fit H: the other
+    half trains, half H is held out. Patients never straddle train and validation."""
+    from training.phi.data import cross_fit_halves
+    from training.phi.run import physionet_parts
+
+    notes = [AnnotatedNote(str(p), str(n), "x") for p in range(26) for n in range(p % 4 + 1)]
+    train, val, split = physionet_parts(notes)
+    assert (train, val) == tuning_train_val(notes) and split is None
+    train, val, split = physionet_parts(notes, all_tuning=True)
+    assert train == notes and val == [] and "every tuning note" in split
+    for h in (1, 2):
+        train, val, split = physionet_parts(notes, cross_fit=h)
+        assert val == cross_fit_halves(notes)[h - 1] and len(train) + len(val) == len(notes)
+        assert not {n.patient for n in train} & {n.patient for n in val} and "not shipped" in split

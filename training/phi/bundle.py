@@ -35,18 +35,22 @@ def _revision() -> str | None:
 
 
 def export_phi_bundle(model: Any, tokenizer: Any, out_dir: Path, cfg: TrainConfig, n_tuning_train: int,
-                      command: str, model_id: str, version: str = "1.0.0", threshold: float = 0.5) -> dict[str, Any]:
-    """Export ``model`` to ``out_dir`` (int8, per-channel weight scales); return the card as plain data."""
+                      command: str, model_id: str, version: str = "1.0.0", threshold: float = 0.5,
+                      split: str | None = None) -> dict[str, Any]:
+    """Export ``model`` to ``out_dir`` (int8, per-channel weight scales); return the card as plain data. ``split``
+    says which development notes trained it (default: the tuning-train patients)."""
     out_dir = Path(out_dir)
     res = export_encoder(model, tokenizer, out_dir, "token-classification", quantize=True, parity_texts=PARITY_TEXTS,
                          max_len=cfg.max_len, per_channel=True, reduce_range=True)
     datasets: list[dict[str, Any]] = [{"name": GENERATED_DATASET, "license": "Apache-2.0", "n": cfg.synthetic,
                                        "synthetic": True}]
     if n_tuning_train:
-        datasets.append({"name": "PhysioNet deid gold standard, development quarter: tuning-train patients",
+        datasets.append({"name": "PhysioNet deid gold standard, development quarter: "
+                                 + ("tuning-train patients" if split is None else "tuning patients"),
                          "license": "ODC-By-1.0", "n": n_tuning_train,
-                         "split": "tuning part minus tuning-val (core/notes/dev_split.py, training/phi/data.py); "
-                                  "the locked part is never used for training or choices",
+                         "split": split or ("tuning part minus tuning-val (core/notes/dev_split.py, "
+                                            "training/phi/data.py); the locked part is never used for training or "
+                                            "choices"),
                          "citation": "Neamatullah et al. 2008, BMC Med Inform Decis Mak 8:32; Goldberger et al. 2000"})
     labels = [{"value": i, "name": b, **({"threshold": threshold} if b != "O" else {})} for i, b in enumerate(BIO)]
     config = cfg.as_dict() | {

@@ -22,7 +22,8 @@ def _command(args: argparse.Namespace) -> str:
     keys = ("out", "layers", "epochs", "synthetic", "physionet_repeat", "max_len", "batch_size", "lr", "seed",
             "teacher", "init", "kd_weight", "entity_weight", "target_recall", "cross_fit", "model_id", "version")
     parts = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k in keys if getattr(args, k, None) is not None]
-    return "medpriv-train phi train " + " ".join(parts) + (" --no-physionet" if args.no_physionet else "")
+    return ("medpriv-train phi train " + " ".join(parts) + (" --no-physionet" if args.no_physionet else "")
+            + (" --all-tuning" if getattr(args, "all_tuning", False) else ""))
 
 
 def load_recognizer(bundle: Path, threshold: float | None = 0.5):
@@ -43,6 +44,28 @@ def load_recognizer(bundle: Path, threshold: float | None = 0.5):
     return PhiModelRecognizer(enc, labels, card.id, threshold)
 
 
+def physionet_parts(notes: list, all_tuning: bool = False, cross_fit: int | None = None
+                    ) -> tuple[list, list, str | None]:
+    """``(train, validation, split description)`` of the tuning notes: tuning-train / tuning-val by default; every
+    tuning note and no validation with ``all_tuning`` (thresholds then come out of fold, ``crossfit.py``); with
+    ``cross_fit`` H the other half trains and half H is held out (a measurement tagger)."""
+    if all_tuning:
+        print(f"tuning part: all {len(notes)} notes train (thresholds: cross-fit-thresholds); locked part unread")
+        return notes, [], ("every tuning note (core/notes/dev_split.py); per-type thresholds chosen out of fold by "
+                           "medpriv-train phi cross-fit-thresholds; the locked part is never used for training or "
+                           "choices")
+    if cross_fit:
+        halves = cross_fit_halves(notes)
+        val, train = halves[cross_fit - 1], halves[2 - cross_fit]
+        print(f"cross-fit {cross_fit}: trained on {len(train)} tuning notes, tuning half {cross_fit} ({len(val)} "
+              "notes) held out for out-of-fold scoring; locked part unread")
+        return train, val, (f"the tuning half other than half {cross_fit} (training/phi/data.py: cross_fit_halves): "
+                            "a measurement tagger, not shipped")
+    train, val = tuning_train_val(notes)
+    print(f"tuning part: {len(train)} notes train, {len(val)} notes validation (by patient); locked part unread")
+    return train, val, None
+
+
 def run_training(args: argparse.Namespace) -> int:
     """Train, export, choose the threshold and write the card (module docstring); exit code 0."""
     from training.phi.bundle import export_phi_bundle, write_card
@@ -54,24 +77,16 @@ def run_training(args: argparse.Namespace) -> int:
                       teacher=str(args.teacher) if args.teacher else None, kd_weight=args.kd_weight,
                       entity_weight=getattr(args, "entity_weight", 3.0),
                       init=str(args.init) if getattr(args, "init", None) else None)
-    train, val = ([], [])
-    if not args.no_physionet:
-        if getattr(args, "cross_fit", None):
-            halves = cross_fit_halves(tuning_notes(args.data))
-            val, train = halves[args.cross_fit - 1], halves[2 - args.cross_fit]
-            print(f"cross-fit {args.cross_fit}: trained on {len(train)} tuning notes, tuning half "
-                  f"{args.cross_fit} ({len(val)} notes) held out for out-of-fold scoring; locked part unread")
-        else:
-            train, val = tuning_train_val(tuning_notes(args.data))
-            print(f"tuning part: {len(train)} notes train, {len(val)} notes validation (by patient); locked part "
-                  "unread")
+    train, val, split = ([], [], None) if args.no_physionet else physionet_parts(
+        tuning_notes(args.data), getattr(args, "all_tuning", False), getattr(args, "cross_fit", None))
     t0 = time.time()
     model, tok = train_phi_model(train, cfg)
     minutes = (time.time() - t0) / 60
     if args.save_torch:
         model.save_pretrained(str(args.save_torch))
         tok.save_pretrained(str(args.save_torch))
-    card = export_phi_bundle(model, tok, args.out, cfg, len(train), _command(args), args.model_id, args.version)
+    card = export_phi_bundle(model, tok, args.out, cfg, len(train), _command(args), args.model_id, args.version,
+                             split=split)
     card["training"]["config"]["train_minutes"] = round(minutes, 1)
     write_card(args.out, card)  # provisional threshold: the validation below reads the bundle as the app does
 
