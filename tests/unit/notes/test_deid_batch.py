@@ -383,3 +383,46 @@ def test_cli_audit_entry_has_the_reviewer_fields_of_the_window(tmp_path):
     total = sum(entry["counts"].values())
     assert total >= 3
     assert entry["reviewed"] == {"accepted": 0, "rejected": 0, "added": 0, "unreviewed": total}
+
+
+def test_the_tagger_reading_ahead_gives_the_outputs_of_one_note_at_a_time(tmp_path, monkeypatch, medpriv_home):
+    """The folder job runs the tagger on the next group in a thread while the rules run on this one: the outputs
+    are those of ``analyze`` note by note, an empty or unreadable note included, and a tagger failure surfaces
+    (not swallowed by the thread) with the finished notes kept."""
+    import threading
+
+    from medpriv_desktop.core.notes import batch
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+    from medpriv_desktop.core.notes.operators import OperatorOptions, apply_operator
+
+    monkeypatch.setattr(batch, "NOTES_PER_STEP", 2)
+    texts = [NOTE, "husband tomas called; transfer to westbrook 2/3.\n", "", "Seen with Peter Lang RRT on 10/13.\n",
+             "spoke with odile from case mgmt, 617- 555- 0199 x23\n"]
+    (tmp_path / "in").mkdir()
+    for i, t in enumerate(texts):
+        (tmp_path / "in" / f"n{i}.txt").write_text(t)
+    (tmp_path / "in" / "n9.txt").write_bytes(b"\xff\xfe\x00bad")
+    engine = DeidEngine(EngineConfig())
+    assert engine.model_recognizer is not None
+    summary = run_job(deidentify_folder(tmp_path / "in", tmp_path / "out", lambda: engine))
+    for i, t in enumerate(texts):
+        if t:
+            expected = apply_operator(OperatorOptions("tag"), t, engine.analyze(t), None, f"n{i}.txt")
+            assert (tmp_path / "out" / f"n{i}.txt").read_text() == expected
+        else:  # an empty note is skipped with a reason
+            assert not (tmp_path / "out" / f"n{i}.txt").exists()
+    assert summary.done + len(summary.failed) == len(texts) + 1 and len(summary.failed) in (1, 2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("medpriv-tagger")]  # the worker is gone
+
+    calls = []
+
+    def failing(texts):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise RuntimeError("tagger broke")
+        return DeidEngine.tag_many(engine, texts)
+
+    monkeypatch.setattr(engine, "tag_many", failing)
+    with pytest.raises(RuntimeError, match="tagger broke"):
+        run_job(deidentify_folder(tmp_path / "in", tmp_path / "out2", lambda: engine))
+    assert len(list((tmp_path / "out2").glob("n*.txt"))) == 2  # the first group was written before the failure
