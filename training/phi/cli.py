@@ -83,6 +83,8 @@ def register(sub: Any) -> None:
     cf.add_argument("--fold2", type=Path, required=True, help="bundle trained with --cross-fit 2")
     cf.add_argument("--apply-to", type=Path, default=None, help="bundle whose card gets the thresholds")
     cf.add_argument("--version", default=None, help="new version for that card")
+    cf.add_argument("--start", type=Path, default=None,
+                    help="bundle whose card's thresholds the search starts from (default: --apply-to, else --fold1)")
     cf.add_argument("--min-recall", type=float, default=0.97)
     cf.add_argument("--inv-slack", type=float, default=0.01)
     cf.add_argument("--data", type=Path, default=None)

@@ -139,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
     inv_sets = [score_once(inv_items, rec, rules) for rec in recs]
     target = Path(args.apply_to) if args.apply_to else None
     card_path = (target or Path(args.fold1)) / "model_card.json"
-    card_model = ModelCard.model_validate_json(card_path.read_text(encoding="utf-8"))
-    default, per_type = card_thresholds(card_model.outputs.labels)
+    start_card = Path(args.start or target or args.fold1) / "model_card.json"
+    default, per_type = card_thresholds(
+        ModelCard.model_validate_json(start_card.read_text(encoding="utf-8")).outputs.labels)
     start = {k: per_type.get(k, default) for k in TYPES}
     chosen, path = choose(oof, inv_sets, start, args.min_recall, inv_slack=args.inv_slack)
     final = report(oof, chosen)
@@ -148,8 +149,6 @@ def run(args: argparse.Namespace) -> int:
               "path": path, "out_of_fold": _summary(final), "out_of_fold_per_category": per_category(final),
               "folds": [str(args.fold1), str(args.fold2)], "notes": [len(halves[0]), len(halves[1])]}
     print(json.dumps({k: result[k] for k in ("chosen", "out_of_fold", "out_of_fold_per_category")}, indent=1))
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
     if target is not None:
         from training.phi.bundle import set_threshold, write_card
 
@@ -163,14 +162,25 @@ def run(args: argparse.Namespace) -> int:
             f"category) and invented-dev recall within {args.inv_slack} of the start")
         cfg["per_type_threshold_command"] = (f"medpriv-train phi cross-fit-thresholds --fold1 {args.fold1} --fold2 "
                                              f"{args.fold2} --apply-to {args.apply_to}")
-        metrics = [m for m in card["metrics"]["values"] if "out of fold" not in m["split"]]
+        inv_target = _summary(report(score_once(inv_items, load_recognizer(target), rules), chosen))
+        result["invented_dev_target"] = inv_target
+        print(f"{target.name} itself on invented-dev at these thresholds: recall {inv_target['recall']:.4f} "
+              f"precision {inv_target['precision']:.4f}")
+        metrics = [m for m in card["metrics"]["values"]
+                   if "out of fold" not in m["split"] and "(validation" not in m["split"]]
         split = "tuning part out of fold (two cross-fit taggers of this recipe; chose the thresholds), word tokens"
         n = len(halves[0]) + len(halves[1])
         metrics += [{"name": "token_recall", "value": result["out_of_fold"]["recall"], "split": split, "n": n},
                     {"name": "token_precision", "value": result["out_of_fold"]["precision"], "split": split, "n": n}]
+        split = "invented-dev (validation: bounded the choice), this bundle, rules + tagger, word tokens"
+        metrics += [{"name": "token_recall", "value": inv_target["recall"], "split": split, "n": len(inv_items)},
+                    {"name": "token_precision", "value": inv_target["precision"], "split": split,
+                     "n": len(inv_items)}]
         card["metrics"]["values"] = metrics
         if args.version:
             card["version"] = args.version
         write_card(target, card)
         print(f"thresholds written to {target / 'model_card.json'}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
