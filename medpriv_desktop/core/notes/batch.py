@@ -286,7 +286,10 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
                           patient_source=resolver.source, patients=len(set(patients.values())),
                           unplaced=len(resolver.unplaced), keep_year=options.keep_year)
     surrogator = _make_surrogator(options)
-    def read_group(group: list[Path]) -> dict[Path, str]:
+    analyze_many = getattr(engine, "analyze_many", None) or (lambda texts: [engine.analyze(t) for t in texts])
+    for g in range(0, len(todo), NOTES_PER_STEP):
+        group = todo[g: g + NOTES_PER_STEP]
+        yield Progress(g / max(len(todo), 1), f"notes {g + 1}-{g + len(group)} of {len(todo)}")
         texts: dict[Path, str] = {}
         for f in group:
             try:
@@ -294,64 +297,15 @@ def deidentify_folder(input_dir: Path, output_dir: Path, engine_factory: Callabl
             except InputError as exc:
                 summary.failed.append((str(f), exc.reason))
                 log.warning("note skipped: %s: %s", path_ref(f), exc.reason)
-        return texts
-
-    groups = [todo[g: g + NOTES_PER_STEP] for g in range(0, len(todo), NOTES_PER_STEP)]
-    with _TaggerAhead(engine) as ahead:
-        upcoming = read_group(groups[0]) if groups else {}
-        ahead.submit(upcoming)
-        for k, group in enumerate(groups):
-            yield Progress(k * NOTES_PER_STEP / len(todo),
-                           f"notes {k * NOTES_PER_STEP + 1}-{k * NOTES_PER_STEP + len(group)} of {len(todo)}")
-            texts, tagged = upcoming, ahead.result()
-            if k + 1 < len(groups):  # the tagger reads the next notes while the rules run on these
-                upcoming = read_group(groups[k + 1])
-                ahead.submit(upcoming)
-            for f, spans in zip(texts, ahead.analyze(list(texts.values()), tagged)):
-                data = apply_operator(options, texts[f], spans, surrogator, patients[f.name]).encode("utf-8")
-                manifest.record_output(f.name, data)  # before the rename: a kill in between only redoes this note
-                atomic_write_bytes(output_dir / f.name, data)
-                summary.done += 1
-                summary.per_note[f.name] = collections.Counter(s.tag for s in spans)
-                summary.counts.update(summary.per_note[f.name])
+        for f, spans in zip(texts, analyze_many(list(texts.values()))):
+            data = apply_operator(options, texts[f], spans, surrogator, patients[f.name]).encode("utf-8")
+            manifest.record_output(f.name, data)  # before the rename: a kill in between only redoes this note
+            atomic_write_bytes(output_dir / f.name, data)
+            summary.done += 1
+            summary.per_note[f.name] = collections.Counter(s.tag for s in spans)
+            summary.counts.update(summary.per_note[f.name])
     yield Progress(1.0, "done")
     return summary
-
-
-class _TaggerAhead:
-    """Runs an engine's tagger (``tag_many``) on the next group of notes in one worker thread while the caller
-    runs the rules on the current group: ONNX Runtime releases the GIL, so the rules' Python and the tagger's
-    matrix work overlap. Engines without ``tag_many`` (rules only, test doubles) are called plainly. Leaving the
-    ``with`` block (done, cancelled or failed) waits for the one group in flight."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self._tag = getattr(engine, "tag_many", None)
-        self._pool: Any = None
-        self._future: Any = None
-
-    def __enter__(self) -> _TaggerAhead:
-        if self._tag is not None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medpriv-tagger")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def submit(self, texts: dict[Path, str]) -> None:
-        self._future = self._pool.submit(self._tag, list(texts.values())) if self._pool is not None else None
-
-    def result(self) -> Any:
-        return self._future.result() if self._future is not None else None
-
-    def analyze(self, texts: list[str], tagged: Any) -> list:
-        if tagged is not None:
-            return self.engine.analyze_many(texts, tagged)
-        many = getattr(self.engine, "analyze_many", None)
-        return many(texts) if many is not None else [self.engine.analyze(t) for t in texts]
 
 
 def _csv_reader(path: Path, encoding: str | None) -> tuple[list[str], list[list[str]]]:
