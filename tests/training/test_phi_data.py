@@ -92,3 +92,25 @@ def test_cross_fit_choice_raises_a_type_only_while_out_of_fold_recall_holds():
     # raising NAME past 0.45 would drop "pt" out of fold but lose the invented-dev name (its recall may not fall)
     assert chosen["NAME"] == 0.4
     assert path[-1]["oof"]["fp"] == 1 and path[-1]["oof"]["fn"] == 0
+
+
+def test_cross_fit_choice_also_bounds_the_bundle_that_gets_the_thresholds():
+    from medpriv_desktop.core.notes.evaluation import GoldDoc
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore
+    from training.phi.crossfit import TYPES, Scored, choose
+
+    labels = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]
+    rec = PhiModelRecognizer(None, labels, threshold=0.4)
+    # out of fold: "pt" (NAME 0.45) is an over-reach; raising NAME drops it
+    oof = [Scored(GoldDoc("n1", "seen by zorblewick, pt", [(8, 18, "NAME")]), [],
+                  [WordScore(8, 18, 0.999, "NAME"), WordScore(20, 22, 0.45, "NAME")], rec)]
+    inv_doc = GoldDoc("i1", "dr quist", [(3, 8, "NAME")])
+    cross_fit_inv = [[Scored(inv_doc, [], [WordScore(3, 8, 0.9999, "NAME")], rec)]]  # sure of the name
+    start = {k: 0.4 for k in TYPES}
+    quiet = {"min_recall": 0.97, "min_tokens": 1, "inv_slack": 0.0, "log": lambda *a: None}
+    assert choose(oof, cross_fit_inv, start, **quiet)[0]["NAME"] > 0.45  # nothing holds NAME back
+    # the bundle that will ship finds the invented name only at 0.5: it may not lose it
+    target = [Scored(inv_doc, [], [WordScore(3, 8, 0.5, "NAME")], rec)]
+    assert choose(oof, cross_fit_inv, start, target_inv=target, **quiet)[0]["NAME"] == 0.4
+    # an absolute floor binds too: here it cannot be met, so nothing changes
+    assert choose(oof, cross_fit_inv, start, target_inv=target, target_floor=1.01, **quiet)[0] == start

@@ -87,6 +87,8 @@ def register(sub: Any) -> None:
                     help="bundle whose card's thresholds the search starts from (default: --apply-to, else --fold1)")
     cf.add_argument("--min-recall", type=float, default=0.97)
     cf.add_argument("--inv-slack", type=float, default=0.01)
+    cf.add_argument("--target-floor", type=float, default=0.0,
+                    help="the --apply-to bundle's own invented-dev token recall may not fall below this")
     cf.add_argument("--data", type=Path, default=None)
     cf.add_argument("--invented-dev", type=Path, default=None)
     cf.add_argument("--out", type=Path, default=None, help="write the path taken and the scores here (JSON)")

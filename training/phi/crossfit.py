@@ -12,7 +12,10 @@ The rule (fixed before the cross-fit taggers were trained): start from the bundl
 type a candidate from :data:`CANDIDATES`; greedily take the single change with the largest gain in out-of-fold token
 precision that keeps (a) out-of-fold token recall >= ``min_recall`` overall and for every category with at least
 ``min_tokens`` gold tokens, and (b) the invented-dev token recall (mean of the two cross-fit taggers) no more than
-``inv_slack`` below the start's; stop when no change gains. The locked part is never read.
+``inv_slack`` below the start's; stop when no change gains. The locked part is never read. Amended after the first
+run (2026-12-05, before any locked look): (b) holds for the bundle that gets the thresholds too, on its own
+invented-dev recall: the first run's thresholds kept the cross-fit taggers within the slack but cost the retrained
+tagger 0.012 of invented-dev recall (0.9514), below the floor set for shipping it (0.955, ``--target-floor``).
 """
 
 from __future__ import annotations
@@ -76,14 +79,26 @@ def _ok(oof: EvalReport, inv: float, inv_floor: float, min_recall: float, min_to
 
 def choose(oof: Sequence[Scored], inv_sets: Sequence[Sequence[Scored]], start: dict[str, float],
            min_recall: float = 0.97, min_tokens: int = 20, inv_slack: float = 0.01,
-           log: Any = print) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """The greedy rule of the module docstring; returns the thresholds and the path taken (one row per step)."""
-    def inv_recall(pt: dict[str, float]) -> float:
+           log: Any = print, target_inv: Sequence[Scored] | None = None, target_floor: float = 0.0
+           ) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The greedy rule of the module docstring; returns the thresholds and the path taken (one row per step).
+    ``target_inv``: the invented-dev notes scored by the bundle that will get the thresholds; its own recall is
+    bounded the same way (no lower than at the start minus ``inv_slack``, nor than ``target_floor``)."""
+    def mean_recall(pt: dict[str, float]) -> float:
         return sum(report(s, pt).token["ALL"].recall for s in inv_sets) / max(len(inv_sets), 1)
+
+    if target_inv:
+        target_floor = max(target_floor, report(target_inv, start).token["ALL"].recall - inv_slack)
+
+    def inv_recall(pt: dict[str, float]) -> float:
+        # the cross-fit taggers' mean, or -1 when the target bundle falls below its own floor
+        if target_inv and report(target_inv, pt).token["ALL"].recall < target_floor:
+            return -1.0
+        return mean_recall(pt)
 
     current = dict(start)
     cur_oof = report(oof, current)
-    inv_floor = inv_recall(current) - inv_slack
+    inv_floor = mean_recall(current) - inv_slack
     path = [{"step": "start", "thresholds": dict(current), "oof": _summary(cur_oof),
              "invented_dev_recall": round(inv_floor + inv_slack, 4)}]
     log(f"start {current}: out of fold {_summary(cur_oof)}, invented-dev recall {inv_floor + inv_slack:.4f}")
@@ -140,10 +155,13 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.apply_to) if args.apply_to else None
     card_path = (target or Path(args.fold1)) / "model_card.json"
     start_card = Path(args.start or target or args.fold1) / "model_card.json"
-    default, per_type = card_thresholds(
-        ModelCard.model_validate_json(start_card.read_text(encoding="utf-8")).outputs.labels)
+    start_model = ModelCard.model_validate_json(start_card.read_text(encoding="utf-8"))
+    start_id, start_version, n_tuning = start_model.id, start_model.version, len(halves[0]) + len(halves[1])
+    default, per_type = card_thresholds(start_model.outputs.labels)
     start = {k: per_type.get(k, default) for k in TYPES}
-    chosen, path = choose(oof, inv_sets, start, args.min_recall, inv_slack=args.inv_slack)
+    target_inv = score_once(inv_items, load_recognizer(target), rules) if target is not None else None
+    chosen, path = choose(oof, inv_sets, start, args.min_recall, inv_slack=args.inv_slack, target_inv=target_inv,
+                          target_floor=args.target_floor)
     final = report(oof, chosen)
     result = {"rule": __doc__.split("The rule", 1)[1].split("\n\n")[0].strip(), "start": start, "chosen": chosen,
               "path": path, "out_of_fold": _summary(final), "out_of_fold_per_category": per_category(final),
@@ -155,14 +173,20 @@ def run(args: argparse.Namespace) -> int:
         card = json.loads(card_path.read_text(encoding="utf-8"))
         set_threshold(card, min(chosen.values()), chosen)
         cfg = card["training"]["config"]
+        cfg["threshold_rule"] = "every type's own threshold (per_type_threshold_rule); the common one is the lowest"
         cfg["per_type_threshold_rule"] = (
             "chosen out of fold (training/phi/crossfit.py): cross-fit taggers of the same recipe, each trained with "
-            "half of the tuning patients held out, scored all 380 tuning notes as unseen; greedy per-type raises "
-            f"for out-of-fold precision keeping out-of-fold token recall >= {args.min_recall} (overall and per "
-            f"category) and invented-dev recall within {args.inv_slack} of the start")
-        cfg["per_type_threshold_command"] = (f"medpriv-train phi cross-fit-thresholds --fold1 {args.fold1} --fold2 "
-                                             f"{args.fold2} --apply-to {args.apply_to}")
-        inv_target = _summary(report(score_once(inv_items, load_recognizer(target), rules), chosen))
+            f"half of the tuning patients held out, scored all {n_tuning} tuning notes as unseen; from the thresholds "
+            f"of {start_id} {start_version} ({start}), greedy per-type raises for out-of-fold precision keeping "
+            f"out-of-fold token recall >= {args.min_recall} (overall and per category), the cross-fit taggers' "
+            f"invented-dev recall within {args.inv_slack} of the start and this bundle's own within {args.inv_slack}"
+            + (f" and >= {args.target_floor}" if args.target_floor else ""))
+        cfg["per_type_threshold_command"] = " ".join(
+            ["medpriv-train phi cross-fit-thresholds", f"--fold1 {args.fold1}", f"--fold2 {args.fold2}",
+             f"--start {args.start}" if args.start else "", f"--apply-to {args.apply_to}",
+             f"--target-floor {args.target_floor}" if args.target_floor else "",
+             f"--version {args.version}" if args.version else ""]).replace("  ", " ")
+        inv_target = _summary(report(target_inv, chosen))
         result["invented_dev_target"] = inv_target
         print(f"{target.name} itself on invented-dev at these thresholds: recall {inv_target['recall']:.4f} "
               f"precision {inv_target['precision']:.4f}")
