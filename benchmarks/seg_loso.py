@@ -39,8 +39,15 @@ CONFIG = ROOT / "training" / "configs" / "seg_teacher_real.yaml"
 INIT = ROOT / "runs" / "seg_real" / "init" / "teacher_v1.pt"
 
 
-def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: int = 2) -> dict:
-    """Dice per structure of an ONNX segmentation model on one shared scan, on the scan's own grid."""
+#: The card whose clean-up (largest component per organ, holes) the scoring applies, as ``medpriv segment`` does.
+CARD = ROOT / "resources" / "models" / "seg-torso-teacher" / "model_card.json"
+
+
+def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: int = 2,
+               postprocess: bool = True) -> dict:
+    """Dice per structure of an ONNX segmentation model on one shared scan, on the scan's own grid, after the
+    app's default clean-up of the shipped card (``postprocess=False``: the network's raw argmax, as 2.0.0 and 2.1.0
+    were first scored)."""
     from medpriv_desktop.core.imaging.io import read_volume
     from medpriv_desktop.core.imaging.preprocess import to_model_space
     from medpriv_desktop.core.imaging.sliding_window import sliding_window
@@ -58,6 +65,11 @@ def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: 
     pred_m, _, _ = run_job(sliding_window(ms.array, predict, card_input.patch_size, N_SEG,
                                           overlap=card_input.overlap, pad_value=ms.pad_value))
     pred = ms.labels_to_input(pred_m).array
+    if postprocess:
+        from medpriv_desktop.core.imaging.postprocess import postprocess_labels
+        from medpriv_desktop.core.models.card import ModelCard
+
+        postprocess_labels(pred, ModelCard.model_validate_json(CARD.read_text(encoding="utf-8")))
     ref_vol = read_volume(root / seg_name)
     # The DICOM series and its NIfTI label map are stored in different orientations: compare in RAS.
     pred = vol.with_array(pred).reoriented("RAS").array
@@ -78,7 +90,8 @@ def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: 
             "reference_ml": {k: round(ref_ml[k], 2) for k in scores},
             "mean_target_dice": float(np.mean(list(target.values()))) if target else None,
             "mean_target_dice_any_size": float(np.mean(list(any_target.values()))) if any_target else None,
-            "mean_dice_all_present": float(np.mean(list(scores.values()))) if scores else None}
+            "mean_dice_all_present": float(np.mean(list(scores.values()))) if scores else None,
+            "postprocess": postprocess}
 
 
 def make_init(models: Path = ROOT / "resources" / "models", out: Path = INIT) -> Path:
@@ -100,7 +113,7 @@ def make_init(models: Path = ROOT / "resources" / "models", out: Path = INIT) ->
 
 
 def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_only: bool = False,
-             results: Path = RESULTS, warm_from: Path | None = None) -> dict:
+             results: Path = RESULTS, warm_from: Path | None = None, postprocess: bool = True) -> dict:
     """Fine-tune on phantoms + the other scans, export to a temporary ONNX, score the left-out scan
     (``score_only``: score the fold's finished checkpoint again, e.g. after a change of the app's preprocessing).
 
@@ -129,7 +142,7 @@ def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_onl
         ck = run_job(train_teacher(cfg))
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx(model_from_checkpoint(ck), Path(tmp) / "fold.onnx", tuple(cfg.model.patch))
-        result = score_scan(onnx_path, left_out, data_dir)
+        result = score_scan(onnx_path, left_out, data_dir, postprocess=postprocess)
     steps = json.loads((run_dir / "done.json").read_text())["step"]
     result.update({"trained_on": others, "checkpoint": str(ck), "steps": steps, "minutes": minutes})
     return result
@@ -237,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", default=str(RESULTS), help="folder for --fold results (default: %(default)s)")
     ap.add_argument("--warm-from", help="with --fold: start from run_<fold>/checkpoint.pt of this results folder "
                                         "(a second cycle of the schedule)")
+    ap.add_argument("--raw", action="store_true",
+                    help="score the network's raw argmax, without the app's clean-up (how 2.0.0 / 2.1.0 were first "
+                         "scored)")
     ap.add_argument("--score-bundle", help="score a bundle folder (or .onnx) on every scan (no training)")
     ap.add_argument("--label", help="name of the result file for --score-bundle")
     ap.add_argument("--table", action="store_true", help="print the table of every result so far")
@@ -262,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)
         res = run_fold(args.fold, data_dir, args.minutes, args.seed, args.score_only, results,
-                       Path(args.warm_from) if args.warm_from else None)
+                       Path(args.warm_from) if args.warm_from else None, postprocess=not args.raw)
         res["warm_from"] = args.warm_from
         (results / f"loso_{args.fold}.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res["target_dice"]), res["mean_target_dice"])
@@ -273,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         onnx_path = p / "model.onnx" if p.is_dir() else p
         label = args.label or p.name
         for name in TEMPLATE_FILES:
-            res = score_scan(onnx_path, name, data_dir)
+            res = score_scan(onnx_path, name, data_dir, postprocess=not args.raw)
             res["source"] = str(p)
             (RESULTS / f"{label}_{name}.json").write_text(json.dumps(res, indent=1))
             print(name, json.dumps({k: round(v, 3) for k, v in res["target_dice"].items()}),
