@@ -74,8 +74,8 @@ def export_phi_bundle(model: Any, tokenizer: Any, out_dir: Path, cfg: TrainConfi
                     "output_name": res.output_name},
         "quantization": {"weights": "int8", "per_channel": True, "reduce_range": True},
         "training": {"datasets": datasets, "command": command, "date": datetime.date.today().isoformat(),
-                     "code_revision": _revision(), "seed": cfg.seed, "hardware": f"CPU, {cfg.threads} thread{'s' if cfg.threads != 1 else ''}",
-                     "config": config},
+                     "code_revision": _revision(), "seed": cfg.seed,
+                     "hardware": f"CPU, {cfg.threads} thread" + ("s" if cfg.threads != 1 else ""), "config": config},
         "metrics": {"values": [], "parameters": int(sum(p.numel() for p in model.parameters()))},
         "limitations": [
             "Trained on generated notes and PhysioNet nursing notes; note types and institutions unlike these will "

@@ -33,12 +33,12 @@ def register(sub: Any) -> None:
     tr.add_argument("--no-physionet", action="store_true", help="generated notes only")
     notes_mode = tr.add_mutually_exclusive_group()
     notes_mode.add_argument("--all-tuning", action="store_true",
-                    help="train on every tuning note (no tuning-val); the per-type thresholds then come from "
-                         "cross-fit-thresholds")
+                            help="train on every tuning note (no tuning-val); the per-type thresholds then come "
+                                 "from cross-fit-thresholds")
     notes_mode.add_argument("--cross-fit", type=int, choices=(1, 2), default=None,
-                    help="train on the other half of the tuning patients and hold out half H "
-                         "(training/phi/data.py: cross_fit_halves) to read the recipe's over-reach out of fold; "
-                         "such a bundle is for measurement, not for shipping")
+                            help="train on the other half of the tuning patients and hold out half H "
+                                 "(training/phi/data.py: cross_fit_halves) to read the recipe's over-reach out of "
+                                 "fold; such a bundle is for measurement, not for shipping")
     tr.add_argument("--layers", type=int, default=3, help="MiniLM layers kept (6 = full depth)")
     tr.add_argument("--epochs", type=int, default=2)
     tr.add_argument("--synthetic", type=int, default=6000, help="generated notes (scale up on real hardware)")

@@ -5,10 +5,11 @@ in sample) and its over-reach on new patients cannot be read there; the 96 tunin
 to show it. Two *cross-fit* taggers, trained by the same recipe with one half of the tuning patients held out each
 (``medpriv-train phi train --cross-fit 1|2``, halves from :func:`training.phi.data.cross_fit_halves`), score every
 one of the 380 tuning notes as notes of unseen patients. The thresholds chosen on those out-of-fold scores are then
-written into the shipped bundle's card: same recipe, not the same weights (the shipped tagger saw 284 notes, each
-cross-fit tagger about 190), which the card states.
+written into the card of the tagger to ship (``--apply-to``; trained by the same recipe on every tuning note,
+``--all-tuning``): same recipe, not the same weights (it saw all 380 notes, each cross-fit tagger about 190), which
+the card states.
 
-The rule (fixed before the cross-fit taggers were trained): start from the bundle's own per-type thresholds; per
+The rule (fixed before the cross-fit taggers were trained): start from a card's per-type thresholds (``--start``); per
 type a candidate from :data:`CANDIDATES`; greedily take the single change with the largest gain in out-of-fold token
 precision that keeps (a) out-of-fold token recall >= ``min_recall`` overall and for every category with at least
 ``min_tokens`` gold tokens, and (b) the invented-dev token recall (mean of the two cross-fit taggers) no more than
@@ -193,9 +194,10 @@ def run(args: argparse.Namespace) -> int:
         metrics = [m for m in card["metrics"]["values"]
                    if "out of fold" not in m["split"] and "(validation" not in m["split"]]
         split = "tuning part out of fold (two cross-fit taggers of this recipe; chose the thresholds), word tokens"
-        n = len(halves[0]) + len(halves[1])
-        metrics += [{"name": "token_recall", "value": result["out_of_fold"]["recall"], "split": split, "n": n},
-                    {"name": "token_precision", "value": result["out_of_fold"]["precision"], "split": split, "n": n}]
+        metrics += [{"name": "token_recall", "value": result["out_of_fold"]["recall"], "split": split,
+                     "n": n_tuning},
+                    {"name": "token_precision", "value": result["out_of_fold"]["precision"], "split": split,
+                     "n": n_tuning}]
         split = "invented-dev (validation: bounded the choice), this bundle, rules + tagger, word tokens"
         metrics += [{"name": "token_recall", "value": inv_target["recall"], "split": split, "n": len(inv_items)},
                     {"name": "token_precision", "value": inv_target["precision"], "split": split,
