@@ -97,16 +97,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(res, entry, args: argparse.Namespace, passed_over: list) -> None:
+    from medpriv_desktop.core.app import dice_ratio_text
+
     seg = res.segmentation
     vol = res.volume
     out = sys.stdout
     print(f"model      {entry.card.id} {entry.card.version} ({entry.card.role})", file=out)
     for st in passed_over:
-        from medpriv_desktop.core.models.card import MIN_STUDENT_DICE_RATIO
-
-        ratio = st.card.metrics.get("dice_ratio_to_teacher")
-        print(f"           chosen over student {st.card.id} {st.card.version}: its card shows {ratio:.3f} of this "
-              f"model's Dice, below {MIN_STUDENT_DICE_RATIO}; --fast or --model {st.card.id} runs it", file=out)
+        print(f"           chosen over student {st.card.id} {st.card.version}: its card shows {dice_ratio_text(st)}; "
+              f"--fast or --model {st.card.id} runs it", file=out)
     guessed = " (modality guessed from intensities; --modality overrides)" if vol.meta.get("modality_guessed") else ""
     print(f"input      {vol.modality} {'x'.join(map(str, vol.shape))} voxels, "
           f"{' x '.join(f'{s:.2f}' for s in vol.spacing)} mm, {vol.orientation_codes()}{guessed}", file=out)

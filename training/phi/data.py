@@ -68,23 +68,25 @@ def tuning_notes(folder: Path | None = None) -> list[AnnotatedNote]:
     return [n for n in notes if n.patient in tuning]
 
 
-def _val_rank(patient: str) -> str:
-    return hashlib.sha256(f"{VAL_SEED}:{patient}".encode()).hexdigest()
+def _first_patients(notes: list[AnnotatedNote], seed: str, share: float) -> set[str]:
+    """Patients taken in a seeded order (``sha256(seed:patient)``) until they hold ``share`` of the notes."""
+    counts: dict[str, int] = {}
+    for n in notes:
+        counts[n.patient] = counts.get(n.patient, 0) + 1
+    taken: set[str] = set()
+    held = 0
+    for p in sorted(counts, key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).hexdigest()):
+        if held >= share * len(notes):
+            break
+        taken.add(p)
+        held += counts[p]
+    return taken
 
 
 def tuning_train_val(notes: list[AnnotatedNote]) -> tuple[list[AnnotatedNote], list[AnnotatedNote]]:
     """``(train, val)`` notes of the tuning part, split by patient: the first patients in a seeded order go to val
     until it holds :data:`VAL_SHARE` of the notes."""
-    counts: dict[str, int] = {}
-    for n in notes:
-        counts[n.patient] = counts.get(n.patient, 0) + 1
-    val: set[str] = set()
-    held = 0
-    for p in sorted(counts, key=_val_rank):
-        if held >= VAL_SHARE * len(notes):
-            break
-        val.add(p)
-        held += counts[p]
+    val = _first_patients(notes, VAL_SEED, VAL_SHARE)
     return [n for n in notes if n.patient not in val], [n for n in notes if n.patient in val]
 
 
@@ -92,16 +94,7 @@ def cross_fit_halves(notes: list[AnnotatedNote]) -> tuple[list[AnnotatedNote], l
     """The tuning notes in two halves by patient (seeded order, the first patients up to half of the notes go to
     half 1). A tagger trained on one half and scored on the other reads its over-reach on patients it never saw;
     the two together score every tuning note out of fold."""
-    counts: dict[str, int] = {}
-    for n in notes:
-        counts[n.patient] = counts.get(n.patient, 0) + 1
-    first: set[str] = set()
-    held = 0
-    for p in sorted(counts, key=lambda p: hashlib.sha256(f"{CROSS_FIT_SEED}:{p}".encode()).hexdigest()):
-        if held >= len(notes) / 2:
-            break
-        first.add(p)
-        held += counts[p]
+    first = _first_patients(notes, CROSS_FIT_SEED, 0.5)
     return [n for n in notes if n.patient in first], [n for n in notes if n.patient not in first]
 
 

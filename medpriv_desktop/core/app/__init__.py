@@ -51,7 +51,7 @@ synthesis, the assessment), ``report_jobs``, ``report_choice`` (which model suit
 from medpriv_desktop.core.app.actions import ACTIONS, LEGACY_ACTIONS, canonical_action
 from medpriv_desktop.core.app.context import Context, SessionFactory, TextReader
 from medpriv_desktop.core.app.imaging import (CompareRun, SegmentOptions, StudyResult, compare_student_teacher,
-                                              default_model, passed_over_students, segment_study,
+                                              default_model, dice_ratio_text, passed_over_students, segment_study,
                                               segmentation_model)
 from medpriv_desktop.core.app.models import import_model
 from medpriv_desktop.core.app.notes import (DeidRequest, SynthRequest, dates_option, deid_engine_config,
@@ -64,6 +64,6 @@ from medpriv_desktop.core.app.reports import (RULES, ClassifyRequest, classify_r
 __all__ = ["ACTIONS", "LEGACY_ACTIONS", "RULES", "ClassifyRequest", "CompareRun", "Context", "DeidRequest",
            "SegmentOptions", "SessionFactory", "StudyResult", "SynthRequest", "TextReader", "canonical_action",
            "classify_reports", "compare_student_teacher", "dates_option", "default_model", "deid_engine_config",
-           "deid_engine_factory", "deidentify_notes", "detector_audit_fields", "detector_identity", "import_model",
-           "keep_torch_out", "load_report_model", "record_reviewed_note", "report_model_entry", "resolve_model",
-           "passed_over_students", "segment_study", "segmentation_model", "synthesize_notes"]
+           "deid_engine_factory", "deidentify_notes", "detector_audit_fields", "detector_identity", "dice_ratio_text",
+           "import_model", "keep_torch_out", "load_report_model", "passed_over_students", "record_reviewed_note",
+           "report_model_entry", "resolve_model", "segment_study", "segmentation_model", "synthesize_notes"]

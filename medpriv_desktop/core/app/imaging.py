@@ -83,6 +83,14 @@ def passed_over_students(registry: ModelRegistry, entry: ModelEntry | None) -> l
             if e.card.family == entry.card.family and e.card.role == "student" and not e.card.preferred_student]
 
 
+def dice_ratio_text(student: ModelEntry) -> str:
+    """Why a student was passed over, from its card: "0.897 of this model's Dice, below 0.9"."""
+    from medpriv_desktop.core.models.card import MIN_STUDENT_DICE_RATIO
+
+    return (f"{student.card.metrics.get('dice_ratio_to_teacher'):.3f} of this model's Dice, "
+            f"below {MIN_STUDENT_DICE_RATIO}")
+
+
 def segmentation_model(ctx: Context, model_id: str | None = None, *, fast: bool = False) -> ModelEntry:
     """The registry entry to segment with: ``model_id``, else the ``default_segmentation_model`` setting, else the
     registry's default (a student first); ``fast`` swaps a teacher for its family's student when one is installed.

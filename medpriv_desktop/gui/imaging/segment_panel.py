@@ -13,9 +13,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from medpriv_desktop.core.models.card import MIN_STUDENT_DICE_RATIO
 from medpriv_desktop.core.models.registry import ModelEntry, ModelRegistry
-from medpriv_desktop.core.app import CompareRun, default_model, passed_over_students
+from medpriv_desktop.core.app import CompareRun, default_model, dice_ratio_text, passed_over_students
 
 
 def _role_text(entry: ModelEntry) -> str:
@@ -164,8 +163,8 @@ class SegmentPanel(QWidget):
             labels = [lb.name for lb in e.card.outputs.labels if lb.value != 0]
             teacher = self.teacher_for(e)
             # a teacher offered first because its student lost more than 10% of its Dice says so
-            weak = [f" · chosen over student {s.card.id}: {s.card.metrics.get('dice_ratio_to_teacher'):.3f} of this "
-                    f"model's Dice, below {MIN_STUDENT_DICE_RATIO}" for s in passed_over_students(self.registry, e)]
+            weak = [f" · chosen over student {s.card.id}: {dice_ratio_text(s)}"
+                    for s in passed_over_students(self.registry, e)]
             self.model_info.setText(
                 f"{e.card.id} v{e.card.version} · {len(labels)} structures · {', '.join(e.card.modalities)}"
                 + (f" · teacher installed: {teacher.card.id}" if teacher else "") + "".join(weak))
