@@ -114,3 +114,27 @@ def test_cross_fit_choice_also_bounds_the_bundle_that_gets_the_thresholds():
     assert choose(oof, cross_fit_inv, start, target_inv=target, **quiet)[0]["NAME"] == 0.4
     # an absolute floor binds too: here it cannot be met, so nothing changes
     assert choose(oof, cross_fit_inv, start, target_inv=target, target_floor=1.01, **quiet)[0] == start
+
+
+def test_cross_fit_choice_bounds_the_planted_strings_that_survive_the_bundle_to_ship(tmp_path):
+    """Token recall may hold while a planted name survives whole: the string-level bound sees it."""
+    import json
+
+    from medpriv_desktop.core.notes.evaluation import GoldDoc
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore
+    from training.phi.crossfit import TYPES, Scored, choose, surviving
+
+    labels = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]
+    rec = PhiModelRecognizer(None, labels, threshold=0.4)
+    oof = [Scored(GoldDoc("n1", "seen by zorblewick, pt", [(8, 18, "NAME")]), [],
+                  [WordScore(8, 18, 0.999, "NAME"), WordScore(20, 22, 0.45, "NAME")], rec)]
+    (tmp_path / "phi.json").write_text(json.dumps({"i1.txt": [{"text": "quist", "category": "NAME"}]}))
+    inv_doc = GoldDoc("i1.txt", "dr quist", [(3, 8, "NAME")])
+    cross_fit_inv = [[Scored(inv_doc, [], [WordScore(3, 8, 0.9999, "NAME")], rec)]]
+    target = [Scored(inv_doc, [], [WordScore(3, 8, 0.5, "NAME")], rec)]
+    start = {k: 0.4 for k in TYPES}
+    assert surviving(target, start, tmp_path) == 0 and surviving(target, {**start, "NAME": 0.6}, tmp_path) == 1
+    loose = {"min_recall": 0.97, "min_tokens": 1, "inv_slack": 1.0, "log": lambda *a: None}
+    assert choose(oof, cross_fit_inv, start, target_inv=target, **loose)[0]["NAME"] > 0.5  # token floor too loose
+    assert choose(oof, cross_fit_inv, start, target_inv=target, max_surviving=0, inv_folder=tmp_path,
+                  **loose)[0]["NAME"] == 0.4

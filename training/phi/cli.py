@@ -89,6 +89,9 @@ def register(sub: Any) -> None:
     cf.add_argument("--inv-slack", type=float, default=0.01)
     cf.add_argument("--target-floor", type=float, default=0.0,
                     help="the --apply-to bundle's own invented-dev token recall may not fall below this")
+    cf.add_argument("--target-max-surviving", type=int, default=None,
+                    help="at most this many planted invented-dev strings may survive the --apply-to bundle "
+                         "(the release gate's counting rule; 1.2.0 lets 6 survive)")
     cf.add_argument("--data", type=Path, default=None)
     cf.add_argument("--invented-dev", type=Path, default=None)
     cf.add_argument("--out", type=Path, default=None, help="write the path taken and the scores here (JSON)")

@@ -17,6 +17,11 @@ precision that keeps (a) out-of-fold token recall >= ``min_recall`` overall and 
 run (2026-12-05, before any locked look): (b) holds for the bundle that gets the thresholds too, on its own
 invented-dev recall: the first run's thresholds kept the cross-fit taggers within the slack but cost the retrained
 tagger 0.012 of invented-dev recall (0.9514), below the floor set for shipping it (0.955, ``--target-floor``).
+Added for 1.4.0 (written before its taggers finished training): token recall did not see what the release gate
+counts. 1.3.0 kept 0.957 of invented-dev tokens, yet let 14 planted invented-dev strings survive where 1.2.0 let 6
+(and failed the gate on the project's own test notes), so (c) the bundle that gets the thresholds may let at most
+``--target-max-surviving`` planted invented-dev strings survive, counted by the gate's own rule
+(:func:`medpriv_desktop.core.notes.leaks.count_leaks`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from medpriv_desktop.core.notes.evaluation import EvalReport, GoldDoc, score_document
+from medpriv_desktop.core.notes.leaks import count_leaks
+from medpriv_desktop.core.notes.operators import apply_operator
 from medpriv_desktop.core.notes.spans import merge_spans
 from training.phi.data import (LabelledText, cross_fit_halves, default_invented_dev_dir, from_physionet, read_invented,
                                tuning_notes)
@@ -54,14 +61,24 @@ def score_once(items: Sequence[LabelledText], recognizer: Any, rules: Any) -> li
                    recognizer.word_scores(it.text), recognizer) for i, it in enumerate(items)]
 
 
+def _spans(s: Scored, per_type: dict[str, float]) -> list:
+    kept = [w for w in s.words if w.p_phi >= per_type[w.kind]]
+    return merge_spans(s.rule_spans + s.recognizer.spans_from_words(s.doc.text, kept, 0.0))
+
+
 def report(scored: Sequence[Scored], per_type: dict[str, float]) -> EvalReport:
     """Token and span counts of rules ∪ tagger with ``per_type`` thresholds (vetoes as in the app)."""
     out = EvalReport()
     for s in scored:
-        kept = [w for w in s.words if w.p_phi >= per_type[w.kind]]
-        tagged = s.recognizer.spans_from_words(s.doc.text, kept, 0.0)
-        score_document(s.doc, merge_spans(s.rule_spans + tagged), out)
+        score_document(s.doc, _spans(s, per_type), out)
     return out
+
+
+def surviving(scored: Sequence[Scored], per_type: dict[str, float], folder: Path) -> int:
+    """Planted strings of the invented-notes ``folder`` that survive tagging (the release gate's counting rule);
+    each ``Scored`` doc id is its note's file name."""
+    outputs = {s.doc.doc_id: apply_operator("tag", s.doc.text, _spans(s, per_type)) for s in scored}
+    return sum(n for cat, (n, _total) in count_leaks(folder, outputs).items() if cat != "KEEP")
 
 
 def _summary(r: EvalReport) -> dict[str, float]:
@@ -80,11 +97,13 @@ def _ok(oof: EvalReport, inv: float, inv_floor: float, min_recall: float, min_to
 
 def choose(oof: Sequence[Scored], inv_sets: Sequence[Sequence[Scored]], start: dict[str, float],
            min_recall: float = 0.97, min_tokens: int = 20, inv_slack: float = 0.01,
-           log: Any = print, target_inv: Sequence[Scored] | None = None, target_floor: float = 0.0
+           log: Any = print, target_inv: Sequence[Scored] | None = None, target_floor: float = 0.0,
+           max_surviving: int | None = None, inv_folder: Path | None = None
            ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """The greedy rule of the module docstring; returns the thresholds and the path taken (one row per step).
     ``target_inv``: the invented-dev notes scored by the bundle that will get the thresholds; its own recall is
-    bounded the same way (no lower than at the start minus ``inv_slack``, nor than ``target_floor``)."""
+    bounded the same way (no lower than at the start minus ``inv_slack``, nor than ``target_floor``), and with
+    ``max_surviving`` at most that many planted strings of ``inv_folder`` may survive it."""
     def mean_recall(pt: dict[str, float]) -> float:
         return sum(report(s, pt).token["ALL"].recall for s in inv_sets) / max(len(inv_sets), 1)
 
@@ -94,6 +113,8 @@ def choose(oof: Sequence[Scored], inv_sets: Sequence[Sequence[Scored]], start: d
     def inv_recall(pt: dict[str, float]) -> float:
         # the cross-fit taggers' mean, or -1 when the target bundle falls below its own floor
         if target_inv and report(target_inv, pt).token["ALL"].recall < target_floor:
+            return -1.0
+        if target_inv and max_surviving is not None and surviving(target_inv, pt, inv_folder) > max_surviving:
             return -1.0
         return mean_recall(pt)
 
@@ -148,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
     halves = cross_fit_halves(tuning_notes(args.data))
     rules = DeidEngine(EngineConfig(use_model=False))
     recs = [load_recognizer(Path(b)) for b in (args.fold1, args.fold2)]
-    inv_items = read_invented(args.invented_dev or default_invented_dev_dir())
+    inv_folder = Path(args.invented_dev or default_invented_dev_dir())
+    inv_items = read_invented(inv_folder)
     print(f"out of fold: half 1 {len(halves[0])} notes by {args.fold1}, half 2 {len(halves[1])} notes by "
           f"{args.fold2}; invented-dev {len(inv_items)} notes by both; locked part unread")
     oof = [s for h, rec in zip(halves, recs) for s in score_once(from_physionet(h), rec, rules)]
@@ -162,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
     start = {k: per_type.get(k, default) for k in TYPES}
     target_inv = score_once(inv_items, load_recognizer(target), rules) if target is not None else None
     chosen, path = choose(oof, inv_sets, start, args.min_recall, inv_slack=args.inv_slack, target_inv=target_inv,
-                          target_floor=args.target_floor)
+                          target_floor=args.target_floor, max_surviving=args.target_max_surviving,
+                          inv_folder=inv_folder)
     final = report(oof, chosen)
     result = {"rule": __doc__.split("The rule", 1)[1].split("\n\n")[0].strip(), "start": start, "chosen": chosen,
               "path": path, "out_of_fold": _summary(final), "out_of_fold_per_category": per_category(final),
@@ -181,16 +204,20 @@ def run(args: argparse.Namespace) -> int:
             f"of {start_id} {start_version} ({start}), greedy per-type raises for out-of-fold precision keeping "
             f"out-of-fold token recall >= {args.min_recall} (overall and per category), the cross-fit taggers' "
             f"invented-dev recall within {args.inv_slack} of the start and this bundle's own within {args.inv_slack}"
-            + (f" and >= {args.target_floor}" if args.target_floor else ""))
+            + (f" and >= {args.target_floor}" if args.target_floor else "")
+            + (f", and at most {args.target_max_surviving} planted invented-dev strings surviving this bundle"
+               if args.target_max_surviving is not None else ""))
         cfg["per_type_threshold_command"] = " ".join(
             ["medpriv-train phi cross-fit-thresholds", f"--fold1 {args.fold1}", f"--fold2 {args.fold2}",
              f"--start {args.start}" if args.start else "", f"--apply-to {args.apply_to}",
              f"--target-floor {args.target_floor}" if args.target_floor else "",
+             f"--target-max-surviving {args.target_max_surviving}" if args.target_max_surviving is not None else "",
              f"--version {args.version}" if args.version else ""]).replace("  ", " ")
         inv_target = _summary(report(target_inv, chosen))
+        inv_target["surviving"] = surviving(target_inv, chosen, inv_folder)
         result["invented_dev_target"] = inv_target
         print(f"{target.name} itself on invented-dev at these thresholds: recall {inv_target['recall']:.4f} "
-              f"precision {inv_target['precision']:.4f}")
+              f"precision {inv_target['precision']:.4f}, {inv_target['surviving']} planted strings surviving")
         metrics = [m for m in card["metrics"]["values"]
                    if "out of fold" not in m["split"] and "(validation" not in m["split"]]
         split = "tuning part out of fold (two cross-fit taggers of this recipe; chose the thresholds), word tokens"

@@ -8,6 +8,7 @@ documentation IP blocks, 987-65-432x SSNs, UK drama numbers); the rest are rando
 from __future__ import annotations
 
 import random
+import unicodedata
 
 _AREA = (617, 212, 410, 301, 443, 508, 781, 978, 215, 312, 415, 713, 206, 919, 404, 504, 303, 802, 207, 860)
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -52,9 +53,15 @@ def pager(rng: random.Random) -> str:
                        str(rng.randint(1000, 9999)), phone(rng), f"#{rng.randint(1000, 99999)}"))
 
 
+#: Letters NFKD leaves whole (no combining mark to drop).
+_UNDECOMPOSED = str.maketrans("ŁłØøĐđıß", "LlOoDdis")
+
+
 def email(rng: random.Random, first: str, last: str) -> str:
-    """An address at an example domain built from a name."""
-    f, l = first.lower().replace(" ", ""), last.lower().replace(" ", "").replace("'", "")
+    """An address at an example domain built from a name (diacritics folded: "Núñez" -> "nunez")."""
+    f, l = (unicodedata.normalize("NFKD", w.translate(_UNDECOMPOSED)).encode("ascii", "ignore").decode() or "x"
+            for w in (first, last))
+    f, l = f.lower().replace(" ", ""), l.lower().replace(" ", "").replace("'", "")
     user = rng.choice((f"{f}.{l}", f"{f[0]}{l}", f"{f}{l[0]}{rng.randint(1, 99)}", f"{l}.{f}", f"{f}_{l}",
                        f"{f}{rng.randint(1950, 2005)}"))
     return f"{user}@{rng.choice(('example.com', 'example.org', 'example.net', 'mail.example.com', 'example.edu'))}"

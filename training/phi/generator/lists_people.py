@@ -123,3 +123,20 @@ INVENTED_PARTICLES = {"arabic": ("Al-", "El-", "bin "), "neutral": ("van ", "de 
 #: Chinese, Korean and Vietnamese one-syllable surnames (public facts), used whole.
 SHORT_SURNAMES = ("Zhang", "Liu", "Xu", "Chen", "Huang", "Zhao", "Park", "Kim", "Choi", "Jeong", "Nguyen", "Tran",
                   "Pham", "Vu", "Le", "Dang", "Wong", "Ng", "Lam", "Yip", "Osei", "Mensah", "Boateng", "Diallo", "Ba")
+#: Names spelled with their diacritics, as registration systems increasingly keep them ("Phúc", "Inés", "Núñez").
+#: The tagger's tokenizer folds the marks, so these add names of more origins rather than teach the marks.
+ACCENTED_FIRSTS = {"m": ("José", "Raúl", "Héctor", "Joaquín", "Iñaki", "João", "André", "Jürgen", "Björn", "Søren",
+                         "Łukasz", "Jiří", "Tomáš", "Zoltán", "Şükrü", "Phúc", "Đức", "Dũng", "Quý", "Thắng", "Gaël",
+                         "Ángel", "Efraín", "Rubén"),
+                   "f": ("Inés", "Mónica", "Begoña", "Conceição", "Zoë", "Renée", "Hélène", "Chloé", "Léa", "Noémie",
+                         "Anaïs", "Małgorzata", "Çağla", "Gülşen", "Özge", "Thảo", "Ngọc", "Hằng", "Tú", "Siân",
+                         "Dörte", "Jördis", "Maité", "Belén")}
+ACCENTED_SURNAMES = ("Núñez", "Muñoz", "Peña", "Ibáñez", "Sánchez", "Hernández", "Pérez", "Gonçalves", "Araújo",
+                     "da Conceição", "Nguyễn", "Trần", "Phạm", "Lê", "Đặng", "Müller", "Schäfer", "Jäger",
+                     "Søndergaard", "Öztürk", "Çelik", "Yılmaz", "Dvořák", "Wójcik", "Lefèvre", "Bérubé",
+                     "Thériault", "Côté", "Ó Briain", "Ødegård")
+#: First names of two or three letters, easily read as words or abbreviations ("wife Mae", "son Tou").
+SHORT_FIRSTS = {"m": ("Tou", "Vu", "Bo", "Al", "Ed", "Ty", "Kai", "Yu", "Eli", "Ian", "Ari", "Cy", "Nhia"),
+                "f": ("Mae", "Pa", "Ly", "Jo", "Ai", "Su", "Ida", "Eve", "Ava", "Mia", "Zoe", "Bea", "Mai")}
+#: Hmong clan surnames (public facts), often short and written alone.
+CLAN_SURNAMES = ("Xiong", "Vang", "Moua", "Lor", "Thao", "Yang", "Lee", "Vue", "Chang", "Khang")
