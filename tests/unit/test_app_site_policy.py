@@ -93,7 +93,7 @@ def test_unlisted_text_models_refuse_to_load(tmp_path, monkeypatch, medpriv_home
     ctx = Context.build(settings)
     assert ctx.registry.site_dir == tmp_path / "site"
     ids = {e.card.id for e in ctx.registry.entries()}
-    assert {"phi-minilm-l6-int8", "minilm-embedding", LM_ID} <= ids  # listed (JSON only), refused on load
+    assert {"phi-minilm-l4-int8", "minilm-embedding", LM_ID} <= ids  # listed (JSON only), refused on load
     for name, load in _loaders(ctx).items():
         with pytest.raises(ModelError, match="allow-list") as info:
             load(tmp_path / name.replace(" ", "_"))
