@@ -6,7 +6,8 @@ ordinary English or chart words ("lives near campus", "ELEVATOR IN BLDG"), US st
 misspelt relation words ("dauther", "pt'sdaughter"), the sex letter after an age ("52 yo M"), eponyms ("Snellen",
 "Cockcroft-Gault"), numbers that cannot be dates ("20/25", "24/7", "week 12", "the 2nd", "in the 90's",
 "heparin 2000 u"), clock times and vital-sign ranges read as phone numbers ("at 0330", "@515PM", "sats 88-91") and
-GCS components read as IDs ("E4V4M6"). These shapes were read on the tuning-val notes and the shared invented-dev
+GCS components read as IDs ("E4V4M6"), neuro-exam shorthand read as names ("MAE, PEARL"). These shapes were read on
+the tuning notes (tuning-val, and since 1.4.1 the cross-fit taggers' out-of-fold scores) and the shared invented-dev
 notes, never on the locked part.
 
 A veto applies to one tagger span only. It never removes what a rule recognizer found: the union keeps that.
@@ -180,6 +181,25 @@ def chart_abbreviation(text: str, start: int, end: int, category: str) -> bool:
         and not cased_note(text)
 
 
+#: Neuro-exam shorthand of nursing notes: "MAE" (moves all extremities) and the pupil checks "PERRL", "PERRLA",
+#: "PEARL", "PEARLA", "PERL". "Mae" and "Pearl" are first names too.
+NEURO_SHORTHAND = frozenset("MAE PERRL PERRLA PEARL PEARLA PERL".split())
+
+
+def neuro_shorthand(text: str, start: int, end: int, category: str) -> bool:
+    """Neuro-exam shorthand taken for a name ("A&O X3, MAE, PEARL", "pt mae x4"), written all in capitals or all in
+    lower case and not after a relation, title or credential word ("wife mae", "MS. PEARL" stay masked); written
+    capitalised ("Mae", "Pearl") it is a name and stays."""
+    word = text[start:end]
+    if category != "NAME" or not word.isalpha() or not (word.isupper() or word.islower()):
+        return False
+    if word.upper() not in NEURO_SHORTHAND:
+        return False
+    before = _word_before(text, start)
+    # "PT" is a credential (physical therapist) but before shorthand it is the patient: "pt mae x4"
+    return before not in lexicons.RELATIONS and (before not in _TITLES or before == "PT")
+
+
 def sex_letter(text: str, start: int, end: int, category: str) -> bool:
     """The sex letter after an age ("52 yo M", "67 y/o F", "45M")."""
     if category != "NAME" or text[start:end].rstrip(".").upper() not in ("M", "F"):
@@ -301,7 +321,7 @@ def clinical_word(text: str, start: int, end: int, category: str) -> bool:
 
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
-    clinical_word, chart_abbreviation, state, ordinary_words, role_word, sex_letter, eponym, not_a_date, not_a_phone, gcs_components,
+    clinical_word, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter, eponym, not_a_date, not_a_phone, gcs_components,
 )
 
 

@@ -184,6 +184,22 @@ def test_chart_abbreviation(text, word, cat, vetoed):
     _check(tagger_veto.chart_abbreviation, text, word, cat, vetoed)
 
 
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("NEURO: A&O X3, PLEASANT, MAE. RESP: CLEAR", "MAE", "NAME", True),
+    ("neuro: pt mae x4, follows commands", "mae", "NAME", True),
+    ("Recognizes family. MAE, PERL at 3mm", "PERL", "NAME", True),
+    ("MEDICATED WITH TYLENOL. MAE. PEARL. FOLLOWS COMMANDS", "PEARL", "NAME", True),
+    ("WIFE MAE AT BEDSIDE", "MAE", "NAME", False),  # after a relation word: a name
+    ("spoke with daughter pearl by phone", "pearl", "NAME", False),
+    ("MS. PEARL CALLED BACK", "PEARL", "NAME", False),  # after a title
+    ("Wife Mae at bedside, asking about discharge", "Mae", "NAME", False),  # capitalised: a name
+    ("Pearl visited today", "Pearl", "NAME", False),
+    ("MAE SECTOR OFFICE", "MAE", "LOCATION", False),  # names only
+])
+def test_neuro_shorthand(text, word, cat, vetoed):
+    _check(tagger_veto.neuro_shorthand, text, word, cat, vetoed)
+
+
 def test_the_m_of_am_is_not_a_name():
     _check(tagger_veto.sex_letter, "Will discuss with team in the a.[[m.]] round", "m.", "NAME", True)
     _check(tagger_veto.sex_letter, "52 yo [[M.]] PMH: OSA", "M.", "NAME", True)
