@@ -14,6 +14,9 @@ SYSTEMS: dict[str, tuple[str, ...]] = {
         "Pt thought it was {month}, reoriented.", "Confused, pulling at lines, mitts on.", "Denies numbness/tingling.",
         "Pain {score} R hip, medicated with {dose} at {time}.", "Speech clear, no facial droop, [[GCS]] 15.",
         "Sleeping in naps, [[Ambien]] 5mg given {time}.", "Pt oriented x2, knows {he} is at hospital.",
+        "[[MAE]] equally, [[PERRL]] 3mm.", "A+Ox3, [[MAE]], [[PEARL]].", "[[PERRLA]], [[MAE]] to command.",
+        "Pupils [[PERL]] 2mm, moves all ext.", "Neuro intact, [[MAE]] x4, speech clear.",
+        "Opens eyes to voice, [[MAE]] weakly, [[PEARL]] sluggish.",
     ),
     "CV": (
         "NSR 80s-90s, no ectopy.", "SR with occ PVCs, HR 60s.", "Afib RVR 130s at {time}, [[Cardizem]] 10mg IV given.",
@@ -23,17 +26,21 @@ SYSTEMS: dict[str, tuple[str, ...]] = {
         "MAP >65 off pressors since {time}.", "Tele: SB 50s, asymptomatic, [[MD aware]].",
         "[[Swan-Ganz]] CI 2.3, SVR 1100.",
         "Heparin gtt at 1100 units/hr, PTT {62|74|88}, next due {time}.", "[[Homans sign]] neg.",
+        "CO/CI {4.2|4.9|5.6|3.8}/{2.06|2.31|2.50|1.98}, SVR {1100|1250|980}.", "Weaning [[norepi]] gtt, MAP >65.",
+        "[[PA line]] and IABP R fem, sites C&D.", "No [[VEA]], pulses by doppler.",
     ),
     "RESP": (
         "{vent}, sats 95-98%.", "LS clear upper, diminished bases.", "Sx for mod thick tan sputum x2.",
         "Weaned to {vent} at {time}, tol well.", "ABG 7.38/42/98.", "RR 20s, non-labored on {vent}.",
         "CXR this am: R effusion, unchanged.", "Coughing, IS 750cc.", "Crackles 1/2 way up bilat.",
         "Pt on {vent} o/n, desat to 86% w/ repositioning, recovered.", "Neb [[DuoNeb]] q4h, wheezes improved.",
+        "Weaning on PS {5/5|10/5|8/5}, 40%.", "CT drng [[serosang]], no leak.", "BS [[rhonchi]] bilat.",
     ),
     "GI": (
         "Abd soft, NT/ND, +BS x4.", "Tol clears, adv to soft diet.", "TF [[Jevity]] at goal 60cc/hr, residuals <50.",
         "BM x1 loose, guaiac neg.", "NPO after MN for procedure.", "[[Zofran]] 4mg IV for nausea with effect.",
         "OGT to LIWS, 200cc bilious out.", "[[Protonix]] 40 IV qd.", "Last BM {day}, [[Colace]]/[[senna]] given.",
+        "[[Ostomy]] RN following, pouch changed.", "[[PEG]] site CDI, TF at goal.", "[[Stoma]] pink, RN to see.",
     ),
     "GU": (
         "[[Foley]] draining clear yellow urine 30-60cc/hr.", "UO 20cc/hr x2h, [[MD aware]], bolus 500cc given.",
@@ -90,6 +97,10 @@ DISPO = (
     "Will cont to monitor closely.", "Plan d/w pt and {rel}.", "Home with VNA vs {rehab}.",
     "Pt to have TEE tomorrow, NPO after MN.", "Pt transferred from {ward} for SOB.", "[[Dr. notified]] of plan.",
     "To {bare} for CT at {time}, returned without incident.", "D/c planning: {staff} following.",
+    "Pt to [[angio]] this am, returned w/o incident.", "Transported to [[CT scan]] for head CT.",
+    "Admitted to [[MICU]] from {ward}.", "[[Ortho]] to see pt in am.", "Family discussing [[PEG]] and trach.",
+    "Family wishes to make pt [[CMO]].", "See [[careview]] for details.", "See [[flowsheet]] for VS and I/O.",
+    "Transfer to [[CCU]] when bed available.",
 )
 
 

@@ -10,7 +10,7 @@ from training.phi.generator.styles_common import DISPO, HISTORY, PEOPLE, mixed_s
 ICU_HEADERS = (
     "NPN {shift}", "NPN [[7P-7A]]", "CCU NURSING PROGRESS NOTE {line_date} [[0700-1900]]", "MICU NSG NOTE [[7A-7P]]",
     "{line_date} [[1900-0700]] NPN", "CSRU NPN {date_md}", "NURSING NOTE {date_md} [[7A-7P]]",
-    "SICU RN NOTE, {day} {date_md}",
+    "SICU RN NOTE, {day} {date_md}", "MICU- NPN {shift}", "CCU Nursing Progress Note [[7-10am]]",
     "Nursing Progress Note", "NEURO ICU NPN", "CVICU NURSING ADMIT NOTE {date_md}",
 )
 ICU_INTROS = (
