@@ -200,7 +200,6 @@ def test_hard_negatives_of_every_kind_are_frequent(corpus):
     assert len(as_words & as_names) >= 5
 
 
-
 def test_chart_shorthand_is_taught_as_not_phi(corpus):
     # 1.5.0: the shorthand the 1.4.0 cross-fit taggers masked out of fold ("MAE" after the short first name "Mae"
     # joined the name pool) is written as keep pieces, in capitals and lower case; "Mae" stays a name too.
@@ -210,6 +209,7 @@ def test_chart_shorthand_is_taught_as_not_phi(corpus):
     assert {"MAE", "mae"} <= keeps
     names = {n.text[s:e].lower() for n in corpus for s, e, lab in n.spans if lab == "NAME"}
     assert any(w == "mae" for name in names for w in name.split())
+
 
 def test_every_style_appears_with_a_plausible_length(corpus):
     seen = {n.style for n in corpus}
