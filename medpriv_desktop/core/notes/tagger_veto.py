@@ -321,7 +321,8 @@ def clinical_word(text: str, start: int, end: int, category: str) -> bool:
 
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
-    clinical_word, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter, eponym, not_a_date, not_a_phone, gcs_components,
+    clinical_word, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter, eponym,
+    not_a_date, not_a_phone, gcs_components,
 )
 
 

@@ -57,11 +57,14 @@ def pager(rng: random.Random) -> str:
 _UNDECOMPOSED = str.maketrans("ŁłØøĐđıß", "LlOoDdis")
 
 
+def _ascii(word: str) -> str:
+    """``word`` with its diacritics folded ("Núñez" -> "Nunez"); "x" when nothing is left."""
+    return unicodedata.normalize("NFKD", word.translate(_UNDECOMPOSED)).encode("ascii", "ignore").decode() or "x"
+
+
 def email(rng: random.Random, first: str, last: str) -> str:
     """An address at an example domain built from a name (diacritics folded: "Núñez" -> "nunez")."""
-    f, l = (unicodedata.normalize("NFKD", w.translate(_UNDECOMPOSED)).encode("ascii", "ignore").decode() or "x"
-            for w in (first, last))
-    f, l = f.lower().replace(" ", ""), l.lower().replace(" ", "").replace("'", "")
+    f, l = _ascii(first).lower().replace(" ", ""), _ascii(last).lower().replace(" ", "").replace("'", "")
     user = rng.choice((f"{f}.{l}", f"{f[0]}{l}", f"{f}{l[0]}{rng.randint(1, 99)}", f"{l}.{f}", f"{f}_{l}",
                        f"{f}{rng.randint(1950, 2005)}"))
     return f"{user}@{rng.choice(('example.com', 'example.org', 'example.net', 'mail.example.com', 'example.edu'))}"

@@ -135,7 +135,7 @@ ACCENTED_SURNAMES = ("Núñez", "Muñoz", "Peña", "Ibáñez", "Sánchez", "Hern
                      "da Conceição", "Nguyễn", "Trần", "Phạm", "Lê", "Đặng", "Müller", "Schäfer", "Jäger",
                      "Søndergaard", "Öztürk", "Çelik", "Yılmaz", "Dvořák", "Wójcik", "Lefèvre", "Bérubé",
                      "Thériault", "Côté", "Ó Briain", "Ødegård")
-#: First names of two or three letters, easily read as words or abbreviations ("wife Mae", "son Tou").
+#: Short first names (two to four letters), easily read as words or abbreviations ("wife Mae", "son Tou").
 SHORT_FIRSTS = {"m": ("Tou", "Vu", "Bo", "Al", "Ed", "Ty", "Kai", "Yu", "Eli", "Ian", "Ari", "Cy", "Nhia"),
                 "f": ("Mae", "Pa", "Ly", "Jo", "Ai", "Su", "Ida", "Eve", "Ava", "Mia", "Zoe", "Bea", "Mai")}
 #: Hmong clan surnames (public facts), often short and written alone.
