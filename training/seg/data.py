@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from medpriv_desktop.core.imaging.normalize import normalize_intensity
+from medpriv_desktop.core.imaging.sliding_window import centred_pads
 from medpriv_desktop.core.jobs import Job, Progress
 from training.seg.config import CT_NORM, MR_NORM, SegConfig
 from training.seg.msd import Case
@@ -97,9 +98,8 @@ def sample_patches(image: np.ndarray, labels: np.ndarray, patch: tuple[int, int,
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` patches [n, 1, *patch] and label patches [n, *patch]; padded with ``pad`` (default: image minimum)."""
     pad = float(image.min()) if pad is None or np.isnan(pad) else pad
-    need = [max(0, p - s) for p, s in zip(patch, image.shape)]
-    if any(need):
-        widths = [(d // 2, d - d // 2) for d in need]
+    widths = centred_pads(image.shape, patch)  # the app's sliding window pads a small volume the same way
+    if any(before or after for before, after in widths):
         image = np.pad(image, widths, constant_values=pad)
         labels = np.pad(labels, widths, constant_values=0)
     # Structures present (at full resolution: at 6 mm an adrenal gland is a handful of voxels a stride would miss).

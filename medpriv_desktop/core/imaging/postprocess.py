@@ -1,4 +1,5 @@
-"""Label-map clean-up: largest connected component per label (when the card asks for it) and hole filling.
+"""Label-map clean-up: largest connected component per label (when the card asks for it; pieces cut by the edge
+of the scan are kept too) and hole filling.
 
 Every operation works inside each structure's bounding box (``scipy.ndimage.find_objects``), so a 512x512x400 label
 map with a hundred structures costs seconds, not minutes, and no full-size temporary per label is made.
@@ -44,9 +45,25 @@ def component_counts(labels: np.ndarray, values: Iterable[int] | None = None) ->
     return out
 
 
+def _edge_components(comp: np.ndarray, box: tuple[slice, ...], shape: tuple[int, ...]) -> set[int]:
+    """Component ids of ``comp`` (labelled inside ``box``) that touch a face of the whole array ``shape``."""
+    ids: set[int] = set()
+    for axis, (sl, n) in enumerate(zip(box, shape)):
+        for at_edge, index in ((sl.start == 0, 0), (sl.stop == n, -1)):
+            if at_edge:
+                ids.update(int(i) for i in np.unique(np.take(comp, index, axis=axis)))
+    ids.discard(0)
+    return ids
+
+
 def keep_largest_component(labels: np.ndarray, values: Iterable[int],
-                           counts: dict[int, int] | None = None) -> dict[int, int]:
+                           counts: dict[int, int] | None = None, keep_cut: bool = True) -> dict[int, int]:
     """In place: keep only the largest component of each label in ``values``; return voxels removed per label.
+
+    ``keep_cut`` (default) also keeps every component that touches the edge of the scan: a structure cut by the
+    field of view can lie in the scan as several pieces that join outside it (an aortic arch cut by the top slice
+    is two tubes; the lung bases of a slab through the upper abdomen wrap round the liver dome), and QC reports such
+    a structure as partial, not as fragmented. Islands inside the scan are still removed.
 
     ``counts``, when given, receives the number of components each label had before (0 for an absent label): the
     labelling is done here anyway, and QC needs the count of the map as the model made it.
@@ -68,8 +85,12 @@ def keep_largest_component(labels: np.ndarray, values: Iterable[int],
             continue
         sizes = np.bincount(comp.ravel())
         sizes[0] = 0
-        keep = int(np.argmax(sizes))
-        drop = mask & (comp != keep)
+        keep = {int(np.argmax(sizes))}
+        if keep_cut:
+            keep |= _edge_components(comp, box, labels.shape)
+        drop = mask & ~np.isin(comp, list(keep))
+        if not drop.any():
+            continue
         removed[v] = int(drop.sum())
         sub[drop] = 0  # sub is a view into labels
     return removed

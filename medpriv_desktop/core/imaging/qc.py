@@ -120,7 +120,7 @@ def _components_item(s: StructureStats, n: int, exp: int, removed_ml: float) -> 
     limits = f"{exp} expected (warn above {exp}, fail above {exp + 2})"
     if removed_ml > 0:
         reason = (f"{n} connected components before post-processing, {limits}; post-processing kept the largest "
-                  f"and removed the other {n - 1} ({removed_ml:.1f} mL)")
+                  f"(and any piece cut by the edge of the scan) and removed the rest ({removed_ml:.1f} mL)")
     else:
         reason = f"{n} connected component(s), {limits}"
     if n > exp and s.touches_border:

@@ -58,6 +58,15 @@ def tile_starts(n: int, patch: int, overlap: float) -> list[int]:
     return sorted({int(round(x)) for x in np.linspace(0, n - patch, count)})
 
 
+def centred_pads(shape: Sequence[int], patch: Sequence[int]) -> list[tuple[int, int]]:
+    """Padding that brings each axis of ``shape`` up to the patch, split evenly before and after (the odd voxel
+    after), as the training patches were padded (``training.seg.data.sample_patches``) and as nnU-Net's predictor
+    pads: a 40 mm slab must sit in the middle of its tile, not at one edge with the whole rest of the tile on one
+    side (measured on the DICOM series' 7 model slices: edge padding cost its fold of the leave-one-scan-out
+    evaluation 0.07 mean Dice, README)."""
+    return [((p - n) // 2, (p - n) - (p - n) // 2) if n < p else (0, 0) for n, p in zip(shape, patch)]
+
+
 def gaussian_weight(patch: Sequence[int], sigma_scale: float = 0.125) -> np.ndarray:
     """Importance map: a Gaussian centred on voxel ``p // 2`` of each axis (sigma = patch / 8), max 1, as nnU-Net's
     predictor weights its tiles (the centre voxel of an even patch is the one just past the middle)."""
@@ -105,9 +114,9 @@ def sliding_window(
     swap = mirror_permutation(n_classes, label_pairs) if label_pairs and lr_axis is not None else None
     patch = tuple(int(p) for p in patch)
     orig = array.shape
-    if any(n < p for n, p in zip(orig, patch)):
+    pads = centred_pads(orig, patch)
+    if any(before or after for before, after in pads):
         # Too small for one tile: pad (only this case copies the array).
-        pads = [(0, max(0, p - n)) for n, p in zip(orig, patch)]
         array = np.pad(array, pads, mode="constant", constant_values=pad_value)
     nx, ny, nz = array.shape
     sx, sy, sz = (tile_starts(n, p, overlap) for n, p in zip(array.shape, patch))
@@ -159,6 +168,7 @@ def sliding_window(
     end = min(base + px, nx)
     _finish(acc[:, : end - base], wsum[: end - base], labels[base:end], entropy[base:end], n_classes)
     if array.shape != orig:
-        labels = np.ascontiguousarray(labels[: orig[0], : orig[1], : orig[2]])
-        entropy = np.ascontiguousarray(entropy[: orig[0], : orig[1], : orig[2]])
+        inner = tuple(slice(before, before + n) for (before, _), n in zip(pads, orig))
+        labels = np.ascontiguousarray(labels[inner])
+        entropy = np.ascontiguousarray(entropy[inner])
     return labels, entropy, n_tiles

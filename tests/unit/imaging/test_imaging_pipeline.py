@@ -152,3 +152,18 @@ def test_cancelled_pipeline_leaves_no_half_written_files(tiny_registry, phantom,
                               output=tmp_path / "out"),
                 on_progress, token)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_keep_largest_component_keeps_pieces_cut_by_the_edge_of_the_scan():
+    """An aortic arch cut by the top slice is two tubes in the scan, joined outside it: both stay. An island inside
+    the scan still goes, and without ``keep_cut`` only the largest piece is left (the old behaviour)."""
+    lab = np.zeros((20, 20, 12), np.uint8)
+    lab[3:7, 8:12, 2:12] = 5  # ascending aorta, reaches the top slice (z = 11)
+    lab[13:16, 8:11, 6:12] = 5  # descending aorta, smaller, also cut by the top slice
+    lab[9:11, 2:4, 3:5] = 5  # a stray island
+    old = lab.copy()
+    removed = keep_largest_component(lab, [5])
+    assert removed == {5: 8}
+    assert lab[13:16, 8:11, 6:12].all() and lab[3:7, 8:12, 2:12].all() and not lab[9:11, 2:4, 3:5].any()
+    assert keep_largest_component(old, [5], keep_cut=False) == {5: 8 + 54}
+    assert not old[13:16, 8:11, 6:12].any()

@@ -85,3 +85,25 @@ def test_logits_of_the_wrong_shape_are_a_model_error():
     arr = np.zeros((16, 16, 16), np.float32)
     with pytest.raises(ModelError, match="expected \\[1, 4, 16, 16, 16\\]"):
         run_job(sliding_window(arr, _pointwise, (16, 16, 16), 4))
+
+
+def test_a_volume_thinner_than_the_tile_sits_in_its_middle():
+    """A thin slab (the DICOM series is 7 model slices for a 32-slice tile) is padded evenly on both sides, as the
+    training patches were, so the network sees it where it learned to; the labels come back on the slab's own grid."""
+    rng = np.random.default_rng(3)
+    arr = (rng.random((4, 16, 3)) > 0.5).astype(np.float32) * 2 - 1  # -1 / +1: class 0 / class 2
+    seen = []
+
+    def predict(x):
+        seen.append(x.copy())
+        return _pointwise(x)
+
+    labels, _, n_tiles = run_job(sliding_window(arr, predict, (8, 16, 8), 3, pad_value=0.25))
+    assert n_tiles == 1
+    tile = seen[0][0, 0]
+    # (8 - 4) // 2 = 2 planes before along x, (8 - 3) // 2 = 2 before and 3 after along z.
+    assert np.array_equal(tile[2:6, :, 2:5], arr)
+    assert np.all(tile[:2] == 0.25) and np.all(tile[6:] == 0.25)
+    assert np.all(tile[:, :, :2] == 0.25) and np.all(tile[:, :, 5:] == 0.25)
+    assert labels.shape == arr.shape
+    assert np.array_equal(labels, _direct(arr)[0])
