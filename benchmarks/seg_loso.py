@@ -44,10 +44,11 @@ CARD = ROOT / "resources" / "models" / "seg-torso-teacher" / "model_card.json"
 
 
 def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: int = 2,
-               postprocess: bool = True) -> dict:
+               postprocess: bool = True, smooth: bool = True) -> dict:
     """Dice per structure of an ONNX segmentation model on one shared scan, on the scan's own grid, after the
     app's default clean-up of the shipped card (``postprocess=False``: the network's raw argmax, as 2.0.0 and 2.1.0
-    were first scored)."""
+    were first scored), with the labels brought to the scan's grid as the app does (linear interpolation of each
+    label's indicator; ``smooth=False``: nearest neighbour, as the app did up to 2.1.0)."""
     from medpriv_desktop.core.imaging.io import read_volume
     from medpriv_desktop.core.imaging.preprocess import to_model_space
     from medpriv_desktop.core.imaging.sliding_window import sliding_window
@@ -64,7 +65,7 @@ def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: 
     predict = onnx_predictor(onnx_path, threads)
     pred_m, _, _ = run_job(sliding_window(ms.array, predict, card_input.patch_size, N_SEG,
                                           overlap=card_input.overlap, pad_value=ms.pad_value))
-    pred = ms.labels_to_input(pred_m).array
+    pred = ms.labels_to_input(pred_m, smooth=smooth).array
     if postprocess:
         from medpriv_desktop.core.imaging.postprocess import postprocess_labels
         from medpriv_desktop.core.models.card import ModelCard
@@ -91,7 +92,7 @@ def score_scan(onnx_path: str | Path, name: str, data_dir: str | Path, threads: 
             "mean_target_dice": float(np.mean(list(target.values()))) if target else None,
             "mean_target_dice_any_size": float(np.mean(list(any_target.values()))) if any_target else None,
             "mean_dice_all_present": float(np.mean(list(scores.values()))) if scores else None,
-            "postprocess": postprocess}
+            "postprocess": postprocess, "smooth_labels": smooth}
 
 
 def make_init(models: Path = ROOT / "resources" / "models", out: Path = INIT) -> Path:

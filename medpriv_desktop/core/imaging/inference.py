@@ -191,7 +191,7 @@ def segment_volume(
     yield Progress(0.9, "mapping labels to the input grid")
     names = {lb.value: lb.name for lb in card.outputs.labels}
     colors = {lb.value: tuple(lb.color) for lb in card.outputs.labels if lb.color is not None}
-    labelmap = space.labels_to_input(labels_m, names, colors)
+    labelmap = space.labels_to_input(labels_m, names, colors, smooth=True)
     timings["resample"] = time.perf_counter() - t
 
     t = time.perf_counter()
