@@ -5,7 +5,7 @@ Orientation convention for the whole code base: see :mod:`medpriv_desktop.core.i
 Entry points (all headless; long work is a job generator, see :mod:`medpriv_desktop.core.jobs`):
 
 - :func:`.io.read_volume`, :func:`.io.read_labelmap`, :func:`.io.list_dicom_series`, :func:`.io.write_labelmap`
-- :func:`.preprocess.to_model_space` and :meth:`.preprocess.ModelSpace.labels_to_input` (the exact inverse)
+- :func:`.preprocess.to_model_space` and :meth:`.preprocess.ModelSpace.labels_to_input` (back onto the input grid)
 - :func:`.inference.segment_volume` (job) -> :class:`.inference.SegmentationResult` (ONNX contract in its docstring)
 - :func:`.postprocess.postprocess_labels`, :func:`.stats.structure_stats`, :func:`.qc.run_qc` (job)
 - :func:`.export.export_labelmap`, :func:`.export.export_dicom_seg`

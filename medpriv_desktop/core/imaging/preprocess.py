@@ -19,10 +19,11 @@ Forward (:func:`to_model_space`):
    to the model grid);
 3. normalise the intensities with :func:`normalize.normalize_intensity` (the card's rule for the modality).
 
-Inverse (:meth:`ModelSpace.labels_to_input`): nearest-neighbour lookup of each *input* voxel centre in the model grid,
-then the inverse axis permutation/flips. It is defined on the input grid itself, so a label map always lands on the
-input's voxel grid with the input's affine, whatever the model's spacing; when the spacing already matches, the round
-trip is the identity.
+Inverse (:meth:`ModelSpace.labels_to_input`): each *input* voxel centre is looked up in the model grid (nearest
+neighbour, or with ``smooth`` the argmax of every label's linearly interpolated indicator, which the app's
+segmentation uses), then the inverse axis permutation/flips. It is defined on the input grid itself, so a label map
+always lands on the input's voxel grid with the input's affine, whatever the model's spacing; when the spacing
+already matches, the round trip is the identity.
 """
 
 from __future__ import annotations
