@@ -114,14 +114,15 @@ def make_init(models: Path = ROOT / "resources" / "models", out: Path = INIT) ->
 
 
 def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_only: bool = False,
-             results: Path = RESULTS, warm_from: Path | None = None, postprocess: bool = True) -> dict:
+             results: Path = RESULTS, warm_from: Path | None = None, postprocess: bool = True,
+             extra: dict | None = None) -> dict:
     """Fine-tune on phantoms + the other scans, export to a temporary ONNX, score the left-out scan
     (``score_only``: score the fold's finished checkpoint again, e.g. after a change of the app's preprocessing).
 
     ``warm_from``: a results folder of an earlier run (e.g. ``runs/seg_real/loso_full4000``) whose
     ``run_<fold>/checkpoint.pt`` starts this fold instead of the 1.x weights: a second cycle of the schedule (warm
     restart), trained on the same fold's scans only. Runs other than the default folder keep their training runs
-    under ``results/run_<fold>``."""
+    under ``results/run_<fold>``. ``extra``: more config overrides (``--set KEY=VALUE``)."""
     from medpriv_desktop.core.jobs import run_job
     from training.seg.config import load_config
     from training.seg.export import export_onnx
@@ -131,7 +132,7 @@ def run_fold(left_out: str, data_dir: Path, minutes: float, seed: int, score_onl
     others = [n for n in TEMPLATE_FILES if n != left_out]
     run_dir = ROOT / "runs" / "seg_real" / f"loso_{left_out}" if results == RESULTS else results / f"run_{left_out}"
     overrides = {"run_dir": str(run_dir), "data.templates": others, "optim.max_minutes": minutes,
-                 "data.seed": seed, "data.template_data_dir": str(data_dir)}
+                 "data.seed": seed, "data.template_data_dir": str(data_dir), **(extra or {})}
     if warm_from is not None:
         start = Path(warm_from) / f"run_{left_out}" / "checkpoint.pt"
         if not start.exists():
@@ -236,6 +237,16 @@ def table(folder: Path = RESULTS) -> str:
     return "\n".join(rows)
 
 
+def _override(kv: str) -> tuple[str, object]:
+    """``KEY=VALUE`` with VALUE read as YAML (numbers, booleans, lists)."""
+    import yaml
+
+    key, sep, value = kv.partition("=")
+    if not sep:
+        raise SystemExit(f"--set {kv}: expected KEY=VALUE")
+    return key, yaml.safe_load(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: --init, --fold NAME, --score-bundle DIR, --table."""
     from training.seg.report import default_data_dir
@@ -254,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw", action="store_true",
                     help="score the network's raw argmax, without the app's clean-up (how 2.0.0 / 2.1.0 were first "
                          "scored)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="with --fold: a training config override, e.g. data.template_label_intensity_p=0.5")
     ap.add_argument("--score-bundle", help="score a bundle folder (or .onnx) on every scan (no training)")
     ap.add_argument("--label", help="name of the result file for --score-bundle")
     ap.add_argument("--table", action="store_true", help="print the table of every result so far")
@@ -279,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)
         res = run_fold(args.fold, data_dir, args.minutes, args.seed, args.score_only, results,
-                       Path(args.warm_from) if args.warm_from else None, postprocess=not args.raw)
+                       Path(args.warm_from) if args.warm_from else None, postprocess=not args.raw,
+                       extra=dict(_override(kv) for kv in args.set))
         res["warm_from"] = args.warm_from
+        res["overrides"] = args.set
         (results / f"loso_{args.fold}.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res["target_dice"]), res["mean_target_dice"])
     if args.score_bundle:

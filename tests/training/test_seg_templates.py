@@ -128,6 +128,34 @@ def test_intensity_randomisation_differs_per_draw():
     assert not np.allclose(s1[: n[0], : n[1], : n[2]], s2[: n[0], : n[1], : n[2]])
 
 
+def test_relabelled_structures_get_means_from_their_tissue_range_and_the_rest_is_untouched():
+    """SynthSeg-style per-structure means on a real CT: each soft-tissue organ's median lands in its tissue's
+    synthesis range (liver 45-120 HU, aorta 35-350 HU), bones, lungs and body keep their values away from the
+    boundaries; off (``label_p`` 0) the augmentation draws nothing more, so the 2.1.0 recipe's stream is unchanged."""
+    from scipy import ndimage
+
+    from training.seg.labels import SEG_BY_NAME
+
+    liver, aorta, vert, body = (SEG_BY_NAME[n] for n in ("liver", "aorta", "vertebrae", "body"))
+    labels = np.full((30, 30, 12), body, np.int64)
+    labels[2:14, 2:20, 2:10] = liver
+    labels[17:24, 17:24, :] = aorta
+    labels[24:29, 4:10, 2:10] = vert
+    hu = np.select([labels == liver, labels == aorta, labels == vert], [40.0, 45.0, 160.0], 20.0).astype(np.float32)
+    ranges = tp._label_hu_ranges()
+    assert ranges[liver] == (45, 120) and vert not in ranges and body not in ranges
+    for seed in range(5):
+        out = tp.relabel_intensities(hu, labels, "CT", np.random.default_rng(seed))
+        core = {v: ndimage.binary_erosion(labels == v, iterations=2) for v in (liver, aorta, vert, body)}
+        assert 45 <= np.median(out[core[liver]]) <= 120 and 35 <= np.median(out[core[aorta]]) <= 350
+        assert np.allclose(out[core[vert]], 160.0, atol=0.5) and np.allclose(out[core[body]], 20.0, atol=0.5)
+    image = (hu + 100.0) / 400.0  # the CT z-score of the card
+    plain = tp.augment_real(image, "CT", np.random.default_rng(7))
+    off = tp.augment_real(image, "CT", np.random.default_rng(7), labels, label_p=0.0)
+    on = tp.augment_real(image, "CT", np.random.default_rng(7), labels, label_p=1.0)
+    assert np.array_equal(plain, off) and not np.allclose(plain, on)
+
+
 def test_mixed_stream_draws_phantoms_and_both_template_paths(tmp_path, monkeypatch):
     from training.seg.config import load_config
     from training.seg.data import MixedStream, generate_phantoms

@@ -40,6 +40,9 @@ class DataConfig:
     template_data_dir: str | None = None  # shared data folder; default MEDPRIV_DATA or ../shared/data
     template_fraction: float = 0.5  # share of training volumes drawn from a template instead of a phantom
     template_real_fraction: float = 0.5  # of those, the share that is the deformed real image (else synthesised)
+    #: Of the deformed real images, the share whose structures each get a new mean intensity (SynthSeg-style,
+    #: on the real texture; ``templates.relabel_intensities``). 0: off, as the 2.1.0 recipe was trained.
+    template_label_intensity_p: float = 0.0
 
 
 @dataclass

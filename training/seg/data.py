@@ -204,7 +204,7 @@ class MixedStream(PhantomStream):
         t = self.templates[int(self.rng.integers(len(self.templates)))]
         if self.rng.random() < d.template_real_fraction:
             self.drawn[f"{t.name}:real"] = self.drawn.get(f"{t.name}:real", 0) + 1
-            img, seg = sample_real(t, self.rng, self.cfg.model.spacing_mm)
+            img, seg = sample_real(t, self.rng, self.cfg.model.spacing_mm, label_p=d.template_label_intensity_p)
             return img, seg, t.modality
         self.drawn[f"{t.name}:synth"] = self.drawn.get(f"{t.name}:synth", 0) + 1
         mods = d.modalities

@@ -237,25 +237,69 @@ def apply_warp(array: np.ndarray, warp: Warp, order: int, cval: float = 0.0) -> 
     return out.astype(array.dtype, copy=False)
 
 
-def augment_real(image: np.ndarray, modality: str, rng: np.random.Generator) -> np.ndarray:
+def _label_hu_ranges() -> dict[int, tuple[float, float]]:
+    """Soft-tissue segmentation label value -> the CT mean range (HU) its tissue is drawn from in synthesis
+    (``labels.TISSUES``): the organs and vessels whose appearance contrast media and sequences change. Background
+    and body (many tissues) have none; nor have lungs and bones, whose ranges are of the fine synthesis grid (a 6 mm
+    vertebra voxel is a partial-volume mix, far below 250 HU) and which look alike in every CT."""
+    from training.seg.labels import SEG_LABELS, TISSUES
+
+    by_name = {lb.name: lb.value for lb in SEG_LABELS}
+    out: dict[int, tuple[float, float]] = {}
+    for t in TISSUES:
+        v = by_name.get(t.seg)
+        if v is not None and v > 1 and -200 < t.hu[0] < 200:
+            out.setdefault(v, t.hu)
+    return out
+
+
+def relabel_intensities(x: np.ndarray, labels: np.ndarray, modality: str, rng: np.random.Generator) -> np.ndarray:
+    """Give every labelled structure of a real image a new mean, keeping its own texture (SynthSeg's per-label
+    intensity randomisation on a real image) for the soft-tissue structures of :func:`_label_hu_ranges`: CT (``x``
+    in HU) moves each one's median to a value drawn from the range its tissue is synthesised with (liver 45-120 HU
+    covers unenhanced to portal venous; aorta 35-350); MR (``x`` scaled to 0..1) moves it to U(0.05, 1), the
+    synthetic MR contrast. The shift field is blurred by half a voxel so a boundary voxel gets a partial-volume mix.
+    """
+    ranges = _label_hu_ranges()
+    shift = np.zeros_like(x, dtype=np.float32)
+    for v in np.unique(labels):
+        v = int(v)
+        if v not in ranges:
+            continue
+        m = labels == v
+        med = float(np.median(x[m]))
+        target = rng.uniform(*ranges[v]) if modality == "CT" else rng.uniform(0.05, 1.0)
+        shift[m] = target - med
+    shift = ndimage.gaussian_filter(shift, 0.5, mode="nearest")
+    return (x + shift).astype(np.float32)
+
+
+def augment_real(image: np.ndarray, modality: str, rng: np.random.Generator, labels: np.ndarray | None = None,
+                 label_p: float = 0.0) -> np.ndarray:
     """A random intensity transform of a normalised real image, re-normalised with the card's rule.
 
     CT goes back to HU (the card's z-score is fixed), gets a contrast scale and shift, blur and noise, and is
     normalised again; MR gets a gamma, a smooth multiplicative bias, blur and Rician-like noise and its own
-    percentile normalisation, as a new MR series would.
+    percentile normalisation, as a new MR series would. With probability ``label_p`` (and ``labels``), every
+    structure first gets a new mean (:func:`relabel_intensities`).
     """
     from training.seg.config import CT_NORM
     from training.seg.data import prepare_volume
 
     x = image.astype(np.float32)
     sig = rng.uniform(0.0, 0.8, 3)
+    relabel = labels is not None and label_p > 0 and rng.random() < label_p
     if modality == "CT":
         hu = x * CT_NORM.std + CT_NORM.mean
+        if relabel:
+            hu = relabel_intensities(hu, labels, "CT", rng)
         hu = hu * rng.uniform(0.9, 1.1) + rng.uniform(-25, 25)
         hu = ndimage.gaussian_filter(hu, sig, mode="nearest") + rng.normal(0, rng.uniform(0, 25), hu.shape)
         return prepare_volume(hu.astype(np.float32), "CT")
     pos = x - float(x.min())
     pos = pos / max(float(pos.max()), 1e-6)
+    if relabel:
+        pos = np.clip(relabel_intensities(pos, labels, "MR", rng), 0.0, None)
     pos = pos ** rng.uniform(0.7, 1.5)
     coarse = rng.normal(0, 0.25, (3, 3, 3))
     bias = ndimage.zoom(coarse, [n / 3 for n in pos.shape], order=1, mode="nearest", grid_mode=True)[
@@ -289,10 +333,11 @@ def sample_synthetic(t: Template, rng: np.random.Generator, fine_spacing: float,
 
 
 def sample_real(t: Template, rng: np.random.Generator, model_spacing: float,
-                thin_p: float = THIN_SLAB_P) -> tuple[np.ndarray, np.ndarray]:
-    """Deformed real image and labels with a random intensity transform: ``(normalised image, segmentation)``."""
+                thin_p: float = THIN_SLAB_P, label_p: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Deformed real image and labels with a random intensity transform: ``(normalised image, segmentation)``
+    (``label_p``: share of samples whose structures get new means, :func:`relabel_intensities`)."""
     out_shape = _sample_shape(t.image.shape, rng, model_spacing, thin_p)
     warp = random_warp(t.image.shape, rng, model_spacing, SAMPLE_WARP, out_shape)
     img = apply_warp(t.image, warp, order=1, cval=t.pad)
     lab = apply_warp(t.labels, warp, order=0)
-    return augment_real(img, t.modality, rng), lab
+    return augment_real(img, t.modality, rng, lab, label_p), lab
