@@ -271,6 +271,25 @@ def test_cache_budget_and_changed_options_are_refused(tmp_path, teacher_dir):
         run_job(distill_on_site(_opts(tmp_path, teacher_dir, seed=1, cache_budget_mb=0.05)))
 
 
+def test_a_first_scan_the_teacher_cannot_take_is_skipped_not_fatal(tmp_path, teacher_dir):
+    # The skip mark used to be written before the cache folder existed: when the first scan was unusable the run
+    # died with FileNotFoundError instead of leaving the scan out.
+    from medpriv_desktop.core.errors import InputError
+    from training.seg.onprem.run import _cache_all
+    from training.seg.onprem.scans import ScanRef
+    from training.seg.onprem.teacher import load_teacher_entry
+
+    entry, _ = load_teacher_entry(str(teacher_dir))
+    bad = tmp_path / "damaged.nii.gz"
+    bad.write_bytes(b"\x1f\x8b not really gzip")
+    cache = tmp_path / "run" / "cache"
+    opts = _opts(tmp_path, teacher_dir)
+    with pytest.raises(InputError, match="none of the distillation scans could be used"):
+        run_job(_cache_all([ScanRef("scan-0123456789ab", bad)], None, entry.card.image_input, entry.card.id, cache,
+                           opts))
+    assert json.loads((cache / "scan-0123456789ab.skipped").read_text()) == {"reason": "InputError"}
+
+
 def test_cli_dispatches_on_teacher(tmp_path, capsys, teacher_dir):
     from training.cli import main
 

@@ -92,6 +92,7 @@ def _cache_all(scans, teacher, ii, card_id: str, cache_dir: Path, opts: DistillO
     from medpriv_desktop.core.imaging.preprocess import to_model_space
 
     budget = opts.cache_budget_mb * 1e6
+    cache_dir.mkdir(parents=True, exist_ok=True)  # a skip mark may be the first thing written in it
     done = [cache_dir / s.scan_id for s in scans if (cache_dir / s.scan_id / "meta.json").exists()]
     used = sum(f.stat().st_size for d in done for f in d.iterdir())
     for i, scan in enumerate(scans):
