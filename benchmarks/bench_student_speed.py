@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "training"))
+sys.path.insert(0, str(REPO / "tests" / "training"))  # _nnunet_tiny: the repository's one writer of nnU-Net plans
 
 #: The "total" task's parts in TotalSegmentator v2 (dataset ids; the structures per part are 24, 26, 23, 24, 21).
 TS_PARTS = ((291, 24), (292, 26), (293, 23), (294, 24), (295, 21))
