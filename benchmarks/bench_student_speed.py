@@ -21,7 +21,7 @@ Post-processing time depends on the label map a network predicts (components to 
 random network's map is not a real one: the stage split is printed so the inference share can be read on its own.
 
 ``python benchmarks/run.py student_speed [--threads=2] [--parts=1] [--steps=2] [--keep=DIR]``; writes
-``benchmarks/results/student_speed.json``. About 15 minutes on 2 cores with one part (the teacher alone is most of
+``benchmarks/results/student_speed.json``. About 25 minutes on 2 cores with one part (the teacher alone is a third of
 it: 64 tiles of about 7.5 s).
 """
 
