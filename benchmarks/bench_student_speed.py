@@ -73,12 +73,6 @@ def write_standin_part(results: Path, dataset_id: int, n_structures: int, first_
     return folder
 
 
-def _scan(path: Path, shape, spacing) -> None:
-    from bench_segment import _synthetic_big_ct
-
-    _synthetic_big_ct(path, shape=shape, spacing=spacing)
-
-
 def _run(cmd: list[str], what: str) -> None:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
@@ -96,7 +90,7 @@ def main() -> int:
     ap.add_argument("--keep", help="work folder to keep (default: a temporary one)")
     args = ap.parse_args()
 
-    from bench_segment import STAGES, _run_case
+    from bench_segment import STAGES, _run_case, _synthetic_big_ct
     from _machine import write_result
 
     from medpriv_desktop.core.jobs import run_job
@@ -127,8 +121,8 @@ def main() -> int:
         unl = work / "unlabelled"
         if not unl.exists():
             unl.mkdir()
-            for i in range(2):
-                _scan(unl / f"scan{i}.nii", (240, 200, 90), (1.6, 1.6, 1.6))  # air around the body: read as CT
+            for i in range(2):  # a field of view with air around the body, so that it is read as CT
+                _synthetic_big_ct(unl / f"scan{i}.nii", (240, 200, 90), (1.6, 1.6, 1.6))
         run = work / "distill"
         t = time.perf_counter()
         _run([sys.executable, "-m", "training.cli", "seg", "distill", "--teacher", str(teacher_dir),
@@ -145,12 +139,11 @@ def main() -> int:
         nx, ny, nz = (int(v) for v in args.shape.split(","))
         ct = work / f"ct_{nx}x{ny}x{nz}.nii"
         if not ct.exists():
-            _scan(ct, (nx, ny, nz), (0.8, 0.8, 1.5))
+            _synthetic_big_ct(ct, (nx, ny, nz), (0.8, 0.8, 1.5))
         ev = report["evaluation"]
         ids = [*sorted(ev["students"]), ev["teacher"]["id"]]
         rows = []
         for mid in ids:
-            t = time.perf_counter()
             r = _run_case(mid, models, ct, args.threads)
             r.update(model_id=mid)
             rows.append(r)
