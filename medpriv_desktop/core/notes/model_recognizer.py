@@ -89,19 +89,21 @@ class PhiModelRecognizer(MedPrivRecognizer):
         if not offsets:
             return []
         p_phi, per_type = self._type_probs(logits.astype(np.float32))
-        words: dict[tuple[int, int], tuple[float, str]] = {}
-        for (s, e), p, pt in zip(offsets, p_phi, per_type):
-            if e <= s:
-                continue
-            ws, we = s, e
-            while ws > 0 and text[ws - 1].isalnum():
-                ws -= 1
-            while we < len(text) and text[we].isalnum():
-                we += 1
-            kind = self.type_names[int(np.argmax(pt))]
-            if (ws, we) not in words or words[(ws, we)][0] < p:
-                words[(ws, we)] = (float(p), kind)
-        return [WordScore(s, e, p, k) for (s, e), (p, k) in sorted(words.items())]
+        off = np.asarray(offsets, dtype=np.int64)
+        real = off[:, 1] > off[:, 0]
+        off, p_phi, kind = off[real], p_phi[real], per_type[real].argmax(-1)
+        if not len(off):
+            return []
+        # Grow every piece to its whole word: the alphanumeric run its first / last character touches.
+        ws, we = _word_bounds(text, off[:, 0], off[:, 1])
+        # One entry per word: its highest-scoring piece (the first among equals), in text order.
+        order = np.lexsort((np.arange(len(ws)), -p_phi, we, ws))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (ws[order[1:]] != ws[order[:-1]]) | (we[order[1:]] != we[order[:-1]])
+        pick = order[first]
+        names = self.type_names
+        return [WordScore(a, b, p, names[k]) for a, b, p, k in
+                zip(ws[pick].tolist(), we[pick].tolist(), p_phi[pick].tolist(), kind[pick].tolist())]
 
     def spans_from_words(self, text: str, words: list[WordScore], threshold: float | None = None) -> list[PhiSpan]:
         """Words at or above ``threshold`` (default: the card's, per type), neighbours of one category joined."""
@@ -169,3 +171,29 @@ def card_thresholds(labels: list[Any]) -> tuple[float, dict[str, float]]:
         kind = lb.name.split("-", 1)[1]
         per_type[kind] = min(lb.threshold, per_type.get(kind, lb.threshold))
     return (min(per_type.values()) if per_type else 0.5), per_type
+
+
+#: ``str.isalnum`` of every ASCII code point.
+_ASCII_ALNUM = np.array([chr(i).isalnum() for i in range(128)], dtype=bool)
+
+
+def _word_bounds(text: str, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For pieces ``[starts, ends)`` of ``text``, the start and end of the whole words they lie in: a start moves
+    left while the character before it is alphanumeric (``str.isalnum``), an end moves right while the character at
+    it is."""
+    n = len(text)
+    if text.isascii():
+        alnum = _ASCII_ALNUM[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    else:
+        alnum = np.fromiter((c.isalnum() for c in text), dtype=bool, count=n)
+    idx = np.arange(n)
+    prev = np.concatenate(([False], alnum[:-1]))
+    nxt = np.concatenate((alnum[1:], [False]))
+    # for a position inside a run: where the run starts, and where it ends (one past its last character)
+    run_start = np.maximum.accumulate(np.where(alnum & ~prev, idx, 0))
+    run_end = np.minimum.accumulate(np.where(alnum & ~nxt, idx + 1, n)[::-1])[::-1]
+    before = np.clip(starts - 1, 0, max(n - 1, 0))
+    grow_left = (starts > 0) & alnum[before]
+    at = np.clip(ends, 0, max(n - 1, 0))
+    grow_right = (ends < n) & alnum[at]
+    return np.where(grow_left, run_start[before], starts), np.where(grow_right, run_end[at], ends)

@@ -192,17 +192,25 @@ class TextEncoder:
 
 def merge_token_scores(chunks: list[ChunkLogits]) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Merge overlapping windows of one text: for each content token keep the window in which it sits most centrally
-    (least context lost at an edge). Returns the offsets and an ``(n_tokens, n_out)`` array in text order."""
-    best: dict[int, tuple[int, tuple[int, int], np.ndarray]] = {}
-    for cl in chunks:
-        n = len(cl.chunk.ids)
-        content = [i for i in range(n) if not cl.chunk.special[i]]
-        for k, i in enumerate(content):
-            g = cl.chunk.first_token + k
-            margin = min(k, len(content) - 1 - k)
-            if g not in best or margin > best[g][0]:
-                best[g] = (margin, cl.chunk.offsets[i], cl.logits[i])
-    order = sorted(best)
-    if not order:
-        return [], np.zeros((0, chunks[0].logits.shape[-1] if chunks else 0), dtype=np.float32)
-    return [best[g][1] for g in order], np.stack([best[g][2] for g in order])
+    (least context lost at an edge; on a tie the earlier window). Returns the offsets and an ``(n_tokens, n_out)``
+    array in text order."""
+    if not chunks:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    glob, margin, rows, offs = [], [], [], []
+    for w, cl in enumerate(chunks):
+        content = np.flatnonzero(~np.asarray(cl.chunk.special, dtype=bool))
+        k = np.arange(len(content))
+        glob.append(cl.chunk.first_token + k)
+        margin.append(np.minimum(k, len(content) - 1 - k))
+        rows.append(cl.logits[content])
+        offs.append(np.asarray(cl.chunk.offsets, dtype=np.int64).reshape(-1, 2)[content])
+    g, m = np.concatenate(glob), np.concatenate(margin)
+    if not len(g):
+        return [], np.zeros((0, chunks[0].logits.shape[-1]), dtype=np.float32)
+    # rows are in window order; per token keep the largest margin, the first window among equals
+    order = np.lexsort((np.arange(len(g)), -m, g))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = g[order[1:]] != g[order[:-1]]
+    pick = order[first]
+    offsets = np.concatenate(offs)[pick]
+    return [(a, b) for a, b in offsets.tolist()], np.concatenate(rows)[pick]
