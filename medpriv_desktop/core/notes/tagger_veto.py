@@ -213,7 +213,8 @@ def sex_letter(text: str, start: int, end: int, category: str) -> bool:
 _EPONYM_NOUNS = frozenset(
     """SIGN SIGNS TEST TESTS SCORE SCALE GRADE CRITERIA FORMULA EQUATION CLASSIFICATION MANEUVER MANOEUVRE REFLEX
     CHART CATHETER TUBE DRAIN SYNDROME DISEASE STAGE POSITION APPLANATION TONOMETRY TONOMETER ACUITY NODES NODE
-    LESIONS SPOTS TRIAD PROCEDURE OPERATION FUNDOPLICATION POUCH BLOCK PHENOMENON RESPIRATION BREATHING""".split())
+    LESIONS SPOTS TRIAD PROCEDURE OPERATION FUNDOPLICATION POUCH BLOCK PHENOMENON RESPIRATION BREATHING HERNIA FOSSA
+    LINE LINES HUMP SHUNT SARCOMA MALFORMATION ANOMALY DEFORMITY FRACTURE NODE NODULE NODULES""".split())
 
 
 def eponym(text: str, start: int, end: int, category: str) -> bool:
@@ -319,9 +320,20 @@ def clinical_word(text: str, start: int, end: int, category: str) -> bool:
     return up in lexicons.clinical_words() and up not in lexicons.first_names()
 
 
+def clinical_term(text: str, start: int, end: int, category: str) -> bool:
+    """A name or place span made only of clinical-lexicon words none of which is a census first name, surname or a
+    city, in any case ("Trachea", "Hiatal hernia", "Covid-19 pneumonia", "CHOLELITHIASIS"): capitals do not make a
+    word such as these a name. A word that can be a name ("Foley", "Vena") is left to the other rules."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    words = _LETTERS.findall(text[start:end])
+    clinical = lexicons.clinical_words()
+    return bool(words) and all(w.upper() in clinical and len(w) >= 3 and not _person_or_place(w) for w in words)
+
+
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
-    clinical_word, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter, eponym,
+    clinical_word, clinical_term, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter, eponym,
     not_a_date, not_a_phone, gcs_components,
 )
 

@@ -91,6 +91,10 @@ def test_sex_letter(text, word, cat, vetoed):
     ("spoke with Lawrence about discharge", "Lawrence", "NAME", False),
     ("Dr. Wells aware of labs", "Wells", "NAME", False),  # a common surname alone: a name
     ("Wells score 5, CTA ordered", "Wells", "NAME", True),
+    ("soft tissue in the fossa of Rosenmüller is symmetric", "Rosenmüller", "NAME", True),
+    ("no Bochdalek hernia", "Bochdalek", "NAME", True),
+    ("status post Glenn operation, patent", "Glenn", "NAME", True),
+    ("Glenn called back about the results", "Glenn", "NAME", False),  # a first name with no eponym noun
 ])
 def test_eponym(text, word, cat, vetoed):
     _check(tagger_veto.eponym, text, word, cat, vetoed)
@@ -169,6 +173,20 @@ def test_reason_names_the_rule():
     text = "GCS 14 (E4V4M6)"
     assert tagger_veto.reason(text, 8, 14, "ID") == "gcs_components"
     assert tagger_veto.reason("seen by Zorblewick", 8, 18, "NAME") is None
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("Findings can be seen in Covid-19 pneumonia.", "Covid", "LOCATION", True),
+    ("Small Hiatal hernia. Trachea midline.", "Hiatal hernia", "NAME", True),
+    ("Small Hiatal hernia. Trachea midline.", "Trachea", "NAME", True),
+    ("IMPRESSION: CHOLELITHIASIS WITHOUT CHOLECYSTITIS", "CHOLELITHIASIS", "NAME", True),
+    ("Foley draining clear urine", "Foley", "NAME", False),  # a census surname: left to the other rules
+    ("seen by Dr. Patella in clinic", "Patella", "NAME", False),  # a surname too
+    ("Trachea Hernia visited", "Trachea Hernia", "DATE", False),  # only names and places
+    ("Hernia repair with Dr. Okonkwo", "Hernia repair with Dr. Okonkwo", "NAME", False),
+])
+def test_clinical_term(text, word, cat, vetoed):
+    _check(tagger_veto.clinical_term, text, word, cat, vetoed)
 
 
 @pytest.mark.parametrize("text,word,cat,vetoed", [
