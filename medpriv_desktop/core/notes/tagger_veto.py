@@ -6,9 +6,10 @@ ordinary English or chart words ("lives near campus", "ELEVATOR IN BLDG"), US st
 misspelt relation words ("dauther", "pt'sdaughter"), the sex letter after an age ("52 yo M"), eponyms ("Snellen",
 "Cockcroft-Gault"), numbers that cannot be dates ("20/25", "24/7", "week 12", "the 2nd", "in the 90's",
 "heparin 2000 u"), clock times and vital-sign ranges read as phone numbers ("at 0330", "@515PM", "sats 88-91") and
-GCS components read as IDs ("E4V4M6"), neuro-exam shorthand read as names ("MAE, PEARL"). These shapes were read on
-the tuning notes (tuning-val, and since 1.4.1 the cross-fit taggers' out-of-fold scores) and the shared invented-dev
-notes, never on the locked part.
+GCS components read as IDs ("E4V4M6"), neuro-exam shorthand read as names ("MAE, PEARL"), anatomy and diseases in
+any case ("Trachea", "Hiatal hernia", "Covid-19"). These shapes were read on the tuning notes (tuning-val, and since
+1.4.1 the cross-fit taggers' out-of-fold scores), the shared invented-dev notes and the public Open-i and CT-RATE
+reports (``benchmarks/bench_deid_reports.py``), never on the locked part.
 
 A veto applies to one tagger span only. It never removes what a rule recognizer found: the union keeps that.
 :func:`reason` returns the name of the first rule that vetoes a span, or ``None``.
