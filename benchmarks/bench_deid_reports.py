@@ -9,6 +9,9 @@ text the publisher removed) and ``../shared/data/reports/ct-rate/train.csv`` (``
 - split into DATE spans that hold a digit or a month name (CT-RATE keeps exam dates: masking them is right under Safe
   Harbor) and **everything else**, which is over-removal: an anatomical word, a disease, "PA view" read as a name.
 
+And one recall probe: every all-numeric date with a four-digit year ("27.05.2020", "3/14/2019", "31-12-1999") in the
+reports, and how many of them end up wholly masked (a date with one digit left is a leaked date).
+
 Counts only, per corpus, category and recognizer; no report text or masked word is printed or written (a report may
 still hold a name its publisher missed). Used to find over-removal shapes on text outside the PhysioNet notes (the
 2026-12-06 clinical-lexicon change); a validation figure, never a locked one.
@@ -35,6 +38,7 @@ import medpriv_desktop  # noqa: F401  - offline switches before anything else
 REPO = Path(__file__).resolve().parents[1]
 _WORD = re.compile(r"\w+")
 _MONTH = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"(?<![\w/.\-])\d{1,2}([./-])\d{1,2}\1(?:19|20)\d\d(?![\w/]|\.\d)")
 
 
 def read_reports(root: Path) -> list[tuple[str, str]]:
@@ -58,9 +62,16 @@ def count(reports: list[tuple[str, str]], analyze_many) -> dict:
         part = reports[i:i + 64]
         for (corpus, text), spans in zip(part, analyze_many([t for _, t in part])):
             r = res.setdefault(corpus, {"reports": 0, "word_tokens": 0, "date_tokens": 0, "over_removed_tokens": 0,
-                                        "over_removed_spans": collections.Counter()})
+                                        "over_removed_spans": collections.Counter(), "numeric_dates": 0,
+                                        "numeric_dates_masked": 0})
             r["reports"] += 1
             r["word_tokens"] += len(_WORD.findall(text))
+            for d in _NUMERIC_DATE.finditer(text):
+                r["numeric_dates"] += 1
+                covered = set()
+                for s in spans:
+                    covered.update(range(max(s.start, d.start()), min(s.end, d.end())))
+                r["numeric_dates_masked"] += all(i in covered for i in range(d.start(), d.end()) if text[i].isdigit())
             for s in spans:
                 piece = text[s.start:s.end]
                 if "XXXX" in piece:
@@ -101,7 +112,8 @@ def main() -> int:
     print(f"{system}: {len(reports)} reports in {seconds:.1f} s")
     for corpus, r in res.items():
         print(f"{corpus:8s} {r['reports']:5d} reports {r['word_tokens']:7d} words; dates masked {r['date_tokens']}; "
-              f"over-removed {r['over_removed_tokens']} words ({r['over_removed_per_10k_words']} per 10,000)")
+              f"over-removed {r['over_removed_tokens']} words ({r['over_removed_per_10k_words']} per 10,000); "
+              f"numeric dates wholly masked {r['numeric_dates_masked']} of {r['numeric_dates']}")
         for k, v in r["over_removed_spans"].items():
             print(f"    {v:4d} spans  {k}")
     out = REPO / "benchmarks" / "results" / "deid_reports.json"

@@ -21,6 +21,11 @@ class DateRecognizer(MedPrivRecognizer):
     CATEGORIES = ("DATE", "YEAR", "HOLIDAY")
 
     FULL_NUMERIC = re.compile(r"(?<![\w/.])(?:0?[1-9]|1[0-2])([/\-.])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/%])")
+    #: Day first, where the day cannot be a month ("27.05.2020", "13/01/19", "31-12-1999"): European and many
+    #: radiology reports write dates so. A two-digit year only with "/" or "." (dash chains of small numbers are
+    #: more often scores or settings).
+    DAY_FIRST = re.compile(r"(?<![\w/.\-])(?:1[3-9]|2\d|3[01])(?:([/.])(?:0?[1-9]|1[0-2])\1\d{2}(?:\d{2})?"
+                           r"|-(?:0?[1-9]|1[0-2])-(?:19|20)\d{2})(?![\w/%]|\.\d)")
     #: Run-together dates: MMDDYY or MMDDYYYY standing alone ("family meeting 041523").
     COMPACT = re.compile(r"(?<![\w/.\-:])(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\d\d|(?:19|20)\d\d)(?![\w/.\-:])")
     #: Ventilator and pressure settings written as slash chains ("5/10/40%", "simv 900 10/25").
@@ -51,6 +56,8 @@ class DateRecognizer(MedPrivRecognizer):
                 out.append(self.span(s, e, cat, score))
 
         for m in self.FULL_NUMERIC.finditer(text):
+            add(m.start(), m.end(), "DATE", 0.95)
+        for m in self.DAY_FIRST.finditer(text):
             add(m.start(), m.end(), "DATE", 0.95)
         for m in self.ISO.finditer(text):
             add(m.start(), m.end(), "DATE", 0.95)
