@@ -109,13 +109,22 @@ class Surrogator:
         m = re.fullmatch(r"(\d{1,2})([/\-.])(\d{1,2})(?:\2(\d{2}|\d{4}))?", s)
         if m:
             mo, sep, da, yr = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
+            # A first part that cannot be a month is a day ("27.05.2020"): shifted and written day first, with the
+            # original's zero padding. Otherwise month first, as US notes write it.
+            day_first = mo > 12 and 1 <= da <= 12
+            if day_first:
+                mo, da = da, mo
             # no year written: a reference year far from any leap day keeps intervals exact
             year = 2002 if yr is None else (int(yr) + (1900 if len(yr) == 2 and int(yr) > 30 else 2000 if len(yr) == 2 else 0))
             try:
                 d = dt.date(year, mo, da) + off
             except ValueError:
                 return self._fallback_date(patient, original)
-            core = f"{d.month}{sep}{d.day}"
+            if day_first:
+                pad_d, pad_m = len(m.group(1)) == 2, len(m.group(3)) == 2
+                core = f"{d.day:0{2 if pad_d else 1}d}{sep}{d.month:0{2 if pad_m else 1}d}"
+            else:
+                core = f"{d.month}{sep}{d.day}"
             if yr is not None:
                 core += f"{sep}{d.year % 100:02d}" if len(yr) == 2 else f"{sep}{d.year}"
             return core

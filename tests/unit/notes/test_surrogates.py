@@ -37,7 +37,8 @@ def test_reproducible_with_key_and_different_without():
 
 
 @pytest.mark.parametrize("first,second,fmt", [("8/18", "8/31", "md"), ("8/18/2016", "9/2/2016", "mdy"),
-                                              ("2016-08-18", "2016-09-02", "iso"), ("March 3, 2015", "March 20, 2015", "text")])
+                                              ("2016-08-18", "2016-09-02", "iso"), ("March 3, 2015", "March 20, 2015", "text"),
+                                              ("27.05.2020", "14.06.2020", "dmy")])
 def test_dates_shift_by_one_patient_offset_keeping_intervals(first, second, fmt):
     s = Surrogator(KEY)
     a, b = s.shift_date("p7", first), s.shift_date("p7", second)
@@ -49,6 +50,10 @@ def test_dates_shift_by_one_patient_offset_keeping_intervals(first, second, fmt)
             return dt.date(2002, m, d)
         if fmt == "mdy":
             m, d, y = map(int, x.split("/"))
+            return dt.date(y, m, d)
+        if fmt == "dmy":  # day first, zero-padded, as written
+            assert re.fullmatch(r"\d\d\.\d\d\.\d{4}", x)
+            d, m, y = map(int, x.split("."))
             return dt.date(y, m, d)
         if fmt == "iso":
             return dt.date.fromisoformat(x)
