@@ -155,16 +155,17 @@ def main() -> int:
             parts[part] = Path(td) / part
             n = write_part(data, part, parts[part])
             print(f"{part}: {n} notes", flush=True)
+        tuning: list[str] = []
+        if a.at_scale > 0:
+            from medpriv_desktop.core.notes.eval_parts import select_part
+            from medpriv_desktop.core.notes.evaluation import read_physionet_corpus
+
+            tuning = [d.text for d in select_part(read_physionet_corpus(data / "notes" / "physionet-deid"), "tuning")]
         for s in systems:
             for part, folder in parts.items():
                 results[s][part] = run_harness(folder, tools, binary, SYSTEMS[s])
                 print(f"{s} {part}: {results[s][part].get('recall')} / {results[s][part].get('precision')}", flush=True)
             if a.at_scale > 0:
-                from medpriv_desktop.core.notes.eval_parts import select_part
-                from medpriv_desktop.core.notes.evaluation import read_physionet_corpus
-
-                tuning = [d.text for d in select_part(read_physionet_corpus(data / "notes" / "physionet-deid"),
-                                                      "tuning")]
                 results[s]["at-scale"] = run_at_scale(tuning, a.at_scale, binary, SYSTEMS[s], Path(td) / "scale")
                 print(f"{s} at scale: {results[s]['at-scale']}", flush=True)
             for name, cases in (("invented-dev", data / "notes" / "invented-dev"),

@@ -215,7 +215,7 @@ _EPONYM_NOUNS = frozenset(
     """SIGN SIGNS TEST TESTS SCORE SCALE GRADE CRITERIA FORMULA EQUATION CLASSIFICATION MANEUVER MANOEUVRE REFLEX
     CHART CATHETER TUBE DRAIN SYNDROME DISEASE STAGE POSITION APPLANATION TONOMETRY TONOMETER ACUITY NODES NODE
     LESIONS SPOTS TRIAD PROCEDURE OPERATION FUNDOPLICATION POUCH BLOCK PHENOMENON RESPIRATION BREATHING HERNIA FOSSA
-    LINE LINES HUMP SHUNT SARCOMA MALFORMATION ANOMALY DEFORMITY FRACTURE NODE NODULE NODULES""".split())
+    LINE LINES HUMP SHUNT SARCOMA MALFORMATION ANOMALY DEFORMITY FRACTURE NODULE NODULES""".split())
 
 
 def eponym(text: str, start: int, end: int, category: str) -> bool:
@@ -334,8 +334,8 @@ def clinical_term(text: str, start: int, end: int, category: str) -> bool:
 
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
-    clinical_word, clinical_term, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter, eponym,
-    not_a_date, not_a_phone, gcs_components,
+    clinical_word, clinical_term, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter,
+    eponym, not_a_date, not_a_phone, gcs_components,
 )
 
 

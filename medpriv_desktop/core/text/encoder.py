@@ -197,7 +197,7 @@ def merge_token_scores(chunks: list[ChunkLogits]) -> tuple[list[tuple[int, int]]
     if not chunks:
         return [], np.zeros((0, 0), dtype=np.float32)
     glob, margin, rows, offs = [], [], [], []
-    for w, cl in enumerate(chunks):
+    for cl in chunks:
         content = np.flatnonzero(~np.asarray(cl.chunk.special, dtype=bool))
         k = np.arange(len(content))
         glob.append(cl.chunk.first_token + k)
