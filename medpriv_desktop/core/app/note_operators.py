@@ -62,5 +62,6 @@ def shift_days(surrogator: Any, patient: str) -> int | None:
 def render(text: str, spans: list[PhiSpan], operator: str, *, surrogator: Any = None, patient: str = "*",
            ) -> tuple[str, list[tuple[PhiSpan, int, int]]]:
     """The output note and, per replaced span, where its replacement sits in the output ``(span, start, end)``."""
-    repl = core_ops.replacement_for(core_ops.OperatorOptions(operator), surrogator, patient)
+    repl = core_ops.replacement_for(core_ops.OperatorOptions(operator), surrogator, patient,
+                                    day_first=core_ops.dates_written_day_first(text, spans))
     return core_ops.replace_spans_with_regions(text, spans, repl)

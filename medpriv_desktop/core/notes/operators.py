@@ -27,6 +27,7 @@ from typing import Any
 
 from medpriv_desktop.core.errors import InputError
 from medpriv_desktop.core.notes.spans import DATE_CATEGORIES, PhiSpan
+from medpriv_desktop.core.notes.surrogates import dates_written_day_first
 
 OPERATORS = ("tag", "mask", "surrogate", "date-shift")
 #: Operators that need a :class:`~medpriv_desktop.core.notes.surrogates.Surrogator` (and so a patient per note).
@@ -117,8 +118,10 @@ def _mask_chars(original: str, char: str, keep: tuple[int, int] | None = None) -
 
 # -- replacements ----------------------------------------------------------------------------------------------------
 
-def replacement_for(options: OperatorOptions | str, surrogator: Any = None, patient: str = "*") -> Replacement:
-    """The function ``(span, original text) -> replacement`` for ``options`` in a note of ``patient``.
+def replacement_for(options: OperatorOptions | str, surrogator: Any = None, patient: str = "*", *,
+                    day_first: bool = False) -> Replacement:
+    """The function ``(span, original text) -> replacement`` for ``options`` in a note of ``patient``;
+    ``day_first``: the note writes numeric dates day first (:func:`dates_written_day_first`, used by date shifting).
 
     Batch jobs and the window both replace through this one function, so a note looks the same from either.
     """
@@ -136,9 +139,9 @@ def replacement_for(options: OperatorOptions | str, surrogator: Any = None, pati
                 return orig  # a year alone is not an element Safe Harbor removes
             return _mask_chars(orig, "*", keep)
         if opts.name == "surrogate":
-            return surrogator.replace(s, orig, patient)
+            return surrogator.replace(s, orig, patient, day_first)
         # date-shift: the same keyed per-patient offset as the surrogate operator, tags for the rest
-        return surrogator.replace(s, orig, patient) if s.category in DATE_CATEGORIES else f"[{s.tag}]"
+        return surrogator.replace(s, orig, patient, day_first) if s.category in DATE_CATEGORIES else f"[{s.tag}]"
 
     return one
 
@@ -180,10 +183,12 @@ def mask(text: str, spans: list[PhiSpan], char: str = "*") -> str:
 
 def surrogate(text: str, spans: list[PhiSpan], surrogator: Any, patient: str) -> str:
     """Realistic fake values, consistent per patient (see :mod:`medpriv_desktop.core.notes.surrogates`)."""
-    return replace_spans(text, spans, replacement_for("surrogate", surrogator, patient))
+    return replace_spans(text, spans, replacement_for("surrogate", surrogator, patient,
+                                                      day_first=dates_written_day_first(text, spans)))
 
 
 def apply_operator(options: OperatorOptions | str, text: str, spans: list[PhiSpan], surrogator: Any = None,
                    patient: str = "*") -> str:
     """``text`` with ``spans`` replaced as ``options`` says (an :class:`OperatorOptions` or an operator name)."""
-    return replace_spans(text, spans, replacement_for(options, surrogator, patient))
+    return replace_spans(text, spans, replacement_for(options, surrogator, patient,
+                                                      day_first=dates_written_day_first(text, spans)))

@@ -101,18 +101,19 @@ class Surrogator:
                 out.append(_match_case(self._pick_other(pool, w, patient, "name", w.upper()), w))
         return "".join(out)
 
-    def shift_date(self, patient: str, original: str) -> str:
+    def shift_date(self, patient: str, original: str, day_first: bool = False) -> str:
         """The date moved by the patient's offset, written in the original's format; unparsed forms get a fake
-        month-day."""
+        month-day. ``day_first``: the note writes numeric dates day first (:func:`dates_written_day_first`), so an
+        ambiguous "03.06.2020" is the 3rd of June."""
         off = dt.timedelta(days=self.date_offset(patient))
         s = original.strip()
         m = re.fullmatch(r"(\d{1,2})([/\-.])(\d{1,2})(?:\2(\d{2}|\d{4}))?", s)
         if m:
             mo, sep, da, yr = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
-            # A first part that cannot be a month is a day ("27.05.2020"): shifted and written day first, with the
-            # original's zero padding. Otherwise month first, as US notes write it.
-            day_first = mo > 12 and 1 <= da <= 12
-            if day_first:
+            # A first part that cannot be a month is a day ("27.05.2020"), and so is any first part in a note that
+            # writes dates day first; otherwise month first, as US notes write it. A zero-padded date stays padded.
+            swap = (mo > 12 or day_first) and 1 <= da <= 12
+            if swap:
                 mo, da = da, mo
             # no year written: a reference year far from any leap day keeps intervals exact
             year = 2002 if yr is None else (int(yr) + (1900 if len(yr) == 2 and int(yr) > 30 else 2000 if len(yr) == 2 else 0))
@@ -120,11 +121,9 @@ class Surrogator:
                 d = dt.date(year, mo, da) + off
             except ValueError:
                 return self._fallback_date(patient, original)
-            if day_first:
-                pad_d, pad_m = len(m.group(1)) == 2, len(m.group(3)) == 2
-                core = f"{d.day:0{2 if pad_d else 1}d}{sep}{d.month:0{2 if pad_m else 1}d}"
-            else:
-                core = f"{d.month}{sep}{d.day}"
+            first, second = (d.day, d.month) if swap else (d.month, d.day)
+            width = 2 if m.group(1).startswith("0") or m.group(3).startswith("0") else 1  # "03.06.2020" pads
+            core = f"{first:0{width}d}{sep}{second:0{width}d}"
             if yr is not None:
                 core += f"{sep}{d.year % 100:02d}" if len(yr) == 2 else f"{sep}{d.year}"
             return core
@@ -183,13 +182,14 @@ class Surrogator:
                 out.append(c)
         return "".join(out)
 
-    def replace(self, span: PhiSpan, original: str, patient: str) -> str:
-        """The surrogate text for ``original`` (the span's text) in a note of ``patient``."""
+    def replace(self, span: PhiSpan, original: str, patient: str, day_first: bool = False) -> str:
+        """The surrogate text for ``original`` (the span's text) in a note of ``patient``; ``day_first`` as in
+        :meth:`shift_date`."""
         cat = span.category
         if cat in ("PATIENT", "CLINICIAN", "RELATIVE", "NAME", "USERNAME"):
             return self.name(patient, original)
         if cat in ("DATE", "YEAR"):
-            return self.shift_date(patient, original)
+            return self.shift_date(patient, original, day_first)
         if cat == "HOLIDAY":
             return self._fallback_date(patient, original)
         if cat == "AGE":
@@ -212,3 +212,22 @@ class Surrogator:
         words = original.split()
         fake = " ".join(self._pick(_HOSPITAL_WORDS, patient, "place", w.upper()) for w in words) or "ASHFORD"
         return _match_case(fake, original)
+
+
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/\-.](\d{1,2})(?:[/\-.]\d{2,4})?\s*")
+
+
+def dates_written_day_first(text: str, spans: list[PhiSpan]) -> bool:
+    """True when the note's numeric dates are written day first: at least one date span whose first part cannot be a
+    month ("27.05.2020") and none whose second part cannot be ("5/27/2020"). Date shifting then reads the ambiguous
+    ones ("03.06.2020") the same way, so intervals within the note hold."""
+    day_first = month_first = False
+    for sp in spans:
+        if sp.category != "DATE":
+            continue
+        m = _NUMERIC_DATE.fullmatch(text[sp.start:sp.end])
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            day_first |= a > 12 and b <= 12
+            month_first |= b > 12 and a <= 12
+    return day_first and not month_first

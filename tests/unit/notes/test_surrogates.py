@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from medpriv_desktop.core.notes.operators import mask, surrogate, tag
+from medpriv_desktop.core.notes.operators import apply_operator, mask, surrogate, tag
 from medpriv_desktop.core.notes.spans import PhiSpan
 from medpriv_desktop.core.notes.surrogates import Surrogator
 
@@ -117,3 +117,31 @@ def test_a_surrogate_name_is_never_the_real_name():
     for n in range(40):
         assert s.name(f"p{n}", "John") == "Adams"
         assert s.name(f"p{n}", "J.")[0] != "J"
+
+
+def _dates_in(text: str) -> list[str]:
+    return re.findall(r"\d{1,2}[./]\d{1,2}[./]\d{4}", text)
+
+
+@pytest.mark.parametrize("note,day_first", [
+    ("CT 27.05.2020, compared with 03.06.2020 and 14.06.2020.", True),  # one date says day first: all are read so
+    ("seen 03/06/2020 and 5/27/2020.", False),  # one date says month first (and is not padded)
+    ("seen 03/06/2020 and 04/07/2020.", False),  # nothing says: month first, as US notes write it
+])
+def test_date_shift_reads_a_note_s_dates_in_one_order_and_keeps_intervals(note, day_first):
+    s = Surrogator(KEY)
+    spans = [span_of(note, d, "DATE") for d in _dates_in(note)]
+    out = apply_operator("date-shift", note, spans, s, "p3")
+    order = "%d.%m.%Y" if day_first else "%m/%d/%Y"
+
+    def parse(x):
+        return dt.datetime.strptime(x.replace("/", order[2]).replace(".", order[2]), order).date()
+
+    before, after = [parse(d) for d in _dates_in(note)], [parse(d) for d in _dates_in(out)]
+    assert len(after) == len(before) and after != before
+    assert {(a - b).days for a, b in zip(after, before)} == {s.date_offset("p3")}  # one offset, intervals kept
+    # a zero-padded date stays padded, an unpadded one unpadded
+    for a, b in zip(_dates_in(note), _dates_in(out)):
+        padded = any(p.startswith("0") for p in re.split(r"[./]", a)[:2])
+        parts = re.split(r"[./]", b)[:2]
+        assert all(len(p) == 2 for p in parts) if padded else not any(p.startswith("0") for p in parts)
