@@ -150,7 +150,35 @@ class Surrogator:
                 return self._fallback_date(patient, original)
             text = f"{_MONTHS[d.month - 1].title()} {d.day}" + (f", {d.year}" if m.group(3) else "")
             return _match_case(text, m.group(1)) if m.group(1).isupper() or m.group(1).islower() else text
-        return self._fallback_date(patient, original)
+        return self._shift_other_forms(s, off) or self._fallback_date(patient, original)
+
+    @staticmethod
+    def _shift_other_forms(s: str, off: dt.timedelta) -> str | None:
+        """Day before a month name ("27 May 2020", "27-MAY-2020", "3rd of June 2019"), a month name and a year
+        ("May 2020", "Sept. '19") and a numeric month and year ("05/2020"), shifted and written as they were; None
+        for any other form. A month and year alone move from the middle of the month."""
+        m = re.fullmatch(r"(\d{1,2})(st|nd|rd|th)?(\s+of\s+|\s*-\s*|\s+)([A-Za-z]+)(\.?)"
+                         r"(?:(,?\s*|\s*-\s*)(\d{4}|\d{2}))?", s, re.I)
+        if m and _month_number(m.group(4)):
+            year = _full_year(m.group(7)) if m.group(7) else 2002
+            try:
+                d = dt.date(year, _month_number(m.group(4)), int(m.group(1))) + off
+            except ValueError:
+                return None
+            day = f"{d.day}{_ordinal_suffix(d.day, m.group(2))}" if m.group(2) else f"{d.day:0{len(m.group(1))}d}"
+            # "27-May-2020": the dashed form abbreviates months, so "May" is read as one there
+            dashed = "-" in m.group(3)
+            out = f"{day}{m.group(3)}{_month_like(d.month, m.group(4), abbreviated=dashed or None)}{m.group(5)}"
+            return out + (f"{m.group(6)}{_year_like(d.year, m.group(7))}" if m.group(7) else "")
+        m = re.fullmatch(r"([A-Za-z]+)(\.?)(,?\s*|\s*-\s*)('?)(\d{4}|\d{2})", s)
+        if m and _month_number(m.group(1)):
+            d = dt.date(_full_year(m.group(5)), _month_number(m.group(1)), 15) + off
+            return f"{_month_like(d.month, m.group(1))}{m.group(2)}{m.group(3)}{m.group(4)}{_year_like(d.year, m.group(5))}"
+        m = re.fullmatch(r"(\d{1,2})([/\-.])(\d{4})", s)
+        if m and 1 <= int(m.group(1)) <= 12:
+            d = dt.date(int(m.group(3)), int(m.group(1)), 15) + off
+            return f"{d.month:0{len(m.group(1))}d}{m.group(2)}{d.year}"
+        return None
 
     def _fallback_date(self, patient: str, original: str) -> str:
         d = dt.date(2000, 1, 1) + dt.timedelta(days=self._digest(patient, "date", original.upper()) % 365)
@@ -212,6 +240,39 @@ class Surrogator:
         words = original.split()
         fake = " ".join(self._pick(_HOSPITAL_WORDS, patient, "place", w.upper()) for w in words) or "ASHFORD"
         return _match_case(fake, original)
+
+
+def _month_number(word: str) -> int:
+    """1-12 for a month name or its abbreviation ("Sept", "jan"), else 0."""
+    up = word.upper()
+    for i, name in enumerate(_MONTHS, start=1):
+        if len(up) >= 3 and name.startswith(up):
+            return i
+    return 0
+
+
+def _month_like(month: int, original: str, abbreviated: bool | None = None) -> str:
+    """The name of ``month`` in the original's style: abbreviated to three letters when the original was shorter
+    than its own month's name ("Sept" -> "Oct"; "May" stays a full name unless ``abbreviated``), and in its case."""
+    name = _MONTHS[month - 1]
+    if abbreviated or len(original) < len(_MONTHS[_month_number(original) - 1]):
+        name = name[:3]
+    return _match_case(name, original)
+
+
+def _full_year(digits: str) -> int:
+    y = int(digits)
+    return y if len(digits) == 4 else y + (1900 if y > 30 else 2000)
+
+
+def _year_like(year: int, original: str) -> str:
+    return f"{year % 100:02d}" if len(original) == 2 else str(year)
+
+
+def _ordinal_suffix(n: int, original: str) -> str:
+    """"st", "nd", "rd" or "th" for ``n``, in the case of the original suffix."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return suffix.upper() if original.isupper() else suffix
 
 
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/\-.](\d{1,2})(?:[/\-.]\d{2,4})?\s*")

@@ -145,3 +145,28 @@ def test_date_shift_reads_a_note_s_dates_in_one_order_and_keeps_intervals(note, 
         padded = any(p.startswith("0") for p in re.split(r"[./]", a)[:2])
         parts = re.split(r"[./]", b)[:2]
         assert all(len(p) == 2 for p in parts) if padded else not any(p.startswith("0") for p in parts)
+
+
+@pytest.mark.parametrize("first,second,shape,fmt", [
+    ("27 May 2020", "3 June 2020", r"\d{1,2} [A-Z][a-z]+ \d{4}", "%d %B %Y"),
+    ("27-MAY-2020", "03-JUN-2020", r"\d\d-[A-Z]{3}-\d{4}", "%d-%b-%Y"),
+    ("3rd of June 2019", "21st of June 2019", r"\d{1,2}(st|nd|rd|th) of [A-Z][a-z]+ \d{4}", None),
+    ("May 2020", "August 2020", r"[A-Z][a-z]+ \d{4}", "%B %Y"),
+    ("05/2020", "11/2020", r"\d\d/\d{4}", "%m/%Y"),
+])
+def test_written_and_month_year_dates_shift_in_their_own_format(first, second, shape, fmt):
+    s = Surrogator(KEY)
+    a, b = s.shift_date("p9", first), s.shift_date("p9", second)
+    assert re.fullmatch(shape, a) and re.fullmatch(shape, b), (a, b)  # the format is kept, nothing falls back
+
+    def parse(x):
+        if fmt is None:
+            return dt.datetime.strptime(re.sub(r"(st|nd|rd|th) of", "", x), "%d %B %Y").date()
+        return dt.datetime.strptime(x.title() if "%b" in fmt else x, fmt).date()
+
+    off = s.date_offset("p9")
+    if "%d" in (fmt or "%d"):  # a full date: moved by exactly the offset, so the interval holds
+        assert (parse(a) - parse(first)).days == off and (parse(b) - parse(second)).days == off
+    else:  # a month and a year: moved from the middle of the month
+        mid = parse(first).replace(day=15) + dt.timedelta(days=off)
+        assert (parse(a).year, parse(a).month) == (mid.year, mid.month)
