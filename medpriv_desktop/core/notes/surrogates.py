@@ -155,8 +155,9 @@ class Surrogator:
     @staticmethod
     def _shift_other_forms(s: str, off: dt.timedelta) -> str | None:
         """Day before a month name ("27 May 2020", "27-MAY-2020", "3rd of June 2019"), a month name and a year
-        ("May 2020", "Sept. '19") and a numeric month and year ("05/2020"), shifted and written as they were; None
-        for any other form. A month and year alone move from the middle of the month."""
+        ("May 2020", "Sept. '19"), a month name alone ("March") and a numeric month and year ("05/2020"), shifted
+        and written as they were; None for any other form. A month without a day moves from the middle of the
+        month."""
         m = re.fullmatch(r"(\d{1,2})(st|nd|rd|th)?(\s+of\s+|\s*-\s*|\s+)([A-Za-z]+)(\.?)"
                          r"(?:(,?\s*|\s*-\s*)(\d{4}|\d{2}))?", s, re.I)
         if m and _month_number(m.group(4)):
@@ -174,6 +175,10 @@ class Surrogator:
         if m and _month_number(m.group(1)):
             d = dt.date(_full_year(m.group(5)), _month_number(m.group(1)), 15) + off
             return f"{_month_like(d.month, m.group(1))}{m.group(2)}{m.group(3)}{m.group(4)}{_year_like(d.year, m.group(5))}"
+        m = re.fullmatch(r"([A-Za-z]+)(\.?)", s)
+        if m and _month_number(m.group(1)):  # a month alone ("in March")
+            d = dt.date(2002, _month_number(m.group(1)), 15) + off
+            return f"{_month_like(d.month, m.group(1))}{m.group(2)}"
         m = re.fullmatch(r"(\d{1,2})([/\-.])(\d{4})", s)
         if m and 1 <= int(m.group(1)) <= 12:
             d = dt.date(int(m.group(3)), int(m.group(1)), 15) + off

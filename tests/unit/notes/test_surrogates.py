@@ -153,6 +153,7 @@ def test_date_shift_reads_a_note_s_dates_in_one_order_and_keeps_intervals(note, 
     ("3rd of June 2019", "21st of June 2019", r"\d{1,2}(st|nd|rd|th) of [A-Z][a-z]+ \d{4}", None),
     ("May 2020", "August 2020", r"[A-Z][a-z]+ \d{4}", "%B %Y"),
     ("05/2020", "11/2020", r"\d\d/\d{4}", "%m/%Y"),
+    ("March", "SEPTEMBER", r"[A-Z][a-z]+|[A-Z]+", "%B"),
 ])
 def test_written_and_month_year_dates_shift_in_their_own_format(first, second, shape, fmt):
     s = Surrogator(KEY)
@@ -162,11 +163,12 @@ def test_written_and_month_year_dates_shift_in_their_own_format(first, second, s
     def parse(x):
         if fmt is None:
             return dt.datetime.strptime(re.sub(r"(st|nd|rd|th) of", "", x), "%d %B %Y").date()
-        return dt.datetime.strptime(x.title() if "%b" in fmt else x, fmt).date()
+        return dt.datetime.strptime(x.title() if "%b" in fmt or fmt == "%B" else x, fmt).date()
 
     off = s.date_offset("p9")
     if "%d" in (fmt or "%d"):  # a full date: moved by exactly the offset, so the interval holds
         assert (parse(a) - parse(first)).days == off and (parse(b) - parse(second)).days == off
-    else:  # a month and a year: moved from the middle of the month
-        mid = parse(first).replace(day=15) + dt.timedelta(days=off)
-        assert (parse(a).year, parse(a).month) == (mid.year, mid.month)
+    else:  # a month without a day: moved from the middle of the month (of 2002 when no year is written)
+        mid = parse(first).replace(day=15, year=parse(first).year if "%Y" in fmt else 2002) + dt.timedelta(days=off)
+        assert parse(a).month == mid.month and ("%Y" not in fmt or parse(a).year == mid.year)
+        assert a.isupper() == first.isupper() and b.isupper() == second.isupper()
