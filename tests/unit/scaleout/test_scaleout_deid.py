@@ -58,7 +58,7 @@ def test_one_patient_in_different_partitions_gets_one_surrogate_name_and_one_dat
     import datetime as dt
 
     moved = dt.date(2021, 3, 14) + dt.timedelta(days=shift)
-    assert f"{moved.month}/{moved.day}/{moved.year}" in own[0]
+    assert f"{moved.month:02d}/{moved.day:02d}/{moved.year}" in own[0]  # "03/14/2021" is zero-padded: so is its shift
 
 
 def test_only_text_and_kept_columns_are_written_ids_become_keyed_pseudonyms(notes_table, tmp_path):
