@@ -42,7 +42,10 @@ _NUMERIC_DATE = re.compile(r"(?<![\w/.\-])\d{1,2}([./-])\d{1,2}\1(?:19|20)\d\d(?
 
 
 def read_reports(root: Path) -> list[tuple[str, str]]:
-    """(corpus, text) for every report of both corpora."""
+    """(corpus, text) for every report of both corpora. Open-i is read here, not by ``training.reports.data``'s
+    loader, which keeps findings and impression only: the indication and comparison hold most of its "XXXX"."""
+    from training.reports.data import load_ctrate
+
     out = []
     with open(root / "openi" / "indiana_reports.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
@@ -50,9 +53,7 @@ def read_reports(root: Path) -> list[tuple[str, str]]:
                              if r.get(k))
             if text.strip():
                 out.append(("openi", text))
-    with open(root / "ct-rate" / "train.csv", newline="", encoding="utf-8") as fh:
-        out += [("ct-rate", r["report_text"]) for r in csv.DictReader(fh) if r.get("report_text", "").strip()]
-    return out
+    return out + [("ct-rate", t) for t in load_ctrate(root / "ct-rate").texts if t.strip()]
 
 
 def count(reports: list[tuple[str, str]], analyze_many) -> dict:

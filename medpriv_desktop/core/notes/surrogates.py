@@ -116,7 +116,7 @@ class Surrogator:
             if swap:
                 mo, da = da, mo
             # no year written: a reference year far from any leap day keeps intervals exact
-            year = 2002 if yr is None else (int(yr) + (1900 if len(yr) == 2 and int(yr) > 30 else 2000 if len(yr) == 2 else 0))
+            year = 2002 if yr is None else _full_year(yr)
             try:
                 d = dt.date(year, mo, da) + off
             except ValueError:
