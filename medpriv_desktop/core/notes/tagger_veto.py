@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from medpriv_desktop.core.notes import lexicons
 from medpriv_desktop.core.notes.recognizers.base import cased_note
+from medpriv_desktop.core.notes.recognizers.dates import fraction_not_a_date
 
 # -- helpers -------------------------------------------------------------------------------------------------------
 
@@ -257,8 +258,8 @@ def _valid_day_month(a: int, b: int) -> bool:
 def not_a_date(text: str, start: int, end: int, category: str) -> bool:
     """Numbers that cannot be a date: an ordinal with no month beside it ("the 2nd", "AJCC 8th ed."), a decade
     ("in the 90's"), a fraction that is a date neither as M/D nor D/M ("20/25", "18/17") or is "24/7", a fraction in
-    a fluid name ("D5 1/2 NS"), a count after a counting word ("week 12"), a quantity before a unit
-    ("2000 u")."""
+    a fluid name ("D5 1/2 NS"), a score out of ten or a gestational age's days (``fraction_not_a_date``: "HA 3/10",
+    "34 2/7 wk"), a count after a counting word ("week 12"), a quantity before a unit ("2000 u")."""
     if category != "DATE":
         return False
     s, e = token_around(text, start, end)
@@ -276,6 +277,8 @@ def not_a_date(text: str, start: int, end: int, category: str) -> bool:
         a, b = int(m.group(1)), int(m.group(2))
         if tok == "24/7" or not (_valid_day_month(a, b) or 1 <= a <= 12):  # "12/93" is a month and a year
             return True
+        if fraction_not_a_date(text, s, e):  # "HA 3/10", "34 2/7 wk": as the date rule reads them
+            return True
         return bool(re.search(r"\bD5W?\s*$", text[max(0, s - 8):s], re.IGNORECASE)
                     or re.match(r"\s*NS\b", text[e:e + 5], re.IGNORECASE))
     if re.fullmatch(r"\d{1,2}", tok):
@@ -286,12 +289,14 @@ def not_a_date(text: str, start: int, end: int, category: str) -> bool:
 
 
 def not_a_phone(text: str, start: int, end: int, category: str) -> bool:
-    """A clock time ("at 0330", "@515PM", "0915h") or a range of two small numbers ("sats 88-91") read as a phone
-    number."""
+    """A clock time ("at 0330", "@515PM", "0915h"), a range of two small numbers ("sats 88-91") or "24/7" read as a
+    phone number."""
     if category != "PHONE":
         return False
     s, e = token_around(text, start, end)
     tok = text[s:e].lstrip("@~")
+    if tok == "24/7":
+        return True
     m = re.fullmatch(r"(\d{1,2}):?(\d{2})\s*(am|pm|a|p|h|hr|hrs)?", tok, re.IGNORECASE)
     if m and int(m.group(1)) <= 24 and int(m.group(2)) < 60:
         if m.group(3) or ":" in tok:
@@ -332,10 +337,35 @@ def clinical_term(text: str, start: int, end: int, category: str) -> bool:
     return bool(words) and all(w.upper() in clinical and len(w) >= 3 and not _person_or_place(w) for w in words)
 
 
+#: A dose right after a word: an amount with its unit ("40 mg", "2 tabs", "0.5mg") or a combination strength
+#: ("5/325").
+_DOSE_AFTER = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|gm|gms|ml|cc|units?|u|meq|mmol|tabs?|tablets?|caps?|"
+                         r"capsules?|puffs?|gtts?|drops?|patch|%)(?![A-Za-z])|\d{1,2}(?:\.\d)?/\d{3,4}(?!\d))",
+                         re.IGNORECASE)
+
+
+def dose_after(text: str, end: int) -> bool:
+    """Whether a dose starts at ``end`` ("Norco| 5/325", "ATIVAN| 1MG"); the location rules ask it too."""
+    return _DOSE_AFTER.match(text, end) is not None
+
+
+def drug_with_dose(text: str, start: int, end: int, category: str) -> bool:
+    """One word read as a name or place right before a dose is a drug ("CONTINUE Norco 5/325", "ATIVAN 1MG", "gave
+    Ambien 10 mg"), also when it shares its spelling with a city or a person; not after a title, honorific or
+    relation word ("Dr. Ryan 40 mg" stays a name)."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    words = _LETTERS.findall(text[start:end])
+    if len(words) != 1 or len(words[0]) < 4 or not dose_after(text, end):
+        return False
+    before = _word_before(text, start).upper().strip(".")
+    return before not in _TITLES and before not in lexicons.RELATIONS
+
+
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
     clinical_word, clinical_term, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter,
-    eponym, not_a_date, not_a_phone, gcs_components,
+    eponym, not_a_date, not_a_phone, gcs_components, drug_with_dose,
 )
 
 

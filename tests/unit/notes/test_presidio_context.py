@@ -47,6 +47,9 @@ CASES = [
     ("call pager 2231.", "2231", True),
     ("pager: gave 1000 mg", "1000", False),  # a dose
     ("paged MD at 1415", "1415", False),  # "paged" is not a pager context word: 1415 is a time
+    ("paged dr x (pgr 4417) at 0300 re: k", "0300", False),  # a clock time after "at", though "pgr" is near
+    ("pgr 4417 at 0300", "4417", True),
+    ("reach him on pager at 4417", "4417", True),  # 44:17 is no clock time
     ("daughter called, marguerite (555 - 0166)", "555 - 0166", True),
     ("range 555 - 0166", "555 - 0166", False),
 ]

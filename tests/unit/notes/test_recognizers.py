@@ -73,6 +73,13 @@ POSITIVE = [
     ("locations", "pt stable. c/o to harkness if stable overnight.", {"harkness": "WARD"}),
     ("locations", "plan: wean o2, oob, harkness 3\n", {"harkness": "WARD"}),
     ("date", "family meeting 041523\n", {"041523": "DATE"}),
+    # a firm date cue keeps a fraction beside a symptom word a date; so does a plain "seen" (texts invented here)
+    ("date", "headache since 3/10, seen 3/10 in clinic, HA on 4/10", {"3/10": "DATE", "4/10": "DATE"}),
+    ("date", "follow-up 2/7 with cardiology", {"2/7": "DATE"}),
+    ("locations", "GOOD REHAB POTENTIAL. TO GOOD SAMARITAN HOSPITAL", {"GOOD": "HOSPITAL", "SAMARITAN": "HOSPITAL"}),
+    ("locations", "Discharged to Lake Hospital on Friday.", {"Lake": "HOSPITAL"}),
+    ("locations", "Grew up Norco 20 years ago", {"Norco": "CITY"}),  # a number without a dose unit
+    ("names", "pt resting. woke once Allen came in at 0300.", {"Allen": "NAME"}),  # no eponym noun after it
 ]
 
 # (recognizer, text, surfaces that must NOT be found)
@@ -87,6 +94,11 @@ NEGATIVE = [
     ("locations", "CONT MED AS ORDERED, HEART HEALTHY DIET, DSD CDI, CA GLUCONATE", ["CONT", "HEART", "CDI", "DSD"]),
     ("locations", "RECEIVED 40 MG LASIX. TO CHAIR X 2", ["CHAIR"]),
     ("date", "CPAP 5/10/40%, SIMV 700 12/5 and 50% 8/5, AC/600X12/40%", ["5/10/40", "12/5", "8/5", "12/40"]),
+    # scores out of ten beside a symptom word and a gestational age's days (texts invented here)
+    ("date", "Mild HA 3/10. chest tightness x 2 h, 7/10, radiating. relief to 2/10 @0815. pain of 8/10",
+     ["3/10", "7/10", "2/10", "8/10"]),
+    ("date", "pain decreased from 8/10 to 4/10 after dilaudid", ["8/10", "4/10"]),
+    ("date", "G3P2002 at 34 2/7 wk by 8 wk US; born at 29 4/7 wks; GA 36+5/7", ["2/7", "4/7", "5/7"]),
     ("date", "vent 20/10/40%, GCS 15-10-20, version 14.2.13.5, 17.5.8 cm", ["20/10/40", "15-10-20", "14.2.13",
                                                                             "17.5.8"]),
     ("names", "Pupils equal. Corneal reflex absent to l. unresponsive to voice.", ["l", "unresponsive"]),
@@ -98,6 +110,12 @@ NEGATIVE = [
     ("locations", "ENDO: RECIEVD 3 UNITS REG INSULIN", ["RECIEVD"]),
     ("locations", "Pt transfered to commode/chair with assist.", ["commode"]),
     ("locations", "pt stayed at her daughter's house, then the patient's home", ["daughter", "patient"]),
+    ("names", "Extensor tendon intact, Allen test normal, cap refill brisk.", ["Allen"]),  # an eponym before its noun
+    ("locations", "NUTRITION ASSESSMENT\nReason: MST 3, poor PO intake x 2 wks.", ["MST"]),  # a screening score
+    ("locations", "- CONTINUE Norco 5/325 every 6 hours as needed for pain", ["Norco"]),  # a drug before its dose
+    # a lone adjective before a facility keyword (texts invented here)
+    ("locations", "Expected post-op deficits, good rehab potential. Plan: BID PT", ["good"]),
+    ("locations", "GOOD HOSPITAL COURSE, NEW REHAB GOALS SET", ["GOOD"]),
 ]
 
 

@@ -119,6 +119,14 @@ def test_eponym(text, word, cat, vetoed):
     ("heparin 2000 u bolus", "2000", "DATE", True),
     ("moved here in 2000 after retiring", "2000", "DATE", False),
     ("synovitis of the 2nd and 3rd MCP joints", "2nd", "NAME", False),  # only DATE spans
+    # scores out of ten and gestational ages (texts invented here), read as the date rule reads them
+    ("Mild HA 3/10, no vomiting", "3/10", "DATE", True),
+    ("chest tightness x 2 h, 7/10, radiating to L arm", "7/10", "DATE", True),
+    ("dilaudid given, relief to 3/10 @0815", "3/10", "DATE", True),
+    ("G3P2002 at 34 2/7 wk by early US", "2/7", "DATE", True),
+    ("headache since 3/10, worse today", "3/10", "DATE", False),  # a firm date cue
+    ("seen 3/10 in clinic", "3/10", "DATE", False),
+    ("follow-up 2/7 with Dr. X", "2/7", "DATE", False),  # no whole weeks before it
 ])
 def test_not_a_date(text, word, cat, vetoed):
     _check(tagger_veto.not_a_date, text, word, cat, vetoed)
@@ -131,6 +139,7 @@ def test_not_a_date(text, word, cat, vetoed):
     ("call 555-0199 with questions", "555-0199", "PHONE", False),
     ("ext 4021 for the unit", "4021", "PHONE", False),
     ("pager 0330 if needed", "0330", "PHONE", False),
+    ("Nurse line 1-800-555-0199 (24/7), or message us", "24", "PHONE", True),
 ])
 def test_not_a_phone(text, word, cat, vetoed):
     _check(tagger_veto.not_a_phone, text, word, cat, vetoed)
@@ -143,6 +152,20 @@ def test_not_a_phone(text, word, cat, vetoed):
 ])
 def test_gcs_components(text, word, cat, vetoed):
     _check(tagger_veto.gcs_components, text, word, cat, vetoed)
+
+
+@pytest.mark.parametrize("text,word,cat,vetoed", [
+    ("- CONTINUE Norco 5/325 every 6 hours as needed", "Norco", "LOCATION", True),  # also a city
+    ("GAVE ATIVAN 1MG IV FOR AGITATION", "ATIVAN", "NAME", True),
+    ("Lasix 40mg iv x1 with good UO", "Lasix", "NAME", True),
+    ("Dr. Ryan 40 mg lasix ordered", "Ryan", "NAME", False),  # a title before it: a name
+    ("son Mark 2 tabs of tylenol brought from home", "Mark", "NAME", False),  # a relation before it
+    ("moved to Norco 5 years ago", "Norco", "LOCATION", False),  # no unit after the number
+    ("seen by Ryan at 1300", "Ryan", "NAME", False),
+    ("Peter Lang 40 mg", "Peter Lang", "NAME", False),  # two words: not one drug name
+])
+def test_drug_with_dose(text, word, cat, vetoed):
+    _check(tagger_veto.drug_with_dose, text, word, cat, vetoed)
 
 
 def _span(text, word, cat, nth=0):

@@ -14,6 +14,40 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:ST|ND|RD|TH)?"
 _YEAR = r"(?:19|20)\d\d"
 
 
+#: A symptom or rating word before "N/10" that makes it a score out of ten, not a date.
+_SCORE_BEFORE = re.compile(
+    r"(?:PAIN|RATING|RATES|RATED|SCALE|CP|DISCOMFORT|AS|\b(?:HA|HEADACHE|RELIEF|ACHE|ACHING|SORE\w*|CRAMP\w*"
+    r"|TIGHTNESS|PRESSURE|NAUSEA|ANXIETY|DYSPNEA|ITCH\w*|BURNING|NUMBNESS|TINGLING|FATIGUE|MOOD|SEVERITY|INTENSITY"
+    r"|NRS|VAS))\W",
+    re.I)
+#: ... or a symptom word right after it ("7/10, radiating", "3/10 pain").
+_SCORE_AFTER = re.compile(
+    r"^\W{0,3}(?:PAIN|RADIAT\w*|ACHE|ACHING|HEADACHE|HA\b|SEVERITY|INTENSITY|ON\s+(?:THE\s+)?(?:PAIN\s+)?SCALE"
+    r"|SHARP|DULL|THROBBING|CRAMP\w*|BURNING|PRESSURE)", re.I)
+#: A whole number of weeks just before "N/7": a gestational age ("34 2/7 wk", "GA 29 4/7").
+_WEEKS_BEFORE = re.compile(r"(?<![\d/.])(?:[1-4]\d)\s*\+?\s*$")
+_DATE_CUE = re.compile(r"\b(?:ON|SINCE|FROM|UNTIL|DATE|DOS|ADMIT\w*|OF)\W{0,3}$", re.I)
+#: The cues that keep a fraction a date even beside a symptom word ("headache since 3/10"); not "of" and "from",
+#: which scores take too ("pain of 7/10", "from 8/10 to 3/10").
+_FIRM_DATE_CUE = re.compile(r"\b(?:ON|SINCE|UNTIL|DATED?|DOS|ADMIT\w*)\W{0,3}$", re.I)
+
+
+def fraction_not_a_date(text: str, start: int, end: int) -> bool:
+    """Whether the fraction ``text[start:end]`` ("3/10", "2/7") is a score out of ten beside a symptom or rating word
+    ("HA 3/10", "relief to 3/10", "7/10, radiating") or a gestational age's days ("34 2/7 wk"), not a month and day.
+    A firm date cue just before it ("on 3/10", "since 3/10") keeps it a date. Shared by the date rule and the tagger's
+    veto, so both read these the same way."""
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})", text[start:end])
+    if not m:
+        return False
+    a, b = int(m.group(1)), int(m.group(2))
+    if _FIRM_DATE_CUE.search(text[max(0, start - 14):start]):
+        return False
+    if b == 10 and a <= 10:
+        return bool(_SCORE_BEFORE.search(text[max(0, start - 30):start]) or _SCORE_AFTER.match(text[end:end + 25]))
+    return b == 7 and a <= 6 and bool(_WEEKS_BEFORE.search(text[max(0, start - 6):start]))
+
+
 class DateRecognizer(MedPrivRecognizer):
     """Numeric and written dates, years and holidays."""
 
@@ -80,8 +114,8 @@ class DateRecognizer(MedPrivRecognizer):
             ctx = text[max(0, m.start() - 14): m.start()]
             if re.search(r"(?:CPAP|PS|BIPAP|IPAP|EPAP|PEEP|VENT|IMV|SIMV|AC|MASK|VENTILATION|SETTINGS|PRESSURE|\bX|&|%,|PERRLA?|WEANED TO|WEANING ON)\W{0,3}$", ctx, re.I):
                 continue
-            date_cue = re.search(r"\b(?:ON|SINCE|FROM|UNTIL|DATE|DOS|ADMIT\w*|OF)\W{0,3}$", ctx, re.I)
-            if b == 10 and re.search(r"(?:PAIN|RATING|RATES|RATED|SCALE|CP|DISCOMFORT|AS)\W", text[max(0, m.start() - 30): m.start()], re.I):
+            date_cue = _DATE_CUE.search(ctx)
+            if fraction_not_a_date(text, m.start(), m.end()):
                 continue
             if not date_cue and ((a < b <= 4) or (a == b <= 5)):
                 continue

@@ -24,6 +24,22 @@ def _one_digit(note: NoteView, i: int) -> bool:
     return len(up) == 1 and up.isdigit()
 
 
+#: How many of the most frequent ordinary words count as plain adjectives before a facility keyword.
+_ADJECTIVE_TOP = 6000
+
+
+def _adjective(note: NoteView, t) -> bool:
+    """A lone ordinary word before a facility keyword that describes rather than names ("good rehab potential",
+    "new hospital", "good hospital course"): written in lower case in a note whose capitals carry information, or
+    "good" anywhere ("Good Samaritan" has two words). A city of that spelling still names ("lake hospital")."""
+    up = t.up
+    if up in note.lex.cities or up in note.lex.states:
+        return False
+    if up == "GOOD":
+        return True
+    return note.cased and t.raw.islower() and up in lx.ranked("common_words", _ADJECTIVE_TOP)
+
+
 def facility_before_keyword(note: NoteView) -> list[Mark]:
     """``FREDERICK MEMORIAL``, ``reisterstown hospital``, ``UNIVERSITY OF MD MEDICAL CENTER``: the words naming a
     facility before its keyword (weak keywords such as "MEDICAL" alone need a place word or a strong pair)."""
@@ -49,6 +65,8 @@ def facility_before_keyword(note: NoteView) -> list[Mark]:
             j -= 1
         while back and toks[back[-1]].up in ("OF", "THE"):
             back.pop()
+        if len(back) == 1 and _adjective(note, toks[back[0]]):
+            back = []
         if t.up in WEAK_KEYWORDS and not strong_pair and not any(
                 toks[b].up in lx.FACILITY_NAME_WORDS or toks[b].up in note.lex.cities or toks[b].up in note.lex.states
                 for b in back):

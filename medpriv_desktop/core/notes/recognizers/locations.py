@@ -57,11 +57,14 @@ def hospital_phrase(note: NoteView, hits: Hits) -> list[Mark]:
 
 
 def bare_city(note: NoteView, hits: Hits) -> list[Mark]:
-    """A GeoNames city of four letters or more that is neither an ordinary word nor a census name, without a cue."""
+    """A GeoNames city of four letters or more that is neither an ordinary word nor a census name, without a cue;
+    not a drug before its dose ("CONTINUE Norco 5/325")."""
+    from medpriv_desktop.core.notes.tagger_veto import dose_after
+
     lex = note.lex
     return [m for i, t in enumerate(note.toks)
             if t.up in lex.cities and i not in hits and t.is_word and len(t.up) >= 4 and t.up not in lex.common
-            and t.up not in lex.names and t.up not in lex.clinical
+            and t.up not in lex.names and t.up not in lex.clinical and not dose_after(note.text, t.end)
             for m in mark(i, [i], "CITY", 0.5)]
 
 

@@ -22,14 +22,18 @@ SOURCE = "names"
 
 
 def capitalised_first_name(note: NoteView, hits: Hits) -> list[Mark]:
-    """Mixed-case notes: a capitalised census first name inside a sentence ("once Natalie woke up") not found yet."""
+    """Mixed-case notes: a capitalised census first name inside a sentence ("once Natalie woke up") not found yet;
+    not a medical eponym before its noun ("Allen test normal", as the tagger's veto reads eponyms)."""
     if not note.cased:
         return []
+    from medpriv_desktop.core.notes.tagger_veto import eponym
+
     toks, out = note.toks, []
     for i, t in enumerate(toks):
         if (i not in hits and i > 0 and titled(t) and len(t.up) >= 3 and t.up in note.lex.first and namey(note, i)
                 and toks[i - 1].up not in (".", ":", "!", "?", "-", "*") and note.same_line(i - 1, i)
-                and t.up not in TITLECASE_WORDS and t.up not in note.lex.states):
+                and t.up not in TITLECASE_WORDS and t.up not in note.lex.states
+                and not eponym(note.text, t.start, t.end, "NAME")):
             out += mark(i, [i], "NAME", 0.55)
     return out
 

@@ -24,6 +24,15 @@ class PagerRecognizer(MedPrivRecognizer):
         """Nothing is PHI without its context word (see :meth:`find_weak`)."""
         return []
 
+    #: A clock time after a time word ("paged dr X (pgr 4417) at 0300"): the pager word does not make it a number.
+    TIME_BEFORE = re.compile(r"(?:\b(?:at|by|until|till|since|around|approx|before|after)|@)\s*$", re.I)
+
     def find_weak(self, text: str) -> list[PhiSpan]:
-        """Four- or five-digit numbers that are not doses or times with a unit."""
-        return [self.span(m.start(), m.end(), "PHONE", WEAK_SCORE) for m in self.SHORT.finditer(text)]
+        """Four- or five-digit numbers that are not doses, times with a unit or clock times after a time word."""
+        return [self.span(m.start(), m.end(), "PHONE", WEAK_SCORE) for m in self.SHORT.finditer(text)
+                if not self._clock_time(text, m)]
+
+    def _clock_time(self, text: str, m: re.Match) -> bool:
+        digits = m.group()
+        return (len(digits) == 4 and int(digits[:2]) <= 24 and int(digits[2:]) < 60
+                and self.TIME_BEFORE.search(text, max(0, m.start() - 10), m.start()) is not None)
