@@ -176,6 +176,12 @@ def cities() -> frozenset[str]:
     return load("cities")
 
 
+@functools.lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Country names in English (``resources/lexicons/countries.txt``, one a line)."""
+    return load("countries")
+
+
 def states() -> frozenset[str]:
     """US state names and USPS codes."""
     return load("us_states")

@@ -166,7 +166,7 @@ def role_word(text: str, start: int, end: int, category: str) -> bool:
 
 #: Chart abbreviations written in capitals or lower case that the tagger takes for names or places ("GI (Dr. X)
 #: recommends", "sent back from SNF", "BCX FROM OSH", "gen surg", "the housestaff"), besides the clinical lexicon.
-CHART_ABBREVIATIONS = frozenset("GI ID SNF OSH BLDG SURG HOUSESTAFF SN LOS PGY MAC".split())
+CHART_ABBREVIATIONS = frozenset("GI ID SNF OSH BLDG SURG HOUSESTAFF SN LOS PGY MAC ALINE".split())
 
 
 def chart_abbreviation(text: str, start: int, end: int, category: str) -> bool:
@@ -210,6 +210,16 @@ def sex_letter(text: str, start: int, end: int, category: str) -> bool:
         return True  # "a.m.", "p.m."
     return re.search(r"(?:\d\s*|\b(?:yo|y/o|y\.o\.?|yr|yrs|year[- ]old|years?[- ]old)\s+)$",
                      text[max(0, start - 20):start], re.IGNORECASE) is not None
+
+
+def meridiem(text: str, start: int, end: int, category: str) -> bool:
+    """The "a" or "p" of "a.m." / "p.m." read as a name (its "m" is :func:`sex_letter`'s)."""
+    if category != "NAME":
+        return False
+    word = text[start:end].rstrip(".").lower()
+    if re.fullmatch(r"[ap]\.\s?m", word):  # the whole "a.m" as one span
+        return True
+    return word in ("a", "p") and re.match(r"\.?\s?m\b", text[start + 1:start + 5], re.IGNORECASE) is not None
 
 
 _EPONYM_NOUNS = frozenset(
@@ -259,7 +269,7 @@ def not_a_date(text: str, start: int, end: int, category: str) -> bool:
     """Numbers that cannot be a date: an ordinal with no month beside it ("the 2nd", "AJCC 8th ed."), a decade
     ("in the 90's"), a fraction that is a date neither as M/D nor D/M ("20/25", "18/17") or is "24/7", a fraction in
     a fluid name ("D5 1/2 NS"), a score out of ten or a gestational age's days (``fraction_not_a_date``: "HA 3/10",
-    "34 2/7 wk"), a count after a counting word ("week 12"), a quantity before a unit ("2000 u")."""
+    "34 2/7 wk"), ventilator settings ("5/5-.40"), a count after a counting word ("week 12"), a quantity before a unit ("2000 u")."""
     if category != "DATE":
         return False
     s, e = token_around(text, start, end)
@@ -271,6 +281,8 @@ def not_a_date(text: str, start: int, end: int, category: str) -> bool:
         return bool(after and (after.group(1).upper() in _ORDINAL_NOUNS
                                or (after.group(1).upper() in ("AND", "OR", "TO", "THROUGH") and after.group(2))))
     if re.fullmatch(r"\d0['’]?s", tok, re.IGNORECASE):
+        return True
+    if re.fullmatch(r"\d{1,2}/\d{1,2}-\s*(?:\.\d+|\d{2}\s*%)", tok):  # ventilator settings: "5/5-.40", "10/5-40%"
         return True
     m = re.fullmatch(r"(\d{1,2})/(\d{1,2})", tok)
     if m:
@@ -362,10 +374,69 @@ def drug_with_dose(text: str, start: int, end: int, category: str) -> bool:
     return before not in _TITLES and before not in lexicons.RELATIONS
 
 
+#: A number run together with its unit ("100mcgs", "40mg", "2.5ml"): a quantity, never PHI.
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?(?:mg|mgs|mcg|mcgs|g|gm|gms|ml|cc|units?|meq|mmol|kg|kgs|lbs?|cm|mm|"
+                       r"hrs?|mins?|%)", re.IGNORECASE)
+
+
+def quantity(text: str, start: int, end: int, category: str) -> bool:
+    """A number run together with its unit ("wearing four Fentanyl patches (100mcgs/ea.)") read as PHI."""
+    s, e = token_around(text, start, end)
+    return _QUANTITY.fullmatch(text[s:e].split("/")[0]) is not None
+
+
+#: What follows "ST" when it is the ECG's ST segment ("ST CHGS", "ST elevation") ...
+_ST_AFTER = re.compile(r"\s*-?\s*(?:CHG|CHGS|CHANGES?|ELEV\w*|DEPRESS\w*|SEG\w*|WAVES?|ABN\w*|T\b|&\s*T\b)",
+                       re.IGNORECASE)
+#: ... or what comes before it when it is a rhythm, sinus tachycardia ("HR remains in ST in 110's", "NSR/ST").
+_ST_BEFORE = re.compile(r"(?:\b(?:IN|TO|INTO|SINUS|RHYTHM|NSR|SR|AF|AFIB|RATE)\s*|/)$", re.IGNORECASE)
+
+
+def st_segment_or_rhythm(text: str, start: int, end: int, category: str) -> bool:
+    """"ST" of the ECG (the ST segment, or sinus tachycardia as a rhythm) read as a street or saint, alone or with
+    ordinary words ("WO ACUTE ST CHGS", "converted initially to ST with lots of ectopy")."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    words = list(_LETTERS.finditer(text, start, end))
+    sts = [w for w in words if w.group().upper() == "ST"]
+    if not sts or any(w.group().upper() != "ST" and not _ordinary(w.group()) for w in words):
+        return False
+    for w in sts:
+        nxt = re.match(r"\.?\s*([A-Za-z]{3,})", text[w.end():w.end() + 20])
+        if nxt and nxt.group(1).upper() in lexicons.first_names():  # a saint: "ST MARY'S", "St. Vincent"
+            return False
+        if not (_ST_AFTER.match(text, w.end()) or _ST_BEFORE.search(text, max(0, w.start() - 12), w.start())):
+            return False
+    return True
+
+
+def misspelt_health_care(text: str, start: int, end: int, category: str) -> bool:
+    """"Heath care" ("HEATH CARE PROXY", "BACKGROUND IN HEATH CARE"): health misspelt, read as a heath or a surname."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    s, e = token_around(text, start, end)
+    return text[s:e].upper() in ("HEATH", "HELATH", "HEALTH") and re.match(r"\s*CARE\b", text[e:e + 8],
+                                                                          re.IGNORECASE) is not None
+
+
+def country(text: str, start: int, end: int, category: str) -> bool:
+    """A country ("daughter here from England", "moved from Haiti in 2010"): not a geographic subdivision smaller
+    than a state, so not PHI under Safe Harbor; not when a title or relation word stands before it, and never one
+    spelt like a census first name ("Jordan", "Chad", "Kenya": left to the other rules)."""
+    if category != "LOCATION":
+        return False
+    phrase = " ".join(_LETTERS.findall(text[start:end])).upper()
+    if phrase not in lexicons.countries() or phrase in lexicons.first_names():
+        return False
+    before = _word_before(text, start)
+    return before not in _TITLES and before not in lexicons.RELATIONS
+
+
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
     clinical_word, clinical_term, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter,
-    eponym, not_a_date, not_a_phone, gcs_components, drug_with_dose,
+    meridiem, eponym, not_a_date, not_a_phone, gcs_components, drug_with_dose, quantity, st_segment_or_rhythm,
+    misspelt_health_care, country,
 )
 
 

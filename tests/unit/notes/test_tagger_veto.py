@@ -126,6 +126,8 @@ def test_eponym(text, word, cat, vetoed):
     ("G3P2002 at 34 2/7 wk by early US", "2/7", "DATE", True),
     ("headache since 3/10, worse today", "3/10", "DATE", False),  # a firm date cue
     ("seen 3/10 in clinic", "3/10", "DATE", False),
+    ("Now weaning on 5/5-.40 will soon extubate", "5", "DATE", True),  # ventilator settings
+    ("seen from 5/5-5/7 in clinic", "5", "DATE", False),  # a range of dates
     ("follow-up 2/7 with Dr. X", "2/7", "DATE", False),  # no whole weeks before it
 ])
 def test_not_a_date(text, word, cat, vetoed):
@@ -244,3 +246,38 @@ def test_neuro_shorthand(text, word, cat, vetoed):
 def test_the_m_of_am_is_not_a_name():
     _check(tagger_veto.sex_letter, "Will discuss with team in the a.[[m.]] round", "m.", "NAME", True)
     _check(tagger_veto.sex_letter, "52 yo [[M.]] PMH: OSA", "M.", "NAME", True)
+    _check(tagger_veto.meridiem, "Will D/W team in the [[a]].m. round", "a", "NAME", True)
+    _check(tagger_veto.meridiem, "seen at 9 [[p]]m by the team", "p", "NAME", True)
+    _check(tagger_veto.meridiem, "[[A]]. MARTIN RN", "A", "NAME", False)  # an initial
+    _check(tagger_veto.meridiem, "team in the [[a.m]]. |", "a.m", "NAME", True)
+
+
+# Shapes read out of fold on the tuning part (cross-fit taggers, 2026-12-06); the texts here are invented.
+@pytest.mark.parametrize("rule,text,word,cat,vetoed", [
+    ("quantity", "wearing four fentanyl patches (100mcgs/ea.) and febrile", "100mcgs", "LOCATION", True),
+    ("quantity", "lasix 40mg given", "40mg", "NAME", True),
+    ("quantity", "zip 02114 on file", "02114", "LOCATION", False),
+    ("st_segment_or_rhythm", "EKG W NEW Q'S V1-5 WO ACUTE ST CHGS", "ACUTE ST", "LOCATION", True),
+    ("st_segment_or_rhythm", "HR remains in ST in 110's", "ST", "LOCATION", True),
+    ("st_segment_or_rhythm", "converted initially to ST with lots of ectopy", "ST", "LOCATION", True),
+    ("st_segment_or_rhythm", "NSR/ST, NO ECTOPY", "ST", "LOCATION", True),
+    ("st_segment_or_rhythm", "lives at 12 Elm ST in town", "ST", "LOCATION", False),  # a street
+    ("st_segment_or_rhythm", "admitted to ST MARY'S in 2019", "ST", "LOCATION", False),  # a saint
+    ("misspelt_health_care", "Full Code- Heath Care Proxy - daughter", "Heath", "LOCATION", True),
+    ("misspelt_health_care", "EXTENSIVE BACKGROUND IN HEATH CARE", "HEATH", "LOCATION", True),
+    ("misspelt_health_care", "son Heath called re: care plan", "Heath", "NAME", False),
+    ("country", "DAUGHTER HERE FROM ENGLAND-EXTENSIVE BACKGROUND", "ENGLAND", "LOCATION", True),
+    ("country", "moved from Haiti in 2010", "Haiti", "LOCATION", True),
+    ("country", "grew up in New Zealand", "New Zealand", "LOCATION", True),
+    ("country", "call from Jordan today", "Jordan", "LOCATION", False),  # also a first name
+    ("country", "seen by Dr. England today", "England", "LOCATION", False),  # a title before it
+    ("country", "moved from Haiti in 2010", "Haiti", "NAME", False),  # only places
+])
+def test_out_of_fold_shapes(rule, text, word, cat, vetoed):
+    _check(getattr(tagger_veto, rule), text, word, cat, vetoed)
+
+
+def test_new_clinical_words_veto_lower_case_words():
+    for word in ("thoracentesis", "translator", "fx", "tonoc"):
+        text = f"pt seen, {word} noted"
+        assert tagger_veto.reason(text, text.index(word), text.index(word) + len(word), "NAME") == "clinical_word"
