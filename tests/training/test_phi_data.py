@@ -138,3 +138,24 @@ def test_cross_fit_choice_bounds_the_planted_strings_that_survive_the_bundle_to_
     assert choose(oof, cross_fit_inv, start, target_inv=target, **loose)[0]["NAME"] > 0.5  # token floor too loose
     assert choose(oof, cross_fit_inv, start, target_inv=target, max_surviving=0, inv_folder=tmp_path,
                   **loose)[0]["NAME"] == 0.4
+
+
+def test_out_of_fold_false_positive_words_are_the_masked_words_no_gold_span_covers():
+    from medpriv_desktop.core.notes.evaluation import GoldDoc
+    from medpriv_desktop.core.notes.model_recognizer import PhiModelRecognizer, WordScore
+    from medpriv_desktop.core.notes.spans import PhiSpan
+    from training.phi.crossfit import TYPES, Scored, false_positive_words, report
+
+    labels = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]
+    rec = PhiModelRecognizer(None, labels, threshold=0.4)
+    text = "seen by zorblewick at harborview, perrla on 3/14 by pt"
+    gold = GoldDoc("n1", text, [(8, 18, "NAME"), (22, 32, "LOCATION"), (44, 48, "DATE")])
+    words = [WordScore(8, 18, 0.93, "NAME"), WordScore(22, 32, 0.995, "LOCATION"),
+             WordScore(34, 40, 0.7, "LOCATION"), WordScore(52, 54, 0.3, "NAME")]
+    rule = [PhiSpan(44, 48, "DATE", 0.9, "date")]
+    scored = [Scored(gold, rule, words, rec)]
+    thresholds = {k: 0.4 for k in TYPES}
+    rows = false_positive_words(scored, thresholds)
+    assert [(r["word"], r["category"], r["rule"]) for r in rows] == [("perrla", "LOCATION", False)]
+    assert rows[0]["tagger_score"] == 0.7 and "perrla" in rows[0]["context"]
+    assert report(scored, thresholds).token["ALL"].fp == len(rows)  # the same count the scoring makes

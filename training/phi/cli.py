@@ -95,6 +95,16 @@ def register(sub: Any) -> None:
     cf.add_argument("--data", type=Path, default=None)
     cf.add_argument("--invented-dev", type=Path, default=None)
     cf.add_argument("--out", type=Path, default=None, help="write the path taken and the scores here (JSON)")
+    of = ps.add_parser("out-of-fold",
+                       help="score every tuning note with the cross-fit tagger that never saw its patient, at a "
+                            "bundle's thresholds, through the engine's rules and vetoes; counts, and with --list "
+                            "each false-positive word in its context (tuning part only; training/phi/crossfit.py)")
+    of.add_argument("--fold1", type=Path, required=True, help="bundle trained with --cross-fit 1")
+    of.add_argument("--fold2", type=Path, required=True, help="bundle trained with --cross-fit 2")
+    of.add_argument("--thresholds-of", type=Path, default=None,
+                    help="bundle whose card's per-type thresholds are used (default: the shipped PHI tagger)")
+    of.add_argument("--list", action="store_true", help="print each false-positive word with 40 characters around it")
+    of.add_argument("--data", type=Path, default=None)
     lk = ps.add_parser("report-locked", help="score a bundle on the locked part (totals only) and write the figures "
                                              "into its card")
     lk.add_argument("bundle", type=Path)
@@ -137,6 +147,10 @@ def _run(args: argparse.Namespace) -> int:
         from training.phi.crossfit import run
 
         return run(args)
+    if args.phi_command == "out-of-fold":
+        from training.phi.crossfit import out_of_fold
+
+        return out_of_fold(args)
     if args.phi_command == "report-locked":
         from training.phi.locked import report_locked
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,4 +237,51 @@ def run(args: argparse.Namespace) -> int:
         print(f"thresholds written to {target / 'model_card.json'}")
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+def false_positive_words(scored: Sequence[Scored], per_type: dict[str, float]) -> list[dict[str, Any]]:
+    """Each word the engine masks that no gold span covers: its text, the masking span's category, whether a rule
+    span covers it, the tagger's best score on it and 40 characters either side (for notes that may be read: the
+    tuning part only)."""
+    rows = []
+    for s in scored:
+        text = s.doc.text
+        gold = [(a, b) for a, b, _ in s.doc.spans]
+        words = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]  # the word tokens of score_document
+        for p in _spans(s, per_type):
+            for ws, we in words:
+                if ws < p.end and we > p.start and not any(ws < b and we > a for a, b in gold):
+                    score = max((w.p_phi for w in s.words if w.start < we and w.end > ws), default=0.0)
+                    rows.append({"doc": s.doc.doc_id, "word": text[ws:we], "category": p.category,
+                                 "rule": any(ws < r.end and we > r.start for r in s.rule_spans),
+                                 "tagger_score": round(score, 3),
+                                 "context": text[max(0, ws - 40):we + 40].replace("\n", " | ")})
+    return rows
+
+
+def out_of_fold(args: argparse.Namespace) -> int:
+    """``medpriv-train phi out-of-fold``: the tuning notes scored by the cross-fit tagger that never saw their
+    patient, at a card's thresholds, through the engine's rules and vetoes; the locked part is never read."""
+    from medpriv_desktop.core.models.card import ModelCard
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
+    from medpriv_desktop.core.notes.model_recognizer import card_thresholds
+    from medpriv_desktop.core.paths import bundled_models_dir
+    from training.phi.run import load_recognizer
+
+    halves = cross_fit_halves(tuning_notes(args.data))
+    rules = DeidEngine(EngineConfig(use_model=False))
+    recs = [load_recognizer(Path(b)) for b in (args.fold1, args.fold2)]
+    oof = [s for h, rec in zip(halves, recs) for s in score_once(from_physionet(h), rec, rules)]
+    card_dir = Path(args.thresholds_of) if args.thresholds_of else bundled_models_dir() / "phi-minilm-l4-int8"
+    card = ModelCard.model_validate_json((card_dir / "model_card.json").read_text(encoding="utf-8"))
+    default, per_type = card_thresholds(card.outputs.labels)
+    thresholds = {k: per_type.get(k, default) for k in TYPES}
+    r = report(oof, thresholds)
+    print(f"out of fold, {len(oof)} tuning notes, thresholds of {card.id} {card.version}: {_summary(r)}")
+    print(json.dumps(per_category(r), indent=1))
+    if args.list:
+        for row in sorted(false_positive_words(oof, thresholds), key=lambda x: (x["rule"], x["category"])):
+            print(f"{row['category']:9s} {'rule ' if row['rule'] else 'tagger'} {row['tagger_score']:.3f} "
+                  f"{row['word']!r:16s} {row['context']}")
     return 0
