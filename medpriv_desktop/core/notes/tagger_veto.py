@@ -269,7 +269,8 @@ def not_a_date(text: str, start: int, end: int, category: str) -> bool:
     """Numbers that cannot be a date: an ordinal with no month beside it ("the 2nd", "AJCC 8th ed."), a decade
     ("in the 90's"), a fraction that is a date neither as M/D nor D/M ("20/25", "18/17") or is "24/7", a fraction in
     a fluid name ("D5 1/2 NS"), a score out of ten or a gestational age's days (``fraction_not_a_date``: "HA 3/10",
-    "34 2/7 wk"), ventilator settings ("5/5-.40"), a count after a counting word ("week 12"), a quantity before a unit ("2000 u")."""
+    "34 2/7 wk"), ventilator settings ("5/5-.40"), a count after a counting word ("week 12"), a quantity before a
+    unit ("2000 u")."""
     if category != "DATE":
         return False
     s, e = token_around(text, start, end)
@@ -370,7 +371,7 @@ def drug_with_dose(text: str, start: int, end: int, category: str) -> bool:
     words = _LETTERS.findall(text[start:end])
     if len(words) != 1 or len(words[0]) < 4 or not dose_after(text, end):
         return False
-    before = _word_before(text, start).upper().strip(".")
+    before = _word_before(text, start)
     return before not in _TITLES and before not in lexicons.RELATIONS
 
 

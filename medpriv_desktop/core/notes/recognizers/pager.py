@@ -18,14 +18,13 @@ class PagerRecognizer(MedPrivRecognizer):
     #: not "page" or "paged": "paged MD at 1415" is a time
     CONTEXT = ("pager", "pgr", "beeper", "bpr", "beep", "ext", "extension")
 
+    #: A clock time after a time word ("paged dr X (pgr 4417) at 0300"): the pager word does not make it a number.
+    TIME_BEFORE = re.compile(r"(?:\b(?:at|by|until|till|since|around|approx|before|after)|@)\s*$", re.I)
     SHORT = re.compile(r"(?<![\w.,/:\-])\d{4,5}(?![\w,/:%\-]|\.\d|\s*(?:MG|MCG|ML|CC|UNITS?|HRS?|H)\b)", re.I)
 
     def find(self, text: str) -> list[PhiSpan]:
         """Nothing is PHI without its context word (see :meth:`find_weak`)."""
         return []
-
-    #: A clock time after a time word ("paged dr X (pgr 4417) at 0300"): the pager word does not make it a number.
-    TIME_BEFORE = re.compile(r"(?:\b(?:at|by|until|till|since|around|approx|before|after)|@)\s*$", re.I)
 
     def find_weak(self, text: str) -> list[PhiSpan]:
         """Four- or five-digit numbers that are not doses, times with a unit or clock times after a time word."""
