@@ -104,7 +104,8 @@ def register(sub: Any) -> None:
     of.add_argument("--thresholds-of", type=Path, default=None,
                     help="bundle whose card's per-type thresholds are used (default: the shipped PHI tagger)")
     of.add_argument("--list", action="store_true", help="print each false-positive word with 40 characters around it")
-    of.add_argument("--data", type=Path, default=None)
+    of.add_argument("--data", type=Path, default=None,
+                    help="the PhysioNet deid folder (default: ../shared/data/notes/physionet-deid)")
     lk = ps.add_parser("report-locked", help="score a bundle on the locked part (totals only) and write the figures "
                                              "into its card")
     lk.add_argument("bundle", type=Path)
