@@ -42,10 +42,12 @@ def minted_uids(ds) -> set[str]:
     return uids
 
 
-def survivors(folder: Path, needles: set[str]) -> dict[str, set[str]]:
+def survivors(folder: Path, needles: set[str], pseudonyms: frozenset[str] = frozenset()) -> dict[str, set[str]]:
     """needle -> where it was found (element keywords, or 'raw bytes of <file>'), over every DICOM file. A needle of
     digits inside a minted ``2.25.`` UID is not counted: those UIDs are 30-odd random digits, so a four-digit value
-    (a serial number) turns up in one by chance in about one run in ten."""
+    (a serial number) turns up in one by chance in about one run in ten. Nor is a needle inside one of
+    ``pseudonyms`` (the keyed fake names the output is meant to hold): with a fresh key per run, the fake of "JOHN"
+    is now and then "JOHNSON" (check the pseudonyms themselves with :func:`pseudonym_names`)."""
     import pydicom
 
     found: dict[str, set[str]] = {}
@@ -54,10 +56,14 @@ def survivors(folder: Path, needles: set[str]) -> dict[str, set[str]]:
         ds = pydicom.dcmread(f)
         minted = minted_uids(ds)
         for kw, text in element_strings(ds):
+            for fake in pseudonyms:
+                text = text.replace(fake, "")
             for n in needles:
                 if n in text and not (n.isdigit() and text in minted):
                     found.setdefault(n, set()).add(kw)
         raw = f.read_bytes()
+        for fake in pseudonyms:
+            raw = raw.replace(fake.encode("latin-1", "replace"), b"")
         without_minted = raw
         for u in minted:
             without_minted = without_minted.replace(u.encode("ascii"), b"")
@@ -65,3 +71,10 @@ def survivors(folder: Path, needles: set[str]) -> dict[str, set[str]]:
             if n.encode("latin-1", "replace") in (without_minted if n.isdigit() else raw):
                 found.setdefault(n, set()).add(f"raw bytes of {f.name}")
     return found
+
+
+def pseudonym_names(folder: Path) -> frozenset[str]:
+    """The PatientName values written into the output files (the keyed fake names, where the profile makes them)."""
+    import pydicom
+
+    return frozenset(str(pydicom.dcmread(f).get("PatientName", "") or "") for f in dicom_files(folder)) - {""}

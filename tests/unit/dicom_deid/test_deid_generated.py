@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pydicom
 import pytest
-from _scan import dicom_files, survivors
+from _scan import dicom_files, pseudonym_names, survivors
 
 from medpriv_desktop.core.dicom_deid.batch import DicomDeidOptions, deidentify_dicom_folder
 from medpriv_desktop.core.dicom_deid.profile import Profile
@@ -42,7 +42,10 @@ def test_nothing_planted_survives_and_verify_is_clean(phi_study, tmp_path, profi
     inp, _files, planted = phi_study
     summary = _run(inp, tmp_path / "out", profile)
     assert summary.written == 6 and not summary.failed
-    assert survivors(tmp_path / "out", _must_go(planted, profile)) == {}
+    fakes = pseudonym_names(tmp_path / "out")
+    for fake in fakes:  # a fake name is no part of the real one, component by component
+        assert not set(fake.split("^")) & {"SMITH", "JOHN"}, fake
+    assert survivors(tmp_path / "out", _must_go(planted, profile), fakes) == {}
     for source in (None, inp):
         result = run_job(verify_folder(tmp_path / "out", source))
         assert result.ok, result.lines()
