@@ -160,16 +160,30 @@ def per_category(r: EvalReport) -> dict[str, dict[str, float]]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    """Score out of fold, choose, and (with ``--apply-to``) write the thresholds into a bundle's card."""
+def _card_thresholds(bundle: Path) -> tuple[Any, dict[str, float]]:
+    """A bundle's card and its per-type thresholds (every type in :data:`TYPES`)."""
     from medpriv_desktop.core.models.card import ModelCard
-    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
     from medpriv_desktop.core.notes.model_recognizer import card_thresholds
+
+    card = ModelCard.model_validate_json((Path(bundle) / "model_card.json").read_text(encoding="utf-8"))
+    default, per_type = card_thresholds(card.outputs.labels)
+    return card, {k: per_type.get(k, default) for k in TYPES}
+
+
+def _cross_fit_setup(args: argparse.Namespace) -> tuple[list, Any, list]:
+    """The two tuning halves, the rules-only engine and the two cross-fit taggers (``--fold1``, ``--fold2``)."""
+    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
     from training.phi.run import load_recognizer
 
-    halves = cross_fit_halves(tuning_notes(args.data))
-    rules = DeidEngine(EngineConfig(use_model=False))
-    recs = [load_recognizer(Path(b)) for b in (args.fold1, args.fold2)]
+    return (cross_fit_halves(tuning_notes(args.data)), DeidEngine(EngineConfig(use_model=False)),
+            [load_recognizer(Path(b)) for b in (args.fold1, args.fold2)])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score out of fold, choose, and (with ``--apply-to``) write the thresholds into a bundle's card."""
+    from training.phi.run import load_recognizer
+
+    halves, rules, recs = _cross_fit_setup(args)
     inv_folder = Path(args.invented_dev or default_invented_dev_dir())
     inv_items = read_invented(inv_folder)
     print(f"out of fold: half 1 {len(halves[0])} notes by {args.fold1}, half 2 {len(halves[1])} notes by "
@@ -178,11 +192,8 @@ def run(args: argparse.Namespace) -> int:
     inv_sets = [score_once(inv_items, rec, rules) for rec in recs]
     target = Path(args.apply_to) if args.apply_to else None
     card_path = (target or Path(args.fold1)) / "model_card.json"
-    start_card = Path(args.start or target or args.fold1) / "model_card.json"
-    start_model = ModelCard.model_validate_json(start_card.read_text(encoding="utf-8"))
+    start_model, start = _card_thresholds(Path(args.start or target or args.fold1))
     start_id, start_version, n_tuning = start_model.id, start_model.version, len(halves[0]) + len(halves[1])
-    default, per_type = card_thresholds(start_model.outputs.labels)
-    start = {k: per_type.get(k, default) for k in TYPES}
     target_inv = score_once(inv_items, load_recognizer(target), rules) if target is not None else None
     chosen, path = choose(oof, inv_sets, start, args.min_recall, inv_slack=args.inv_slack, target_inv=target_inv,
                           target_floor=args.target_floor, max_surviving=args.target_max_surviving,
@@ -263,20 +274,11 @@ def false_positive_words(scored: Sequence[Scored], per_type: dict[str, float]) -
 def out_of_fold(args: argparse.Namespace) -> int:
     """``medpriv-train phi out-of-fold``: the tuning notes scored by the cross-fit tagger that never saw their
     patient, at a card's thresholds, through the engine's rules and vetoes; the locked part is never read."""
-    from medpriv_desktop.core.models.card import ModelCard
-    from medpriv_desktop.core.notes.engine import DeidEngine, EngineConfig
-    from medpriv_desktop.core.notes.model_recognizer import card_thresholds
     from medpriv_desktop.core.paths import bundled_models_dir
-    from training.phi.run import load_recognizer
 
-    halves = cross_fit_halves(tuning_notes(args.data))
-    rules = DeidEngine(EngineConfig(use_model=False))
-    recs = [load_recognizer(Path(b)) for b in (args.fold1, args.fold2)]
+    halves, rules, recs = _cross_fit_setup(args)
     oof = [s for h, rec in zip(halves, recs) for s in score_once(from_physionet(h), rec, rules)]
-    card_dir = Path(args.thresholds_of) if args.thresholds_of else bundled_models_dir() / "phi-minilm-l4-int8"
-    card = ModelCard.model_validate_json((card_dir / "model_card.json").read_text(encoding="utf-8"))
-    default, per_type = card_thresholds(card.outputs.labels)
-    thresholds = {k: per_type.get(k, default) for k in TYPES}
+    card, thresholds = _card_thresholds(args.thresholds_of or bundled_models_dir() / "phi-minilm-l4-int8")
     r = report(oof, thresholds)
     print(f"out of fold, {len(oof)} tuning notes, thresholds of {card.id} {card.version}: {_summary(r)}")
     print(json.dumps(per_category(r), indent=1))

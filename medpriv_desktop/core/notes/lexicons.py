@@ -176,7 +176,6 @@ def cities() -> frozenset[str]:
     return load("cities")
 
 
-@functools.lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     """Country names in English (``resources/lexicons/countries.txt``, one a line)."""
     return load("countries")
