@@ -24,6 +24,7 @@ from collections.abc import Callable
 from medpriv_desktop.core.notes import lexicons
 from medpriv_desktop.core.notes.recognizers.base import cased_note
 from medpriv_desktop.core.notes.recognizers.dates import fraction_not_a_date
+from medpriv_desktop.core.notes.recognizers.name_words import MISSPELT_HEALTH
 
 # -- helpers -------------------------------------------------------------------------------------------------------
 
@@ -416,8 +417,7 @@ def misspelt_health_care(text: str, start: int, end: int, category: str) -> bool
     if category not in ("NAME", "LOCATION"):
         return False
     s, e = token_around(text, start, end)
-    return text[s:e].upper() in ("HEATH", "HELATH", "HEALTH") and re.match(r"\s*CARE\b", text[e:e + 8],
-                                                                          re.IGNORECASE) is not None
+    return text[s:e].upper() in MISSPELT_HEALTH and re.match(r"\s*CARE\b", text[e:e + 8], re.IGNORECASE) is not None
 
 
 def country(text: str, start: int, end: int, category: str) -> bool:
@@ -433,11 +433,105 @@ def country(text: str, start: int, end: int, category: str) -> bool:
     return before not in _TITLES and before not in lexicons.RELATIONS
 
 
+#: Headings of SOAP, SOAPIE and DAR nursing notes (subjective, objective, assessment, plan, intervention,
+#: evaluation; data, action, response).
+_HEADING_LETTERS = frozenset("SOAPIEDR")
+#: A heading letter at the start of a line (these notes may join lines with "|") followed by "-" or ":".
+_LINE_START = re.compile(r"(?:^|\n|\|)[ \t]*$")
+
+
+def note_heading(text: str, start: int, end: int, category: str) -> bool:
+    """The heading letter of a SOAP or DAR note, alone at the start of a line before "-" or ":" ("A- (-) MI CHF",
+    "P: wean as tolerated", "o-ms: a/o x3"), read as an initial."""
+    if category != "NAME" or end - start != 1 or text[start].upper() not in _HEADING_LETTERS:
+        return False
+    return _LINE_START.search(text, max(0, start - 12), start) is not None \
+        and re.match(r"[ \t]*[-:]", text[end:end + 3]) is not None
+
+
+#: Contractions of chart prose ("con't", "cont'd", "didn't"): a word with "n't" or a continue-abbreviation.
+_CONTRACTION = re.compile(r"[A-Za-z]+n['’]t|cont?['’][td]", re.IGNORECASE)
+
+
+def contraction(text: str, start: int, end: int, category: str) -> bool:
+    """A span inside a contraction ("con't same", "cont'd", "pt didn't sleep") read as a name."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    s, e = token_around(text, start, end)
+    return _CONTRACTION.fullmatch(text[s:e]) is not None
+
+
+#: Kinds of school or training that say what was studied, not where ("JUST FINISHED NURSING SCHOOL").
+_SCHOOL_KINDS = frozenset("NURSING HIGH MEDICAL MED LAW GRAD GRADUATE BUSINESS DENTAL ELEMENTARY MIDDLE JUNIOR "
+                          "PHARMACY TRADE VOCATIONAL NIGHT SUMMER BEAUTY".split())
+_SCHOOLS = frozenset("SCHOOL SCHOOLS COLLEGE".split())
+
+
+def kind_of_school(text: str, start: int, end: int, category: str) -> bool:
+    """A kind of school, not a named one ("just finished nursing school", "quit HIGH SCHOOL at 16"): the span is the
+    school word, or the kind and the school word, and the word before the kind is no name, place or capitalised rare
+    word ("Lincoln High School", "Smithfield Nursing School" stay masked)."""
+    if category != "LOCATION":
+        return False
+    words = [m.group().upper() for m in _LETTERS.finditer(text, start, end)]
+    if not words or words[-1] not in _SCHOOLS or any(w not in _SCHOOL_KINDS for w in words[:-1]) or len(words) > 2:
+        return False
+    head = start
+    if len(words) == 1:
+        kind = re.search(r"([A-Za-z]+)\s+$", text[max(0, start - 20):start])
+        if not kind or kind.group(1).upper() not in _SCHOOL_KINDS:
+            return False
+        head = start - len(kind.group(0))
+    before = re.search(r"([A-Za-z]+)[\s,]*$", text[max(0, head - 25):head])
+    if before is None:
+        return True
+    word = before.group(1)  # a capitalised word that is no ordinary word, or a first name, may name the school
+    return not (word[:1].isupper() and (not _ordinary(word) or word.upper() in lexicons.first_names()))
+
+
+#: Colour words of body fluids, and the fluids ("urine went from amber ... to light yellow", "green sputum").
+_FLUID_COLOURS = frozenset("AMBER YELLOW STRAW TEA GREEN BROWN RED PINK ORANGE CLEAR CLOUDY BLOODY SEROUS "
+                           "SANGUINOUS SEROSANGUINOUS DARK".split())
+_FLUIDS = re.compile(r"\b(?:urine|uop|u/o|stool|stools|sputum|secretions|drainage|emesis|bile|fluid|output)\b",
+                     re.IGNORECASE)
+
+
+def fluid_colour(text: str, start: int, end: int, category: str) -> bool:
+    """A colour word within a few words of a body fluid ("urine went from amber and approx 40 cc/hr", "Yellow
+    sputum") read as a name or place; not after a title, honorific or relation word ("Dr. Brown, re urine")."""
+    if category not in ("NAME", "LOCATION"):
+        return False
+    words = _LETTERS.findall(text[start:end])
+    if len(words) != 1 or words[0].upper() not in _FLUID_COLOURS:
+        return False
+    before = _word_before(text, start)
+    if before in _TITLES or before in lexicons.RELATIONS:
+        return False
+    return _FLUIDS.search(text, max(0, start - 30), min(len(text), end + 30)) is not None
+
+
+#: Words before a fluid balance ("FB for LOS 12883", "I/O +2400", "net -850"): the number after them is a volume.
+_BALANCE_WORDS = frozenset("LOS FB BALANCE NET I/O TBB".split())
+
+
+def fluid_balance(text: str, start: int, end: int, category: str) -> bool:
+    """A fluid balance read as a ZIP code or an ID: a number, signed or not, right after "LOS" (length of stay),
+    "FB", "I/O" or "net", or one span of the word and the number ("LOS 12883")."""
+    if category not in ("LOCATION", "ID"):
+        return False
+    s, e = token_around(text, start, end)
+    span = text[start:end] if " " in text[start:end].strip() else text[s:e]
+    m = re.fullmatch(r"(?:([A-Za-z/]+)\s+)?[+-]?\d[\d,]*(?:cc|ml)?", span.strip(), re.IGNORECASE)
+    if m is None:
+        return False
+    return (m.group(1) or _word_before(text, s)).upper() in _BALANCE_WORDS
+
+
 #: The rules, in the order they are tried.
 RULES: tuple[Callable[[str, int, int, str], bool], ...] = (
     clinical_word, clinical_term, chart_abbreviation, neuro_shorthand, state, ordinary_words, role_word, sex_letter,
     meridiem, eponym, not_a_date, not_a_phone, gcs_components, drug_with_dose, quantity, st_segment_or_rhythm,
-    misspelt_health_care, country,
+    misspelt_health_care, country, note_heading, contraction, kind_of_school, fluid_colour, fluid_balance,
 )
 
 
@@ -449,8 +543,9 @@ def reason(text: str, start: int, end: int, category: str) -> str | None:
     return None
 
 
-#: What may stand between two spans of one group: up to three spaces or punctuation marks, or a linking word.
-_JOINING_GAP = re.compile(r"[^\w]{0,3}|[^\w]{1,2}(?:of|de|del|la|le|the|and|&)[^\w]{1,2}", re.IGNORECASE)
+#: What may stand between two spans of one group: up to three spaces or punctuation marks, or a linking word; never
+#: a semicolon, which ends a clause and stands inside no name or address ("NURSING SCHOOL; JOHN STATES").
+_JOINING_GAP = re.compile(r"[^\w;]{0,3}|[^\w;]{1,2}(?:of|de|del|la|le|the|and|&)[^\w;]{1,2}", re.IGNORECASE)
 
 
 def keep(text: str, spans: list) -> list:

@@ -116,6 +116,10 @@ NEGATIVE = [
     # a lone adjective before a facility keyword (texts invented here)
     ("locations", "Expected post-op deficits, good rehab potential. Plan: BID PT", ["good"]),
     ("locations", "GOOD HOSPITAL COURSE, NEW REHAB GOALS SET", ["GOOD"]),
+    # health misspelt after a relation cue; a city-spelt word before a chart noun (texts invented here)
+    ("names", "Full code. HCP (Heath care proxy on file). Pt has HCP Heath care form", ["Heath", "care"]),
+    ("names", "HEALTH CARE PROXY: SON. WIFE IS HCP, HEATH CARE PROXY SIGNED", ["HEATH", "HEALTH", "CARE"]),
+    ("locations", "Staying with inlaws, phone numbers in Green chart. Wife involved", ["Green"]),
 ]
 
 

@@ -41,6 +41,8 @@ TABLE = [
     (lr.city_after_cue, "SON LIVES IN PIKESVILLE", {"PIKESVILLE": "CITY"}, []),
     (lr.city_after_cue, "pt is from Riverton originally", {"Riverton": "CITY"}, []),
     (lr.city_after_cue, "back in bed, going home", {}, ["bed", "home"]),
+    (lr.city_after_cue, "phone numbers in Green chart. Moved from Green Bay", {"Green": "CITY"}, ["chart"]),
+    (lr.city_after_cue, "phone numbers in Green chart.", {}, ["Green"]),
     (lr.city_before_state, "lives at 42 Elm Street, Boston, MA 02114", {"Boston": "CITY"}, ["Street"]),
 ]
 

@@ -46,6 +46,8 @@ TABLE = [
     (nr.after_relation, "daughter may call later.", {}, ["may"]),
     (nr.after_relation, "Daughter May 5 visit planned.", {}, ["May"]),  # a date
     (nr.after_relation, "SON BILL CALLED", {"BILL": "RELATIVE"}, []),
+    (nr.after_relation, "HCP (Heath care proxy on file)", {}, ["Heath", "care"]),  # health misspelt
+    (nr.after_relation, "son Heath Carey called", {"Heath": "RELATIVE"}, []),
     (nr.after_verbal_cue, "Team has spoken at length with Oscar Brandvold about goals.",
      {"Oscar": "NAME", "Brandvold": "NAME"}, []),
     (nr.after_verbal_cue, "spoke with family about plan", {}, ["family"]),

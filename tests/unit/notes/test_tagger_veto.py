@@ -281,3 +281,51 @@ def test_new_clinical_words_veto_lower_case_words():
     for word in ("thoracentesis", "translator", "fx", "tonoc"):
         text = f"pt seen, {word} noted"
         assert tagger_veto.reason(text, text.index(word), text.index(word) + len(word), "NAME") == "clinical_word"
+
+
+# Shapes of the second out-of-fold reading (2026-12-06, later): a SOAP or DAR heading letter, a contraction, a kind
+# of school, a body fluid's colour, a fluid balance. The texts are invented here.
+@pytest.mark.parametrize("rule,text,word,cat,vetoed", [
+    ("note_heading", "in large amts.  |   | A- (-) MI CHF  |   | P- Plan is to wean", "A", "NAME", True),
+    ("note_heading", "in large amts.  |   | A- (-) MI CHF  |   | P- Plan is to wean", "P", "NAME", True),
+    ("note_heading", 'arm."   |     | o-ms: a/o x3. obese', "o", "NAME", True),
+    ("note_heading", "S: pain 4/10\nO: afebrile, resting", "O", "NAME", True),
+    ("note_heading", "seen by A. Martin RN", "A", "NAME", False),  # an initial inside a line
+    ("note_heading", "J- Kowalski aware", "J", "NAME", False),  # no heading letter
+    ("note_heading", "in large amts.  |   | A- (-) MI CHF", "A", "LOCATION", False),
+    ("contraction", "follow ms | con't same |", "con", "NAME", True),
+    ("contraction", "cont'd on lasix gtt", "cont", "NAME", True),
+    ("contraction", "pt didn't sleep", "didn", "NAME", True),
+    ("contraction", "seen by O'Brien today", "O'Brien", "NAME", False),
+    ("contraction", "Smith's wife called", "Smith", "NAME", False),
+    ("kind_of_school", "JUST FINISHED NURSING SCHOOL; SISTER IS LIVING", "SCHOOL", "LOCATION", True),
+    ("kind_of_school", "JUST FINISHED NURSING SCHOOL; SISTER IS LIVING", "NURSING SCHOOL", "LOCATION", True),
+    ("kind_of_school", "graduated from high school in 1990", "school", "LOCATION", True),
+    ("kind_of_school", "attends Lincoln High School", "School", "LOCATION", False),  # a city before the kind
+    ("kind_of_school", "attends Lincoln High School", "High School", "LOCATION", False),
+    ("kind_of_school", "SMITHFIELD NURSING SCHOOL GRAD", "SCHOOL", "LOCATION", False),  # a rare word before it
+    ("kind_of_school", "went to Boston College", "College", "LOCATION", False),
+    ("kind_of_school", "Lincoln High School", "Lincoln High School", "LOCATION", False),
+    ("fluid_colour", "urine went from amber and aproximately 40 cc/hr to light yellow", "amber", "LOCATION", True),
+    ("fluid_colour", "Suctioned for Yellow sputum", "Yellow", "NAME", True),
+    ("fluid_colour", "Dr. Brown aware of low urine output", "Brown", "NAME", False),  # after a title
+    ("fluid_colour", "Amber visited today", "Amber", "NAME", False),  # no fluid near
+    ("fluid_balance", "IVF remains @ 150cc/hr. FB for LOS 12883, since 0000", "12883", "LOCATION", True),
+    ("fluid_balance", "I/O +2400 since MN", "+2400", "LOCATION", True),
+    ("fluid_balance", "IVF remains @ 150cc/hr. FB for LOS 12883, since 0000", "LOS 12883", "LOCATION", True),
+    ("fluid_balance", "lives in Lowell MA 01852", "MA 01852", "LOCATION", False),
+    ("fluid_balance", "lives in Lowell MA 01852", "01852", "LOCATION", False),
+    ("fluid_balance", "MRN 12883 on file", "12883", "ID", False),
+])
+def test_second_out_of_fold_shapes(rule, text, word, cat, vetoed):
+    _check(getattr(tagger_veto, rule), text, word, cat, vetoed)
+
+
+def test_a_semicolon_ends_a_group():
+    """A vetoed word before "; NAME" goes alone: a semicolon stands inside no name or address."""
+    text = "JUST FINISHED NURSING SCHOOL; JOHN STATES HIS SISTER"
+    spans = [_span(text, "SCHOOL", "LOCATION"), _span(text, "JOHN", "NAME")]
+    assert [text[s.start:s.end] for s in tagger_veto.keep(text, spans)] == ["JOHN"]
+    joined = "JUST FINISHED NURSING SCHOOL, JOHN STATES"  # a comma still joins (an address: "Port Aldous, ME")
+    spans = [_span(joined, "SCHOOL", "LOCATION"), _span(joined, "JOHN", "NAME")]
+    assert len(tagger_veto.keep(joined, spans)) == 2

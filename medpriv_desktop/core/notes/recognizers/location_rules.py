@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 from medpriv_desktop.core.notes import lexicons as lx
-from medpriv_desktop.core.notes.recognizers.location_words import (BUILDING_WORDS, NAMED_KEYWORDS, ORDINARY_CITIES,
-                                                                   PLACE_CUES, STRONG_PAIRS, TRANSFER_VERBS,
-                                                                   WARD_CUES, WEAK_KEYWORDS, capital, placey,
-                                                                   plain_rare, walks_back)
+from medpriv_desktop.core.notes.recognizers.location_words import (BUILDING_WORDS, DOCUMENT_NOUNS, NAMED_KEYWORDS,
+                                                                   ORDINARY_CITIES, PLACE_CUES, STRONG_PAIRS,
+                                                                   TRANSFER_VERBS, WARD_CUES, WEAK_KEYWORDS, capital,
+                                                                   placey, plain_rare, walks_back)
 from medpriv_desktop.core.notes.recognizers.rule_kit import Mark, NoteView, mark
 
 _UNIT_AFTER = re.compile(r"\s*(?:MG|MCG|MEQ|CC|ML|L\b|U\b|UNITS?|G\b|GM|GMS|TABS?|PUFFS?|AMPS?|%|X\b|\.\d|/)", re.I)
@@ -135,7 +135,8 @@ def building(note: NoteView) -> list[Mark]:
 
 def city_after_cue(note: NoteView) -> list[Mark]:
     """``LIVES IN PIKESVILLE``, ``from Riverton``: one to three words forming a GeoNames city after a place cue;
-    "from" and "lives in" (or capitals) also allow cities that are ordinary words."""
+    "from" and "lives in" (or capitals) also allow cities that are ordinary words; never one right before a chart
+    noun ("phone numbers in Green chart")."""
     toks, n, lex, out = note.toks, note.n, note.lex, []
     for i in note.where(PLACE_CUES):
         t = toks[i]
@@ -151,7 +152,8 @@ def city_after_cue(note: NoteView) -> list[Mark]:
                     is_titled = all(w.raw[:1].isupper() and w.raw[1:].islower() for w in words)
                     ok_word = phrase not in lex.common or ((strong_cue or is_titled) and phrase not in lx.NOT_NAMES
                                                            and phrase not in ORDINARY_CITIES)
-                    if phrase in lex.cities and (width > 1 or ok_word) and phrase not in lex.clinical:
+                    if phrase in lex.cities and (width > 1 or ok_word) and phrase not in lex.clinical \
+                            and note.up(i + 1 + width) not in DOCUMENT_NOUNS:
                         out += mark(i, range(i + 1, i + 1 + width), "CITY", 0.75)
                         break
     return out

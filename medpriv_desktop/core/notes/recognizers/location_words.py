@@ -16,6 +16,9 @@ WEAK_KEYWORDS = frozenset("MED MEDICAL HEALTH HEALTHCARE CENTER CENTRE SKILLED N
 #: Part of the name: "FREDERICK MEMORIAL".
 NAMED_KEYWORDS = frozenset("MEMORIAL".split())
 ORDINARY_CITIES = frozenset("HOME BATH MOBILE NORMAL READING SURPRISE HOPE CENTER UNION MADISON AURORA".split())
+#: Nouns of the chart itself: a city-spelt word right before one is a label or a colour ("phone numbers in Green
+#: chart", "in Orange folder"), not a place.
+DOCUMENT_NOUNS = frozenset("CHART CHARTS FOLDER BINDER BOOK SHEET SHEETS FORM FORMS FILE TAB SECTION BOX".split())
 #: Two keywords that together make a strong facility ending ("KESSLER MEDICAL CENTER", "U OF MD MED CENTER").
 STRONG_PAIRS = frozenset({("MEDICAL", "CENTER"), ("MED", "CENTER"), ("MEDICAL", "CENTRE"), ("HEALTH", "CENTER"),
                           ("NURSING", "HOME"), ("SKILLED", "NURSING"), ("HEALTH", "SYSTEM"), ("REHAB", "CENTER"),

@@ -84,6 +84,10 @@ def with_hyphen_part(note: NoteView, k: int) -> list[int]:
     return [k]
 
 
+#: "Health" as it is misspelt before "care" ("Heath care proxy"); "Heath" and "Care" are census names.
+MISSPELT_HEALTH = frozenset("HEATH HELATH HEALTH".split())
+
+
 def take_after(note: NoteView, j: int, strict: bool | str) -> list[int]:
     """Indices of the name tokens starting at ``j`` (initial + surname, first + last, or one word); ``strict="rare"``
     also wants the first word to be rare."""
@@ -97,6 +101,8 @@ def take_after(note: NoteView, j: int, strict: bool | str) -> list[int]:
         return []
     if not namey(note, j) or not lexical(note, j):
         return []
+    if toks[j].up in MISSPELT_HEALTH and note.up(j + 1) == "CARE":
+        return []  # "HCP (Heath care proxy)": health misspelt, not a first name and a surname
     if strict == "rare" and not rare(note, j):
         return []
     got = with_hyphen_part(note, j)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from medpriv_desktop.core.notes.recognizers.base import MedPrivRecognizer
 from medpriv_desktop.core.notes.recognizers.name_rules import CUE_RULES, NOTE_RULES, TITLECASE_WORDS
-from medpriv_desktop.core.notes.recognizers.name_words import NameLexicon, name_lexicon, namey, rare, titled, \
-    with_hyphen_part
+from medpriv_desktop.core.notes.recognizers.name_words import MISSPELT_HEALTH, NameLexicon, name_lexicon, namey, rare, \
+    titled, with_hyphen_part
 from medpriv_desktop.core.notes.recognizers.rule_kit import Hits, Mark, NoteView, in_cue_order, mark
 from medpriv_desktop.core.notes.spans import PhiSpan
 
@@ -23,7 +23,8 @@ SOURCE = "names"
 
 def capitalised_first_name(note: NoteView, hits: Hits) -> list[Mark]:
     """Mixed-case notes: a capitalised census first name inside a sentence ("once Natalie woke up") not found yet;
-    not a medical eponym before its noun ("Allen test normal", as the tagger's veto reads eponyms)."""
+    not a medical eponym before its noun ("Allen test normal", as the tagger's veto reads eponyms), nor health
+    misspelt ("Heath care proxy")."""
     if not note.cased:
         return []
     from medpriv_desktop.core.notes.tagger_veto import eponym
@@ -33,6 +34,7 @@ def capitalised_first_name(note: NoteView, hits: Hits) -> list[Mark]:
         if (i not in hits and i > 0 and titled(t) and len(t.up) >= 3 and t.up in note.lex.first and namey(note, i)
                 and toks[i - 1].up not in (".", ":", "!", "?", "-", "*") and note.same_line(i - 1, i)
                 and t.up not in TITLECASE_WORDS and t.up not in note.lex.states
+                and not (t.up in MISSPELT_HEALTH and note.up(i + 1) == "CARE")
                 and not eponym(note.text, t.start, t.end, "NAME")):
             out += mark(i, [i], "NAME", 0.55)
     return out
