@@ -4,12 +4,14 @@ The tagger (:mod:`medpriv_desktop.core.notes.model_recognizer`) reads every toke
 rule recognizers' by union. On notes it was not trained on, most of what it over-masks has a recognisable shape:
 ordinary English or chart words ("lives near campus", "ELEVATOR IN BLDG"), US states (not PHI under Safe Harbor),
 misspelt relation words ("dauther", "pt'sdaughter"), the sex letter after an age ("52 yo M"), eponyms ("Snellen",
-"Cockcroft-Gault"), numbers that cannot be dates ("20/25", "24/7", "week 12", "the 2nd", "in the 90's",
-"heparin 2000 u"), clock times and vital-sign ranges read as phone numbers ("at 0330", "@515PM", "sats 88-91") and
-GCS components read as IDs ("E4V4M6"), neuro-exam shorthand read as names ("MAE, PEARL"), anatomy and diseases in
-any case ("Trachea", "Hiatal hernia", "Covid-19"). These shapes were read on the tuning notes (tuning-val, and since
-1.4.1 the cross-fit taggers' out-of-fold scores), the shared invented-dev notes and the public Open-i and CT-RATE
-reports (``benchmarks/bench_deid_reports.py``), never on the locked part.
+"Cockcroft-Gault"), numbers that cannot be dates ("20/25", "24/7", "week 12", "the 2nd", "in the 90's", "heparin
+2000 u"), clock times and vital-sign ranges read as phone numbers ("at 0330", "@515PM", "sats 88-91") and GCS
+components read as IDs ("E4V4M6"), neuro-exam shorthand read as names ("MAE, PEARL"), anatomy and diseases in any
+case ("Trachea", "Hiatal hernia", "Covid-19"), the heading letters of SOAP notes ("A- (-) MI"), contractions
+("con't"), kinds of school ("nursing school"), the colour of a body fluid ("amber" urine) and fluid balances ("LOS
+12883"). These shapes were read on the tuning notes (tuning-val, and since 1.4.1 the cross-fit taggers' out-of-fold
+scores), the shared invented-dev notes and the public Open-i and CT-RATE reports
+(``benchmarks/bench_deid_reports.py``), never on the locked part.
 
 A veto applies to one tagger span only. It never removes what a rule recognizer found: the union keeps that.
 :func:`reason` returns the name of the first rule that vetoes a span, or ``None``.
@@ -550,8 +552,8 @@ _JOINING_GAP = re.compile(r"[^\w;]{0,3}|[^\w;]{1,2}(?:of|de|del|la|le|the|and|&)
 
 def keep(text: str, spans: list) -> list:
     """The tagger's spans (sorted, PhiSpan-like) that survive the veto. Spans that touch across at most three
-    characters of spaces or punctuation, or a linking word ("St. Brigid's", "O'Connell", "N.C.", "University of
-    Maryland") form one group, and a group goes only
+    characters of spaces or punctuation other than a semicolon, or a linking word ("St. Brigid's", "O'Connell",
+    "N.C.", "University of Maryland") form one group, and a group goes only
     when every span in it is vetoed: a vetoed word inside a name or an address ("ME 04190", "Lakeview Primary Care")
     stays masked with its neighbours."""
     groups: list[list] = []
