@@ -86,7 +86,7 @@ def _engines(entry, texts: list[str], threads: int) -> dict:
     rm = ReportModel.from_entry(entry, threads=threads)
     chunks = [c for cs in enc.encode(prepared) for c in cs]
     t0 = time.perf_counter()
-    rm.probabilities(prepared, batch_size=32)
+    rm.probabilities(prepared)
     t_onnx = time.perf_counter() - t0
     cfg = entry.card.training.config
     torch.set_num_threads(threads)

@@ -51,7 +51,7 @@ def runtime_probs(model_path: Path, tokenizer_path: Path, texts: list[str], labe
 
     enc = TextEncoder.from_files(model_path, tokenizer_path, max_tokens, stride)
     rm = ReportModel(enc, label_names, [0.5] * len(label_names))
-    probs, _ = rm.probabilities([classification_text(t)[0] or " " for t in texts], batch_size=32)
+    probs, _ = rm.probabilities([classification_text(t)[0] or " " for t in texts])
     return probs
 
 

@@ -76,7 +76,8 @@ class PhiModelRecognizer(MedPrivRecognizer):
         return self.word_scores_many([text])[0]
 
     def word_scores_many(self, texts: list[str]) -> list[list[WordScore]]:
-        """:meth:`word_scores` of several texts, their windows batched together."""
+        """:meth:`word_scores` of several texts, their windows run side by side (each by itself: the same scores as
+        one text at a time)."""
         live = [i for i, t in enumerate(texts) if t.strip()]
         out: list[list[WordScore]] = [[] for _ in texts]
         if live:
@@ -127,7 +128,7 @@ class PhiModelRecognizer(MedPrivRecognizer):
         return self.spans_from_words(text, self.word_scores(text))
 
     def find_many(self, texts: list[str]) -> list[list[PhiSpan]]:
-        """:meth:`find` of several texts, their windows batched together."""
+        """:meth:`find` of several texts in one call (the same spans as :meth:`find` of each)."""
         return [self.spans_from_words(t, w) for t, w in zip(texts, self.word_scores_many(texts))]
 
 

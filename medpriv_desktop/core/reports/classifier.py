@@ -122,27 +122,25 @@ class ReportModel:
             return logits
         return _sigmoid(logits)
 
-    def probabilities(self, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, list[int]]:
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
         """Probabilities ``(N, L)`` of already-prepared texts (max over windows) and the window count per text."""
         if not texts:
             return np.zeros((0, len(self.label_names)), dtype=np.float32), []
         if self.rule_features is None:
-            out = self.encoder.logits(list(texts), batch_size=batch_size)
+            out = self.encoder.logits(list(texts))
         else:
-            out = window_logits(self.encoder, list(texts), {self.rule_input: self.rule_features(list(texts))},
-                                batch_size)
+            out = window_logits(self.encoder, list(texts), {self.rule_input: self.rule_features(list(texts))})
         probs = np.stack([np.max([self._probs(np.asarray(c.logits, dtype=np.float64)) for c in chunks], axis=0)
                           for chunks in out]).astype(np.float32)
         if probs.shape[1] != len(self.label_names):
             raise ModelError(f"model gives {probs.shape[1]} outputs but its card lists {len(self.label_names)} labels")
         return probs, [len(c) for c in out]
 
-    def classify(self, reports: list[str], evidence: bool = False, top_k: int = 2,
-                 batch_size: int = 32) -> list[ReportPrediction]:
+    def classify(self, reports: list[str], evidence: bool = False, top_k: int = 2) -> list[ReportPrediction]:
         """Classify reports (full texts; findings and impression are picked out here)."""
         prepared = [classification_text(r, self.sections) for r in reports]
         idx = [i for i, (t, _) in enumerate(prepared) if t.strip()]
-        probs, windows = self.probabilities([prepared[i][0] for i in idx], batch_size)
+        probs, windows = self.probabilities([prepared[i][0] for i in idx])
         full = np.zeros((len(reports), len(self.label_names)), dtype=np.float32)
         wins = [0] * len(reports)
         for k, i in enumerate(idx):
@@ -157,11 +155,11 @@ class ReportModel:
             d = {n: int(dec[i, j]) if i in nonempty else 0 for j, n in enumerate(self.label_names)}
             preds.append(ReportPrediction(p, d, windows=wins[i], empty=i not in nonempty))
         if evidence:
-            self._add_evidence(reports, prepared, preds, top_k, batch_size)
+            self._add_evidence(reports, prepared, preds, top_k)
         return preds
 
     def _add_evidence(self, reports: list[str], prepared: list[tuple[str, list]], preds: list[ReportPrediction],
-                      top_k: int, batch_size: int) -> None:
+                      top_k: int) -> None:
         """Occlusion evidence for every supported label of every non-empty report: classify the report once more
         without each sentence; a sentence's score is how much the label's probability falls without it. The top
         ``top_k`` sentences with a fall above 0.001 are kept per label (none when no sentence raises the label)."""
@@ -179,7 +177,7 @@ class ReportModel:
         keep = [k for k, t in enumerate(texts) if t]
         without = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
         if keep:
-            without[keep] = self.probabilities([texts[k] for k in keep], batch_size)[0]
+            without[keep] = self.probabilities([texts[k] for k in keep])[0]
         supported = [j for j, t in enumerate(self.thresholds) if t is not None]
         by_report: dict[int, list[tuple[int, int, np.ndarray]]] = {}
         for (i, a, b), p in zip(jobs, without):
@@ -213,30 +211,13 @@ def rule_features_of(card: Any, path: Any = None) -> RuleFeatures | None:
     return rf
 
 
-def window_logits(encoder: Any, texts: list[str], per_text: dict[str, np.ndarray], batch_size: int = 32) -> list:
+def window_logits(encoder: Any, texts: list[str], per_text: dict[str, np.ndarray]) -> list:
     """:meth:`TextEncoder.logits` for a model with extra per-text inputs (``name -> (N, F)`` arrays): each window of
-    text i gets row i. Windows of similar length are batched together, as in the encoder."""
+    text i gets row i. Each window runs by itself, as in the encoder (its output depends on that window alone)."""
     from medpriv_desktop.core.text.encoder import ChunkLogits
 
     chunks = encoder.encode(texts)
-    flat = sorted(((t, j, c) for t, cs in enumerate(chunks) for j, c in enumerate(cs)), key=lambda x: len(x[2].ids))
-    pad = encoder.tokenizer.token_to_id("[PAD]") or 0
-    results: dict[tuple[int, int], Any] = {}
-    for b in range(0, len(flat), batch_size):
-        part = flat[b:b + batch_size]
-        width = max(len(c.ids) for _, _, c in part)
-        ids = np.full((len(part), width), pad, dtype=np.int64)
-        mask = np.zeros((len(part), width), dtype=np.int64)
-        for i, (_, _, c) in enumerate(part):
-            ids[i, :len(c.ids)] = c.ids
-            mask[i, :len(c.ids)] = 1
-        feed: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in encoder.input_names:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        rows = np.array([t for t, _, _ in part])
-        for name, arr in per_text.items():
-            feed[name] = np.ascontiguousarray(arr[rows], dtype=np.float32)
-        out = encoder.session.run([encoder.output_name], {k: v for k, v in feed.items() if k in encoder.input_names})[0]
-        for (t, j, c), row in zip(part, out):
-            results[(t, j)] = ChunkLogits(c, row)
-    return [[results[(t, j)] for j in range(len(cs))] for t, cs in enumerate(chunks)]
+    flat = [(t, c) for t, cs in enumerate(chunks) for c in cs]
+    arrays = iter(encoder.run_windows([c for _, c in flat],
+                                      [{name: arr[t] for name, arr in per_text.items()} for t, _ in flat]))
+    return [[ChunkLogits(c, next(arrays)) for c in cs] for cs in chunks]

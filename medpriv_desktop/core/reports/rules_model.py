@@ -41,8 +41,7 @@ class RuleModel:
         self.thresholds: list[float | None] = [0.5] * len(self.label_names)  # decisions only; kept for callers
         self.sections = tuple(sections) or USED_SECTIONS
 
-    def classify(self, reports: list[str], evidence: bool = False, top_k: int = 2,
-                 batch_size: int = 32) -> list[ReportPrediction]:
+    def classify(self, reports: list[str], evidence: bool = False, top_k: int = 2) -> list[ReportPrediction]:
         """Label reports (full texts; findings and impression are picked out as the model does)."""
         out = []
         for report in reports:

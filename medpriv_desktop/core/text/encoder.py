@@ -9,17 +9,27 @@ Contract (other modules rely on it; no torch or transformers here):
   ``max_tokens`` (special tokens included) is cut into windows of at most ``max_tokens`` tokens that overlap by
   ``stride`` tokens; each :class:`Chunk` carries its token ids and the character offsets of every token in the
   ORIGINAL text (special tokens get ``(0, 0)`` and ``special=True``).
-- ``logits(texts, batch_size=16)`` -> one ``list[ChunkLogits]`` per text (``.logits`` shape ``(n_tokens, n_out)``
+- ``logits(texts)`` -> one ``list[ChunkLogits]`` per text (``.logits`` shape ``(n_tokens, n_out)``
   for token models or ``(n_out,)`` for sequence models, ``.offsets``, ``.special``). Callers merge overlapping windows
   (e.g. :func:`merge_token_scores` keeps, for every character token, the window where it is most central).
+- **A window's output depends on that window alone**: every window runs by itself, unpadded
+  (:meth:`TextEncoder.run_windows`). The int8 bundles quantize activations dynamically, one scale for the whole input
+  tensor, so in a batch a window's scores moved with the other windows and the padding beside it: the same note could
+  be de-identified differently alone and in a folder (measured on the PhysioNet tuning notes, batches of 16: 5 of
+  380 notes had tagger spans that differed from a run of each window alone). Throughput comes from running
+  ``threads`` windows at once on one session of one intra-op thread (as fast as the length-sorted batches were on
+  two cores, and the same numbers as a two-thread session).
 - ``embed(texts)`` -> ``np.ndarray (n_texts, dim)``: for ``embedding`` bundles whose graph outputs ``embeddings``,
   the window vectors of a long text are averaged (weighted by their token counts) and L2-normalised.
-- ``threads``: onnxruntime intra-op threads (default: the ``MEDPRIV_ORT_THREADS`` environment variable, else 2).
+- ``threads``: windows run at once (default: the ``MEDPRIV_ORT_THREADS`` environment variable, else 2), each on
+  one onnxruntime thread.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +78,11 @@ def default_threads() -> int:
 class TextEncoder:
     """A tokenizer + ONNX session with windowing for long texts."""
 
-    def __init__(self, session: Any, tokenizer: Any, max_tokens: int, stride: int = 0) -> None:
+    def __init__(self, session: Any, tokenizer: Any, max_tokens: int, stride: int = 0, workers: int = 1) -> None:
         if stride >= max_tokens - 2:
             raise ModelError(f"stride {stride} must be smaller than max_tokens - 2 ({max_tokens - 2})")
         self.session = session
+        self.workers = max(1, int(workers))  # windows run at once (onnxruntime's run is thread-safe)
         self.tokenizer = tokenizer
         self.max_tokens = int(max_tokens)
         self.stride = int(stride)
@@ -99,8 +110,9 @@ class TextEncoder:
         # Windowing is ours; the tokenizer must not cut or pad on its own.
         tok.no_truncation()
         tok.no_padding()
-        sess = create_session(model_path, threads or default_threads(), exact_int8=exact_int8)
-        return cls(sess, tok, max_tokens, stride)
+        # One intra-op thread per run and ``threads`` runs at once (module contract).
+        sess = create_session(model_path, 1, exact_int8=exact_int8)
+        return cls(sess, tok, max_tokens, stride, workers=threads or default_threads())
 
     @classmethod
     def from_entry(cls, entry: Any, registry: Any = None, threads: int | None = None) -> TextEncoder:
@@ -153,37 +165,42 @@ class TextEncoder:
             out.append(chunks)
         return out
 
-    def _run(self, chunks: list[Chunk]) -> list[np.ndarray]:
-        width = max(len(c.ids) for c in chunks)
-        ids = np.full((len(chunks), width), self._pad, dtype=np.int64)
-        mask = np.zeros((len(chunks), width), dtype=np.int64)
-        for i, c in enumerate(chunks):
-            ids[i, : len(c.ids)] = c.ids
-            mask[i, : len(c.ids)] = 1
-        feed = {"input_ids": ids, "attention_mask": mask}
+    def run_window(self, chunk: Chunk, extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The model's output for one window, run by itself: ``(n_tokens, n_out)`` for a token model, ``(n_out,)``
+        for a sequence model. ``extra`` holds further inputs for this window (one row each, e.g. rule features)."""
+        ids = np.asarray([chunk.ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         if "token_type_ids" in self.input_names:
             feed["token_type_ids"] = np.zeros_like(ids)
-        out = self.session.run([self.output_name], {k: v for k, v in feed.items() if k in self.input_names})[0]
-        if out.ndim == 3:  # token model: drop padding positions
-            return [out[i, : len(c.ids)] for i, c in enumerate(chunks)]
-        return [out[i] for i in range(len(chunks))]
+        for name, row in (extra or {}).items():
+            feed[name] = np.ascontiguousarray(np.asarray(row, dtype=np.float32).reshape(1, -1))
+        return self.session.run([self.output_name], {k: v for k, v in feed.items() if k in self.input_names})[0][0]
 
-    def logits(self, texts: list[str], batch_size: int = 16) -> list[list[ChunkLogits]]:
-        """Model outputs for every window of every text. Windows of similar length are batched together."""
+    def run_windows(self, chunks: Sequence[Chunk], extras: Sequence[dict[str, np.ndarray] | None] | None = None
+                    ) -> list[np.ndarray]:
+        """:meth:`run_window` for every window, ``workers`` at a time, in order."""
+        extras = list(extras) if extras is not None else [None] * len(chunks)
+        if self.workers == 1 or len(chunks) < 2:
+            return [self.run_window(c, x) for c, x in zip(chunks, extras)]
+        # Longest first: the pool's last window is a short one, so the workers finish together.
+        order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].ids))
+        out: list[np.ndarray | None] = [None] * len(chunks)
+        with ThreadPoolExecutor(min(self.workers, len(chunks))) as pool:
+            for i, arr in zip(order, pool.map(lambda i: self.run_window(chunks[i], extras[i]), order)):
+                out[i] = arr
+        return out  # type: ignore[return-value]
+
+    def logits(self, texts: list[str]) -> list[list[ChunkLogits]]:
+        """Model outputs for every window of every text (each window run by itself: module contract)."""
         per_text = self.encode(texts)
-        flat = [(t, j, c) for t, chunks in enumerate(per_text) for j, c in enumerate(chunks)]
-        flat.sort(key=lambda x: len(x[2].ids))  # less padding per batch
-        results: dict[tuple[int, int], ChunkLogits] = {}
-        for b in range(0, len(flat), batch_size):
-            part = flat[b : b + batch_size]
-            for (t, j, c), arr in zip(part, self._run([p[2] for p in part])):
-                results[(t, j)] = ChunkLogits(c, arr)
-        return [[results[(t, j)] for j in range(len(chunks))] for t, chunks in enumerate(per_text)]
+        flat = [c for chunks in per_text for c in chunks]
+        arrays = iter(self.run_windows(flat))
+        return [[ChunkLogits(c, next(arrays)) for c in chunks] for chunks in per_text]
 
-    def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+    def embed(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised vector per text (window vectors averaged, weighted by their token counts)."""
         rows = []
-        for chunks in self.logits(texts, batch_size):
+        for chunks in self.logits(texts):
             weights = np.array([max(1, sum(not s for s in c.special)) for c in chunks], dtype=np.float64)
             vec = np.sum([w * c.logits.astype(np.float64) for w, c in zip(weights, chunks)], axis=0) / weights.sum()
             rows.append(vec / (np.linalg.norm(vec) + 1e-12))

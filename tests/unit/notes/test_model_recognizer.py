@@ -122,3 +122,21 @@ def test_each_type_uses_its_own_threshold_from_the_card():
     assert [text[s.start:s.end] for s in rec.spans_from_words(text, words)] == ["zorblewick", "4/15"]
     # one threshold asked for holds for every type (the threshold search uses this)
     assert [text[s.start:s.end] for s in rec.spans_from_words(text, words, 0.9)] == ["3/14", "4/15"]
+
+
+def test_bundled_tagger_scores_a_note_alike_alone_and_in_a_folder(medpriv_home):
+    """The shipped int8 tagger quantizes activations per input tensor: batched with other notes' windows, a note's
+    scores moved (5 of 380 PhysioNet tuning notes got other spans). Each window now runs by itself, so a note gets
+    the same scores, to the last bit, whatever it is run with (the project's invented notes, short and long)."""
+    from pathlib import Path
+
+    from medpriv_desktop.core.notes.model_recognizer import load_default_model_recognizer
+
+    folder = Path(__file__).resolve().parents[2] / "fixtures" / "invented_notes"
+    texts = [f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.txt"))]
+    assert len(texts) >= 40
+    tagger = load_default_model_recognizer()
+    together = tagger.word_scores_many(texts)
+    alone = [tagger.word_scores(t) for t in texts]
+    assert sum(len(w) for w in alone) > 1000
+    assert together == alone

@@ -68,11 +68,70 @@ def test_windows_cover_every_token(enc, n_words, n_chunks):
     assert [WORDS[int(np.argmax(r))] for r in scores] == words
 
 
-def test_batches_mix_lengths(enc):
+def test_texts_of_mixed_lengths(enc):
     texts = ["w1 w2", " ".join(["w5"] * 25), "", "w3"]
-    res = enc.logits(texts, batch_size=2)
+    res = enc.logits(texts)
     assert [len(r) for r in res] == [1, 6, 1, 1]  # 25 tokens, 6 per window, step 4
-    assert res[0][0].logits.shape == (4, len(WORDS))
+    assert res[0][0].logits.shape == (4, len(WORDS))  # unpadded: [CLS] w1 w2 [SEP]
+    assert [WORDS[int(np.argmax(r))] for r in res[1][5].logits] == ["[CLS]"] + ["w5"] * 5 + ["[SEP]"]  # tokens 20-24
+
+
+def _dynamic_int8_model(path):
+    """The shape of the bundled int8 encoders: activations quantized by DynamicQuantizeLinear (one scale for the
+    whole input tensor), then an integer matmul. Token w39 has an embedding 1000 times the others'."""
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(len(WORDS), 8)).astype(np.float32)
+    emb[WORDS.index("w39")] *= 1000.0
+    w = rng.integers(-100, 100, size=(8, 5)).astype(np.int8)
+    ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["b", "s", 5])
+    nodes = [helper.make_node("Gather", ["emb", "input_ids"], ["x"]),
+             helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+             helper.make_node("MatMulInteger", ["xq", "w", "xz", "wz"], ["acc"]),
+             helper.make_node("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["accf", "xs"], ["logits"])]
+    init = [numpy_helper.from_array(emb, "emb"), numpy_helper.from_array(w, "w"),
+            numpy_helper.from_array(np.array(0, np.int8), "wz")]
+    m = helper.make_model(helper.make_graph(nodes, "dq", [ids, mask], [out], init),
+                          opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(path))
+    return path
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_texts_output_does_not_depend_on_the_other_texts(tmp_path, threads):
+    """A batch of windows shares one activation scale in an int8 graph: the same note scored alone and beside
+    another note must still get the same numbers (and so the same PHI spans, labels and evidence)."""
+    enc = TextEncoder.from_files(_dynamic_int8_model(tmp_path / "q.onnx"), _tokenizer(tmp_path / "t.json"),
+                                 max_tokens=8, stride=2, threads=threads)
+    note = "w1 w2 w3 w4 w5 w6 w7 w8 w9"  # two windows
+    alone = enc.logits([note])[0]
+    beside = enc.logits(["w39 w39", note, "w7"])[1]
+    assert len(alone) == len(beside) == 2
+    for a, b in zip(alone, beside):
+        np.testing.assert_array_equal(a.logits, b.logits)
+    # the model does quantize per tensor: run as one padded batch, the loud note changes the quiet one's numbers
+    chunks = enc.encode(["w39 w39", note])
+    width = max(len(c.ids) for cs in chunks for c in cs)
+    ids = np.zeros((3, width), np.int64)
+    for i, c in enumerate([chunks[0][0]] + chunks[1]):
+        ids[i, :len(c.ids)] = c.ids
+    batched = enc.session.run(None, {"input_ids": ids, "attention_mask": (ids > 0).astype(np.int64)})[0]
+    assert not np.array_equal(batched[1, :len(alone[0].logits)], alone[0].logits)
+
+
+def test_windows_keep_their_order_across_threads(tmp_path):
+    model, tok = _identity_model(tmp_path / "m.onnx"), _tokenizer(tmp_path / "t.json")
+    texts = [" ".join(f"w{(i * 7 + k) % 40}" for k in range(n)) for i, n in enumerate([3, 40, 0, 17, 1, 25, 9])]
+    one = TextEncoder.from_files(model, tok, max_tokens=8, stride=2, threads=1).logits(texts)
+    many = TextEncoder.from_files(model, tok, max_tokens=8, stride=2, threads=3).logits(texts)
+    assert [len(r) for r in one] == [len(r) for r in many]
+    for a, b in zip(one, many):
+        for ca, cb in zip(a, b):
+            assert ca.chunk.ids == cb.chunk.ids
+            np.testing.assert_array_equal(ca.logits, cb.logits)
 
 
 def test_embeddings_average_windows(tmp_path):

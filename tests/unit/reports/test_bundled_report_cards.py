@@ -73,3 +73,19 @@ def test_int8_weights_are_reduce_range(cards, model_id):
     floats = [i for i in m.graph.initializer if i.data_type == onnx.TensorProto.FLOAT and len(i.dims) == 2]
     n = len(cards[model_id].card.outputs.labels)
     assert any(n in tuple(i.dims) and math.prod(i.dims) == n * (384 + 3 * n) for i in floats)
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_a_reports_probabilities_do_not_depend_on_the_other_reports(cards, model_id):
+    """Both bundles quantize activations per input tensor; each window runs by itself, so a report scores the same
+    alone as in a batch of others (and its occlusion evidence, which compares the two, measures the report)."""
+    from medpriv_desktop.core.demo import demo_reports
+    from medpriv_desktop.core.reports.classifier import ReportModel
+
+    texts = [r["text"] for r in demo_reports(n=12, seed=3)]
+    texts.append("FINDINGS: " + " ".join(r["findings"] for r in demo_reports(n=40, seed=4)))  # several windows
+    model = ReportModel.from_entry(cards[model_id], threads=2)
+    together, windows = model.probabilities(texts)
+    assert max(windows) > 1
+    alone = np.concatenate([model.probabilities([t])[0] for t in texts])
+    np.testing.assert_array_equal(together, alone)

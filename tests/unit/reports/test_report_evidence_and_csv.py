@@ -30,7 +30,7 @@ class _Chunk:
 class WordEncoder:
     """Stands in for TextEncoder: one window per text, label logits from word counts."""
 
-    def logits(self, texts, batch_size=32):
+    def logits(self, texts):
         out = []
         for t in texts:
             low = t.lower()

@@ -38,12 +38,12 @@ def rouge_row(source: str, synthetic: str) -> dict[str, float]:
     return {k: v.fmeasure for k, v in rouge_scores(source, synthetic).items()}
 
 
-def cosine_pairs(encoder: Any, sources: list[str], synthetics: list[str], batch_size: int = 16) -> np.ndarray:
+def cosine_pairs(encoder: Any, sources: list[str], synthetics: list[str]) -> np.ndarray:
     """Cosine similarity of each (source, synthetic) pair (the encoder's vectors are L2-normalised)."""
     if not sources:
         return np.zeros(0, dtype=np.float32)
-    a = encoder.embed(list(sources), batch_size=batch_size)
-    b = encoder.embed(list(synthetics), batch_size=batch_size)
+    a = encoder.embed(list(sources))
+    b = encoder.embed(list(synthetics))
     return np.sum(a * b, axis=1)
 
 
