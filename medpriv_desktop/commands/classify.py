@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
     p.add_argument("--probabilities", action="store_true", help="also write one '<label> probability' column each")
     p.add_argument("--evidence", type=Path, help="write the supporting sentences (offsets) to this JSONL file")
     p.add_argument("--batch-size", type=positive_int, default=256,
-                   help="reports per progress step (windows are length-sorted within it; default 256)")
+                   help="reports per progress step (each report's windows run by themselves; default 256)")
     add_scaleout_arguments(p)
     add_restart(p)
     p.set_defaults(handler=_run)
