@@ -98,6 +98,7 @@ NEGATIVE = [
     ("date", "Mild HA 3/10. chest tightness x 2 h, 7/10, radiating. relief to 2/10 @0815. pain of 8/10",
      ["3/10", "7/10", "2/10", "8/10"]),
     ("date", "pain decreased from 8/10 to 4/10 after dilaudid", ["8/10", "4/10"]),
+    ("date", 'S: "my chest still hurts" 4/10. states it hurts 6/10 when walking', ["4/10", "6/10"]),
     ("date", "G3P2002 at 34 2/7 wk by 8 wk US; born at 29 4/7 wks; GA 36+5/7", ["2/7", "4/7", "5/7"]),
     ("date", "vent 20/10/40%, GCS 15-10-20, version 14.2.13.5, 17.5.8 cm", ["20/10/40", "15-10-20", "14.2.13",
                                                                             "17.5.8"]),
