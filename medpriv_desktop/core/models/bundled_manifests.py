@@ -12,7 +12,7 @@ BUNDLED_MANIFESTS: dict[tuple[str, str], str] = {
     ("ctrate-chestct-dp", "2.0.0"): "c6dcb56d262047e5b181ef3f4aed69b30a0ad89593716044ec3812a3cb2d1dad",
     ("cxr-chestxray14-dp", "2.0.0"): "7f75b38696479221a9bfcd17b489f4193734e5f28cf844b9fb8e79e164bb01d4",
     ("minilm-embedding", "1.0.0"): "664de6e802539f9fab55f7fbb0eede42e82aa9f69fff9d03d06a8e53f78e9410",
-    ("phi-minilm-l4-int8", "1.5.0"): "19f0b6fbb1c8190889c74f79bd6360dfec92751642ef0749fbd2cafd7963dc54",
+    ("phi-minilm-l4-int8", "1.5.0"): "86d603f38bbadea5c0abb5949b0d0518d64a4a757c90580fb2fed9178e03110b",
     ("seg-torso-student-q", "2.1.0"): "26b59ae3ae4c689ee9c90b519cd7c73116363eac8cbaada93248b515e2e3735e",
     ("seg-torso-teacher", "2.1.0"): "55d2f7bab9f39e69c1fada94f4ed83a8c9f898ad8549139ed3904b2732675126",
 }
