@@ -97,7 +97,9 @@ def test_window_deid_follows_the_saved_operator_threshold_and_threads(tmp_path, 
     engine = ws.engine_factory()  # the engine every job of this window uses
     assert engine.config.threshold == 0.92 and engine.analyzer.default_score_threshold == 0.92
     assert engine.model_recognizer is not None, "the bundled PHI model should load"
-    assert engine.model_recognizer.encoder.session.get_session_options().intra_op_num_threads == 3
+    # the saved thread count: windows run side by side, each on one onnxruntime thread (core/text/encoder.py)
+    assert engine.model_recognizer.encoder.workers == 3
+    assert engine.model_recognizer.encoder.session.get_session_options().intra_op_num_threads == 1
     src = _notes(tmp_path / "in")
     run_job(deidentify_batch(src, tmp_path / "out", ws.batch.operator_combo.currentData(),
                              engine_factory=ws.engine_factory, registry=ws.registry))
@@ -140,4 +142,5 @@ def test_classification_sessions_take_the_saved_thread_count(tmp_path, threads):
     from medpriv_desktop.commands.classify import _load_model
 
     for model in (load_model(entry, ctx.registry), _load_model(None)[1]):  # the window's path, the command's
-        assert model.encoder.session.get_session_options().intra_op_num_threads == threads
+        assert model.encoder.workers == threads
+        assert model.encoder.session.get_session_options().intra_op_num_threads == 1
