@@ -148,7 +148,7 @@ def load_default_model_recognizer(model_id: str | None = None, threshold: float 
     if entry is None:
         log.info("no phi-ner model installed; rules only")
         return None
-    # The Context's thread policy when given; else two threads (MEDPRIV_ORT_THREADS overrides): windows run side by side.
+    # The Context's thread policy when given; else two (MEDPRIV_ORT_THREADS overrides): windows run side by side.
     if threads is None:
         env = os.environ.get("MEDPRIV_ORT_THREADS", "")
         threads = int(env) if env.isdigit() and int(env) > 0 else 2
