@@ -90,7 +90,6 @@ class TextEncoder:
         self.output_name = session.get_outputs()[0].name
         self._cls = self._special_id(("[CLS]", "<s>"))
         self._sep = self._special_id(("[SEP]", "</s>"))
-        self._pad = self._special_id(("[PAD]", "<pad>")) or 0
 
     # -- construction ---------------------------------------------------------------------------------------------
 
